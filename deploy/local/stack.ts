@@ -1,0 +1,578 @@
+/**
+ * The native local stack: Apache Kafka (KRaft, single node) and Apicurio Registry, fetched from Maven Central
+ * with the machine's `mvn` and run with its `java`. No Docker needed.
+ *
+ *   tsx deploy/local/stack.ts up | down | status | reset
+ *
+ * Everything it downloads, writes and logs lives under `.stack/` at the repository root (git-ignored).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const KAFKA_VERSION = '3.9.1';
+/** 3.0.x is the newest Apicurio line that runs on Java 17; 3.1 and later need Java 21. */
+export const APICURIO_VERSION = '3.0.9';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '..', '..');
+
+export interface StackOptions {
+  /** Root of downloads, data and logs. */
+  dir: string;
+  host: string;
+  kafkaPort: number;
+  controllerPort: number;
+  registryPort: number;
+  /** Seconds to wait for both services to answer. */
+  startTimeoutSeconds: number;
+  /** Where progress lines go; the CLI prints them, tests may silence them. */
+  say: (line: string) => void;
+}
+
+export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+  return {
+    dir: resolve(env.STACK_DIR ?? join(repoRoot, '.stack')),
+    host: '127.0.0.1',
+    kafkaPort: portFrom(env, 'STACK_KAFKA_PORT', 9092),
+    controllerPort: portFrom(env, 'STACK_CONTROLLER_PORT', 9093),
+    registryPort: portFrom(env, 'STACK_REGISTRY_PORT', 8081),
+    startTimeoutSeconds: Number(env.STACK_START_TIMEOUT ?? 180),
+    say: (line) => process.stdout.write(`${line}\n`),
+  };
+}
+
+function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new StackError(`${name}=${raw} is not a TCP port; give a whole number from 1 to 65535.`);
+  }
+  return port;
+}
+
+/** A failure a person can act on: the message says what went wrong and what to do. */
+export class StackError extends Error {
+  override name = 'StackError';
+}
+
+interface Paths {
+  m2: string;
+  kafkaLibs: string;
+  apicurioHome: string;
+  kafkaData: string;
+  run: string;
+  logs: string;
+}
+
+function pathsOf(o: StackOptions): Paths {
+  return {
+    m2: join(o.dir, 'cache', 'm2'),
+    kafkaLibs: join(o.dir, 'cache', `kafka-${KAFKA_VERSION}`, 'libs'),
+    apicurioHome: join(o.dir, 'cache', `apicurio-registry-${APICURIO_VERSION}`),
+    kafkaData: join(o.dir, 'data', 'kafka'),
+    run: join(o.dir, 'run'),
+    logs: join(o.dir, 'logs'),
+  };
+}
+
+type Component = 'kafka' | 'registry';
+
+export interface ComponentStatus {
+  component: Component;
+  running: boolean;
+  pid: number | null;
+  address: string;
+  answers: boolean;
+  log: string;
+}
+
+export interface StackEndpoints {
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+}
+
+export function endpointsOf(o: StackOptions): StackEndpoints {
+  return {
+    kafkaBrokers: `${o.host}:${o.kafkaPort}`,
+    schemaRegistryUrl: `http://${o.host}:${o.registryPort}/apis/ccompat/v7`,
+  };
+}
+
+// ---------------------------------------------------------------- prerequisites
+
+function requireTool(command: string, args: string[], what: string, hint: string): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    throw new StackError(`${what} was not found (\`${command} ${args.join(' ')}\` failed). ${hint}`);
+  }
+  return `${result.stdout}${result.stderr}`;
+}
+
+function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+function checkJava(): void {
+  const out = requireTool(
+    javaCommand(),
+    ['-version'],
+    'Java',
+    'Install a JDK 17 or newer (Debian: `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME.',
+  );
+  const major = Number(/version "(\d+)/.exec(out)?.[1] ?? 0);
+  if (major < 17) {
+    throw new StackError(
+      `Java ${major} was found, but Kafka ${KAFKA_VERSION} and Apicurio need Java 17 or newer.`,
+    );
+  }
+}
+
+function checkMaven(): void {
+  requireTool(
+    'mvn',
+    ['-v'],
+    'Maven',
+    'Install Apache Maven 3.8 or newer (Debian: `apt-get install maven`); it fetches Kafka and Apicurio.',
+  );
+}
+
+// ---------------------------------------------------------------- downloads
+
+function mvn(o: StackOptions, p: Paths, args: string[], what: string): void {
+  const result = spawnSync('mvn', ['-q', '-B', `-Dmaven.repo.local=${p.m2}`, ...args], {
+    cwd: here,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15).join('\n');
+    throw new StackError(
+      `Downloading ${what} from Maven Central failed. Check that Maven Central is reachable ` +
+        `(proxy settings in ~/.m2/settings.xml), then run the command again.\n${tail}`,
+    );
+  }
+  o.say(`  fetched ${what}`);
+}
+
+export function ensureDownloads(o: StackOptions): void {
+  const p = pathsOf(o);
+  const kafkaMarker = join(p.kafkaLibs, '.complete');
+  const apicurioMarker = join(p.apicurioHome, '.complete');
+  if (existsSync(kafkaMarker) && existsSync(apicurioMarker)) return;
+  checkMaven();
+  if (!existsSync(kafkaMarker)) {
+    o.say(`Fetching Apache Kafka ${KAFKA_VERSION} and its runtime dependencies (about 46 MB, once)...`);
+    rmSync(p.kafkaLibs, { recursive: true, force: true });
+    mvn(
+      o,
+      p,
+      [
+        `-Dkafka.version=${KAFKA_VERSION}`,
+        'dependency:copy-dependencies',
+        '-DincludeScope=runtime',
+        `-DoutputDirectory=${p.kafkaLibs}`,
+      ],
+      `Apache Kafka ${KAFKA_VERSION}`,
+    );
+    writeFileSync(kafkaMarker, new Date().toISOString());
+  }
+  if (!existsSync(apicurioMarker)) {
+    o.say(`Fetching Apicurio Registry ${APICURIO_VERSION} (about 150 MB, once)...`);
+    rmSync(p.apicurioHome, { recursive: true, force: true });
+    mkdirSync(p.apicurioHome, { recursive: true });
+    mvn(
+      o,
+      p,
+      [
+        'dependency:copy',
+        `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
+        `-DoutputDirectory=${p.apicurioHome}`,
+      ],
+      `Apicurio Registry ${APICURIO_VERSION}`,
+    );
+    const archive = join(p.apicurioHome, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`);
+    const untar = spawnSync('tar', ['-xzf', archive, '-C', p.apicurioHome], { encoding: 'utf8' });
+    if (untar.status !== 0) {
+      throw new StackError(
+        `Unpacking ${archive} failed: ${untar.stderr}. Run \`npm run stack:reset\` and try again.`,
+      );
+    }
+    rmSync(archive);
+    writeFileSync(apicurioMarker, new Date().toISOString());
+  }
+}
+
+// ---------------------------------------------------------------- processes
+
+function pidFile(o: StackOptions, c: Component): string {
+  return join(pathsOf(o).run, `${c}.pid`);
+}
+
+function readPid(o: StackOptions, c: Component): number | null {
+  const file = pidFile(o, c);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host, port });
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      done(ok);
+    };
+    socket.setTimeout(timeoutMs, () => finish(false));
+    socket.once('connect', () => finish(true));
+    socket.once('error', () => finish(false));
+  });
+}
+
+async function registryAnswers(o: StackOptions): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpointsOf(o).schemaRegistryUrl}/subjects`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return res.ok && Array.isArray(await res.json());
+  } catch {
+    return false;
+  }
+}
+
+async function kafkaAnswers(o: StackOptions): Promise<boolean> {
+  if (!(await portAnswers(o.host, o.kafkaPort))) return false;
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({
+    brokers: [endpointsOf(o).kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function startDetached(o: StackOptions, c: Component, command: string, args: string[], cwd: string): number {
+  const p = pathsOf(o);
+  mkdirSync(p.logs, { recursive: true });
+  mkdirSync(p.run, { recursive: true });
+  // A plain fd outlives this process, unlike a stream, so the detached service keeps logging.
+  const fd = openSync(join(p.logs, `${c}.log`), 'a');
+  const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+  if (child.pid === undefined) throw new StackError(`Could not start ${c} (${command}).`);
+  child.unref();
+  writeFileSync(pidFile(o, c), String(child.pid));
+  return child.pid;
+}
+
+function writeKafkaConfig(o: StackOptions): string {
+  const p = pathsOf(o);
+  mkdirSync(p.run, { recursive: true });
+  const file = join(p.run, 'server.properties');
+  writeFileSync(
+    file,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@${o.host}:${o.controllerPort}`,
+      `listeners=PLAINTEXT://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://${o.host}:${o.kafkaPort}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${p.kafkaData}`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      // Topics are created by `npm run topics:apply` with their declared settings; tests create their own.
+      'auto.create.topics.enable=true',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(p.run, 'log4j.properties'),
+    [
+      'log4j.rootLogger=INFO, stdout',
+      'log4j.logger.kafka.request.logger=WARN',
+      'log4j.logger.org.apache.kafka.controller=WARN',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function formatKafkaStorage(o: StackOptions, config: string): void {
+  const p = pathsOf(o);
+  if (existsSync(join(p.kafkaData, 'meta.properties'))) return;
+  const cp = `${p.kafkaLibs}/*`;
+  const log4j = `-Dlog4j.configuration=file:${join(p.run, 'log4j.properties')}`;
+  const id = spawnSync(javaCommand(), ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'random-uuid'], {
+    encoding: 'utf8',
+  });
+  const clusterId = id.stdout.trim().split('\n').pop() ?? '';
+  const format = spawnSync(
+    javaCommand(),
+    ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) {
+    throw new StackError(`Formatting Kafka storage in ${p.kafkaData} failed: ${format.stderr.slice(-500)}`);
+  }
+}
+
+async function assertPortFree(o: StackOptions, port: number, c: Component, setting: string): Promise<void> {
+  if (await portAnswers(o.host, port)) {
+    throw new StackError(
+      `Port ${o.host}:${port}, wanted by ${c}, is already taken by a process this stack did not start. ` +
+        `Stop that process (\`ss -ltnp 'sport = :${port}'\` shows it) or choose another port with ${setting}.`,
+    );
+  }
+}
+
+async function waitFor(
+  o: StackOptions,
+  c: Component,
+  pid: number,
+  answers: () => Promise<boolean>,
+  deadline: number,
+): Promise<void> {
+  const log = join(pathsOf(o).logs, `${c}.log`);
+  while (Date.now() < deadline) {
+    if (await answers()) return;
+    if (!isAlive(pid)) {
+      throw new StackError(`${c} exited while starting. The last lines of ${log}:\n${tail(log, 20)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new StackError(
+    `${c} did not answer within ${o.startTimeoutSeconds} s (raise STACK_START_TIMEOUT on a slow machine). ` +
+      `The last lines of ${log}:\n${tail(log, 20)}`,
+  );
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log yet)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+// ---------------------------------------------------------------- commands
+
+/** Starts what is not running, waits until both answer. Idempotent. Returns whether it started anything. */
+export async function stackUp(o: StackOptions): Promise<{ started: Component[]; endpoints: StackEndpoints }> {
+  const started: Component[] = [];
+  const p = pathsOf(o);
+  const deadline = () => Date.now() + o.startTimeoutSeconds * 1000;
+  let kafkaPid = readPid(o, 'kafka');
+  let registryPid = readPid(o, 'registry');
+  if (kafkaPid === null || registryPid === null) {
+    checkJava();
+    ensureDownloads(o);
+  }
+  if (kafkaPid === null) {
+    await assertPortFree(o, o.kafkaPort, 'kafka', 'STACK_KAFKA_PORT');
+    await assertPortFree(o, o.controllerPort, 'kafka', 'STACK_CONTROLLER_PORT');
+    const config = writeKafkaConfig(o);
+    formatKafkaStorage(o, config);
+    o.say(`Starting Kafka ${KAFKA_VERSION} (KRaft) on ${o.host}:${o.kafkaPort}...`);
+    kafkaPid = startDetached(
+      o,
+      'kafka',
+      javaCommand(),
+      [
+        '-Xms256m',
+        '-Xmx768m',
+        '-cp',
+        `${p.kafkaLibs}/*`,
+        `-Dlog4j.configuration=file:${join(p.run, 'log4j.properties')}`,
+        'kafka.Kafka',
+        config,
+      ],
+      p.run,
+    );
+    started.push('kafka');
+  }
+  if (registryPid === null) {
+    await assertPortFree(o, o.registryPort, 'registry', 'STACK_REGISTRY_PORT');
+    o.say(`Starting Apicurio Registry ${APICURIO_VERSION} on ${o.host}:${o.registryPort}...`);
+    registryPid = startDetached(
+      o,
+      'registry',
+      javaCommand(),
+      [
+        '-Xms128m',
+        '-Xmx512m',
+        `-Dquarkus.http.host=${o.host}`,
+        `-Dquarkus.http.port=${o.registryPort}`,
+        // Kafka keeps its data across restarts, so the registry must too, or old messages point at lost ids.
+        `-Dapicurio.datasource.url=jdbc:h2:file:${join(o.dir, 'data', 'registry', 'registry')}`,
+        '-Dquarkus.log.level=WARN',
+        '-jar',
+        join(p.apicurioHome, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`),
+      ],
+      p.apicurioHome,
+    );
+    started.push('registry');
+  }
+  const until = deadline();
+  await waitFor(o, 'kafka', kafkaPid, () => kafkaAnswers(o), until);
+  await waitFor(o, 'registry', registryPid, () => registryAnswers(o), until);
+  return { started, endpoints: endpointsOf(o) };
+}
+
+/** Stops only the processes this stack started (by their pid files), then waits until they are gone. */
+export async function stackDown(o: StackOptions): Promise<Component[]> {
+  const stopped: Component[] = [];
+  // The registry first: it may hold connections to Kafka.
+  for (const c of ['registry', 'kafka'] as const) {
+    const pid = readPid(o, c);
+    if (pid !== null) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 30_000;
+      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      stopped.push(c);
+    }
+    rmSync(pidFile(o, c), { force: true });
+  }
+  return stopped;
+}
+
+export async function stackStatus(o: StackOptions): Promise<ComponentStatus[]> {
+  const p = pathsOf(o);
+  const e = endpointsOf(o);
+  const kafkaPid = readPid(o, 'kafka');
+  const registryPid = readPid(o, 'registry');
+  return [
+    {
+      component: 'kafka',
+      running: kafkaPid !== null,
+      pid: kafkaPid,
+      address: e.kafkaBrokers,
+      answers: await kafkaAnswers(o),
+      log: join(p.logs, 'kafka.log'),
+    },
+    {
+      component: 'registry',
+      running: registryPid !== null,
+      pid: registryPid,
+      address: e.schemaRegistryUrl,
+      answers: await registryAnswers(o),
+      log: join(p.logs, 'registry.log'),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- CLI
+
+const usage = `Usage: tsx deploy/local/stack.ts <command>
+
+The native local stack (no Docker): Apache Kafka ${KAFKA_VERSION} in KRaft mode and Apicurio Registry ${APICURIO_VERSION},
+fetched once from Maven Central into .stack/cache and run with the machine's Java.
+
+Commands:
+  up        fetch what is missing, start what is not running, wait until both answer (idempotent)
+  down      stop what this stack started
+  status    say what runs where
+  reset     stop, then delete the stack's data and logs (downloads are kept)
+
+Environment:
+  STACK_DIR              where downloads, data and logs go      (default: .stack)
+  STACK_KAFKA_PORT       Kafka broker port on 127.0.0.1          (default: 9092)
+  STACK_CONTROLLER_PORT  KRaft controller port on 127.0.0.1      (default: 9093)
+  STACK_REGISTRY_PORT    schema registry port on 127.0.0.1       (default: 8081)
+  STACK_START_TIMEOUT    seconds to wait for both to answer      (default: 180)
+  JAVA_HOME              the JDK to use (17 or newer)            (default: java on PATH)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage);
+    return command === undefined ? 2 : 0;
+  }
+  const o = stackOptionsFromEnv();
+  switch (command) {
+    case 'up': {
+      const t0 = Date.now();
+      const { started, endpoints } = await stackUp(o);
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      o.say(
+        started.length === 0
+          ? 'The stack was already running.'
+          : `Started ${started.join(' and ')} in ${secs} s.`,
+      );
+      o.say(`  KAFKA_BROKERS=${endpoints.kafkaBrokers}`);
+      o.say(`  SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await stackDown(o);
+      o.say(
+        stopped.length === 0 ? 'Nothing of this stack was running.' : `Stopped ${stopped.join(' and ')}.`,
+      );
+      return 0;
+    }
+    case 'status': {
+      const rows = await stackStatus(o);
+      for (const r of rows) {
+        const state = r.running
+          ? r.answers
+            ? 'running'
+            : 'started, not answering'
+          : r.answers
+            ? 'answering (not started by this stack)'
+            : 'stopped';
+        o.say(
+          `${r.component.padEnd(9)} ${state.padEnd(24)} ${r.pid === null ? '-' : `pid ${r.pid}`}`.trimEnd(),
+        );
+        o.say(`          ${r.address}   log: ${r.log}`);
+      }
+      return rows.every((r) => r.answers) ? 0 : 1;
+    }
+    case 'reset': {
+      await stackDown(o);
+      rmSync(join(o.dir, 'data'), { recursive: true, force: true });
+      rmSync(join(o.dir, 'logs'), { recursive: true, force: true });
+      o.say(`Stopped the stack and deleted its data and logs under ${o.dir} (downloads kept).`);
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${usage}`);
+      return 2;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(
+        `${error instanceof StackError ? error.message : String((error as Error)?.stack ?? error)}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
