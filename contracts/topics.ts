@@ -1,0 +1,110 @@
+/**
+ * Every topic the hub owns, declared once: its contract, key, partitioning, retention, and who produces and
+ * consumes it. `topics:apply` creates topics from this list; the AsyncAPI documents are generated from it.
+ */
+
+export interface TopicDeclaration {
+  /** The Kafka topic name. */
+  name: string;
+  /** The value contract: a file in contracts/avro/, registered under the subject `<name>-value`. */
+  valueSchema: string;
+  /** What the string key holds. */
+  key: string;
+  description: string;
+  partitions: number;
+  /** Kafka topic configuration (cleanup.policy, retention.ms, ...). */
+  config: Record<string, string>;
+  producers: string[];
+  consumers: string[];
+}
+
+const keptForever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
+const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };
+const oneYear = { 'cleanup.policy': 'delete', 'retention.ms': String(365 * 24 * 3600 * 1000) };
+
+export const topics: TopicDeclaration[] = [
+  {
+    name: 'nyemetoder.method-events.v1',
+    valueSchema: 'nyemetoder.method-events.v1.avsc',
+    key: 'methodId (ID2019_074): one method, one partition, so its events stay in order',
+    description:
+      'Every lifecycle event of every method: the system of record the hub folds all state from. Kept forever.',
+    partitions: 6,
+    config: keptForever,
+    producers: ['case-system ingress (HTTP and direct)', 'slv inbound', 'eu-jca intake'],
+    consumers: ['method-state projection', 'slv outbound', 'fest', 'hdir', 'financing', 'eu-jca'],
+  },
+  {
+    name: 'nyemetoder.method-state.v1',
+    valueSchema: 'nyemetoder.method-state.v1.avsc',
+    key: 'methodId',
+    description: 'The current state of each method; compacted, so the latest record per method is the truth.',
+    partitions: 6,
+    config: compacted,
+    producers: ['method-state projection'],
+    consumers: ['agency systems', 'fest', 'operations'],
+  },
+  {
+    name: 'slv.case-updates.v1',
+    valueSchema: 'slv.case-updates.v1.avsc',
+    key: 'methodId',
+    description:
+      "Changes read from SLV's case platform (Dynamics 365 change tracking), before they become method events.",
+    partitions: 3,
+    config: oneYear,
+    producers: ['slv inbound'],
+    consumers: ['slv inbound mapper'],
+  },
+  {
+    name: 'fest.vilkar.v1',
+    valueSchema: 'fest.vilkar.v1.avsc',
+    key: 'vilkarId',
+    description: 'Prescriber-facing Nye metoder status per medicine method, as FEST conditions; compacted.',
+    partitions: 3,
+    config: compacted,
+    producers: ['fest'],
+    consumers: ['prescribing-support vendors', 'fest extracts'],
+  },
+  {
+    name: 'hdir.guideline-flags.v1',
+    valueSchema: 'hdir.guideline-flags.v1.avsc',
+    key: 'methodId',
+    description:
+      'Methods flagged as relevant to national guidelines and cancer programmes, and their implementation status.',
+    partitions: 3,
+    config: keptForever,
+    producers: ['hdir'],
+    consumers: ['Helsedirektoratet', 'operations'],
+  },
+  {
+    name: 'financing.drug-decisions.v1',
+    valueSchema: 'financing.drug-decisions.v1.avsc',
+    key: 'methodId',
+    description:
+      'Medicine decisions with ATC code and H-prescription flag for the financing schemes; corrections supersede.',
+    partitions: 3,
+    config: keptForever,
+    producers: ['financing'],
+    consumers: ['financing schemes'],
+  },
+  {
+    name: 'eu.jca-notifications.v1',
+    valueSchema: 'eu.jca-notifications.v1.avsc',
+    key: 'procedureId',
+    description: 'EU HTA Joint Clinical Assessment milestones, linked to national methods.',
+    partitions: 3,
+    config: keptForever,
+    producers: ['eu-jca intake'],
+    consumers: ['case system', 'operations'],
+  },
+];
+
+/** Every consumed topic has a dead-letter topic beside it: `<topic>.dlq`, kept a year. */
+export const dlqTopicOf = (topic: string): string => `${topic}.dlq`;
+export const dlqConfig = oneYear;
+
+export function topicNamed(name: string): TopicDeclaration {
+  const topic = topics.find((t) => t.name === name);
+  if (!topic) throw new Error(`UNKNOWN_TOPIC: ${name} is not declared in contracts/topics.ts`);
+  return topic;
+}
