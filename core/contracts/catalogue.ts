@@ -49,7 +49,10 @@ const fullNameOf = (name: string, namespace: string | undefined): string =>
 export function inlineSchemas(texts: { file: string; text: string }[]): Map<string, object> {
   const definitions = new Map<string, SchemaNode>();
   const collect = (node: unknown, namespace: string | undefined): void => {
-    if (Array.isArray(node)) return node.forEach((branch) => collect(branch, namespace));
+    if (Array.isArray(node)) {
+      for (const branch of node) collect(branch, namespace);
+      return;
+    }
     if (node === null || typeof node !== 'object') return;
     const n = node as SchemaNode;
     if (isNamedDefinition(n) && n.name) {
