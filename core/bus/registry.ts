@@ -1,0 +1,138 @@
+/**
+ * The hub's view of the schema registry: registers every contract under `<topic>-value` with
+ * FULL_TRANSITIVE compatibility, encodes with the registered id, and decodes any Confluent-framed message
+ * into the topic's contract, telling apart bytes that are broken from a registry that is away.
+ */
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
+import { type Contract, contractFor, contracts } from '../contracts/catalogue.ts';
+import { logicalTypes } from '../contracts/logicalTypes.ts';
+import { ContractViolation, PermanentError } from './errors.ts';
+
+const MAGIC_BYTE = 0;
+
+export class ContractRegistry {
+  readonly client: SchemaRegistry;
+  private readonly ids = new Map<string, Promise<number>>();
+  private readonly resolvers = new Map<string, avro.Resolver | ContractViolation>();
+  /** Physical topic -> the declared topic whose contract it carries (tests and prefixed deployments). */
+  private readonly aliases = new Map<string, string>();
+
+  constructor(readonly url: string) {
+    this.client = new SchemaRegistry(
+      { host: url, retry: { retries: 2 } },
+      { [SchemaType.AVRO]: { logicalTypes } as never },
+    );
+  }
+
+  /** Lets `physicalTopic` carry the contract declared for `declaredTopic`; its subject is `<physicalTopic>-value`. */
+  alias(physicalTopic: string, declaredTopic: string): this {
+    contractFor(declaredTopic);
+    this.aliases.set(physicalTopic, declaredTopic);
+    return this;
+  }
+
+  contractOf(topic: string): Contract {
+    return contractFor(this.aliases.get(topic) ?? topic);
+  }
+
+  /** Registers the contract of each topic (all by default); idempotent: an unchanged schema keeps its id. */
+  async registerAll(topicNames: string[] = [...contracts().keys()]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (const topic of topicNames) ids.set(topic, await this.register(topic));
+    return ids;
+  }
+
+  /**
+   * One registration per topic at a time: Apicurio, unlike Confluent, refuses a second concurrent
+   * `PUT /config/{subject}` for a new subject ("A rule named 'COMPATIBILITY' already exists").
+   */
+  register(topic: string): Promise<number> {
+    const pending = this.client
+      .register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(this.contractOf(topic).schema) },
+        { subject: `${topic}-value`, compatibility: COMPATIBILITY.FULL_TRANSITIVE },
+      )
+      .then(({ id }) => id);
+    this.ids.set(topic, pending);
+    pending.catch(() => this.ids.delete(topic));
+    return pending;
+  }
+
+  idFor(topic: string): Promise<number> {
+    return this.ids.get(topic) ?? this.register(topic);
+  }
+
+  /** Validates against the contract, then frames: magic byte 0, 4-byte schema id, Avro body. */
+  async encode(topic: string, value: unknown): Promise<Buffer> {
+    const contract = this.contractOf(topic);
+    const paths: string[] = [];
+    if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {
+      throw new ContractViolation(topic, paths);
+    }
+    const id = await this.idFor(topic);
+    const body = contract.type.toBuffer(value);
+    const header = Buffer.alloc(5);
+    header.writeUInt8(MAGIC_BYTE, 0);
+    header.writeInt32BE(id, 1);
+    return Buffer.concat([header, body]);
+  }
+
+  /**
+   * Decodes into the topic's contract. Throws PermanentError (UNDECODABLE, UNKNOWN_SCHEMA,
+   * CONTRACT_VIOLATION) for what no retry can mend; any other error means the registry was not reachable.
+   */
+  async decode<T>(topic: string, bytes: Buffer | null): Promise<{ schemaId: number; value: T }> {
+    if (!bytes || bytes.length < 5 || bytes.readUInt8(0) !== MAGIC_BYTE) {
+      throw new PermanentError(
+        'UNDECODABLE',
+        bytes === null
+          ? 'the message has no value'
+          : `not Confluent-framed Avro: ${bytes.length < 5 ? `only ${bytes.length} bytes` : `magic byte ${bytes.readUInt8(0)}, expected 0`}`,
+      );
+    }
+    const schemaId = bytes.readInt32BE(1);
+    const contract = this.contractOf(topic);
+    const resolver = await this.resolverFor(topic, contract, schemaId);
+    try {
+      return { schemaId, value: contract.type.fromBuffer(bytes.subarray(5), resolver) as T };
+    } catch (error) {
+      throw new PermanentError(
+        'UNDECODABLE',
+        `the Avro body does not decode with schema ${schemaId}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private async resolverFor(topic: string, contract: Contract, schemaId: number): Promise<avro.Resolver> {
+    const key = `${topic}#${schemaId}`;
+    let cached = this.resolvers.get(key);
+    if (!cached) {
+      let writer: avro.Type;
+      try {
+        writer = (await this.client.getSchema(schemaId)) as unknown as avro.Type;
+      } catch (error) {
+        if (isNotFound(error))
+          throw new PermanentError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`);
+        throw error;
+      }
+      try {
+        cached = contract.type.createResolver(writer);
+      } catch (error) {
+        cached = new ContractViolation(
+          topic,
+          [],
+          `written with schema ${schemaId} (${(writer as { name?: string }).name ?? 'unnamed'}), which the contract cannot read: ${(error as Error).message}`,
+        );
+      }
+      this.resolvers.set(key, cached);
+    }
+    if (cached instanceof ContractViolation) throw cached;
+    return cached;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { status?: number; message?: string };
+  return e?.status === 404 || /\b404\b|40403|not found/i.test(e?.message ?? '');
+}

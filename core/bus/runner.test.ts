@@ -1,0 +1,250 @@
+/** The bus against the real broker and registry: typed produce, consume, dead letters, retries, idempotency. */
+import { randomUUID } from 'node:crypto';
+import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { medicineDetails } from '../../test/support/fixtures.ts';
+import {
+  createTopics,
+  deleteTopics,
+  eventually,
+  readTopic,
+  testBus,
+  testKafka,
+  uniqueName,
+} from '../../test/support/kafka.ts';
+import { applyEvent } from '../lifecycle/applyEvent.ts';
+import { describeErrors } from '../lifecycle/errors.ts';
+import { methodEvent } from '../lifecycle/eventBuilder.ts';
+import { readDeadLetterInfo } from './deadLetter.ts';
+import { ContractViolation, DomainRuleError } from './errors.ts';
+import { headerText, newHeaders } from './headers.ts';
+import { ConsumerRunner, type Delivery } from './runner.ts';
+
+const EVENTS = 'nyemetoder.method-events.v1';
+const kafka = testKafka();
+const { registry, producer } = testBus(kafka);
+const created: string[] = [];
+
+const registration = (methodId: string) =>
+  methodEvent('METHOD_REGISTERED', methodId, { details: medicineDetails() });
+
+async function topicPair() {
+  const topic = uniqueName('test.bus');
+  registry.alias(topic, EVENTS);
+  created.push(topic, `${topic}.dlq`);
+  await createTopics(kafka, [topic]);
+  return topic;
+}
+
+async function send(topic: string, events: MethodEvent[], ids?: string[]) {
+  await producer.send(
+    EVENTS,
+    events.map((value, i) => ({
+      key: value.methodId,
+      value,
+      headers: newHeaders({
+        id: ids?.[i] ?? value.eventId,
+        source: '/metodehub/test',
+        type: `no.nyemetoder.method.${value.type}`,
+      }),
+    })),
+    { to: topic },
+  );
+}
+
+function runner(topic: string, handle: (d: Delivery<MethodEvent>) => Promise<void>, extra = {}) {
+  return new ConsumerRunner<MethodEvent>(kafka, registry, producer, {
+    name: 'test-handler',
+    groupId: `test-${randomUUID()}`,
+    topics: [topic],
+    handle,
+    retryBaseMs: 20,
+    retryMaxMs: 100,
+    ...extra,
+  });
+}
+
+beforeAll(async () => {
+  await producer.connect();
+});
+afterAll(async () => {
+  await producer.disconnect();
+  await deleteTopics(kafka, created);
+});
+
+describe('the typed producer', () => {
+  it('writes Confluent-framed Avro with CloudEvents, correlation and trace headers', async () => {
+    const topic = await topicPair();
+    const event = registration('ID2022_001');
+    await send(topic, [event]);
+    const [message] = await readTopic(kafka, topic, 1);
+    expect(message!.value!.readUInt8(0)).toBe(0);
+    expect((await registry.decode<MethodEvent>(topic, message!.value)).value).toMatchObject({
+      eventId: event.eventId,
+      methodId: 'ID2022_001',
+      type: 'METHOD_REGISTERED',
+    });
+    expect(headerText(message!.headers, 'ce_id')).toBe(event.eventId);
+    expect(headerText(message!.headers, 'ce_specversion')).toBe('1.0');
+    expect(headerText(message!.headers, 'ce_type')).toBe('no.nyemetoder.method.METHOD_REGISTERED');
+    expect(headerText(message!.headers, 'ce_subject')).toBe('ID2022_001');
+    expect(headerText(message!.headers, 'correlation_id')).toBe(event.eventId);
+    expect(headerText(message!.headers, 'traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('refuses a value outside the contract, naming the field, and sends nothing of the batch', async () => {
+    const topic = await topicPair();
+    const good = registration('ID2022_002');
+    const bad = { ...registration('ID2022_003'), occurredAt: 'yesterday' };
+    const attempt = send(topic, [good, bad]);
+    await expect(attempt).rejects.toThrow(ContractViolation);
+    await expect(attempt).rejects.toThrow(/occurredAt/);
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    expect(offsets[0]?.high).toBe('0');
+  });
+});
+
+describe('the consumer runner', () => {
+  it('dead-letters each kind of bad input with its reason and the original bytes, and goes on', async () => {
+    const topic = await topicPair();
+    const handled: string[] = [];
+    const state = new Map<string, Parameters<typeof applyEvent>[0]>();
+    const r = runner(topic, async ({ value }) => {
+      const result = applyEvent(state.get(value.methodId), value);
+      if (!result.ok) throw new DomainRuleError(describeErrors(result.errors));
+      state.set(value.methodId, result.value);
+      handled.push(value.methodId);
+    });
+    const dead: string[] = [];
+    r.onDeadLetter((e) => dead.push(e.errorClass));
+    await r.start();
+
+    const other = await registry.client.register(
+      {
+        type: SchemaType.AVRO,
+        schema: JSON.stringify({
+          type: 'record',
+          name: 'Stranger',
+          namespace: 'no.example',
+          fields: [{ name: 'x', type: 'int' }],
+        }),
+      },
+      { subject: uniqueName('test.stranger-value') },
+    );
+    const stranger = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), Buffer.from([4])]);
+    stranger.writeInt32BE(other.id, 1);
+    const unknownId = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]);
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({
+      topic,
+      messages: [
+        {
+          key: 'ID2022_010',
+          value: Buffer.from('{"methodId":"ID2022_010"}'),
+          headers: { origin: 'json-by-mistake' },
+        },
+        { key: 'ID2022_011', value: unknownId },
+        { key: 'ID2022_012', value: stranger },
+      ],
+    });
+    await raw.disconnect();
+    // An illegal transition: a decision for a method that was never registered.
+    await send(topic, [
+      methodEvent('STATUS_CHANGED', 'ID2022_013', { from: null, to: 'HORIZON_SCANNING', reason: null }),
+      registration('ID2022_014'),
+    ]);
+
+    await eventually(() => handled.includes('ID2022_014'), 30_000, 'the good message after the bad ones');
+    await r.stop();
+    expect(dead).toEqual(['UNDECODABLE', 'UNKNOWN_SCHEMA', 'CONTRACT_VIOLATION', 'DOMAIN_RULE']);
+
+    const letters = await readTopic(kafka, `${topic}.dlq`, 4);
+    const infos = letters.map((m) => readDeadLetterInfo(m.headers));
+    expect(infos.map((i) => i.errorClass)).toEqual(dead);
+    expect(
+      infos.every((i) => i.sourceTopic === topic && i.sourcePartition === 0 && i.handler === 'test-handler'),
+    ).toBe(true);
+    expect(infos.map((i) => i.sourceOffset)).toEqual(['0', '1', '2', '3']);
+    expect(infos[0]!.reason).toMatch(/not Confluent-framed Avro: magic byte 123/);
+    expect(infos[1]!.reason).toMatch(/schema id 2147483632 is not in the registry/);
+    expect(infos[2]!.reason).toMatch(/Stranger/);
+    expect(infos[3]!.reason).toMatch(/UNKNOWN_METHOD: ID2022_013 is not registered/);
+    expect(letters[0]!.value!.toString()).toBe('{"methodId":"ID2022_010"}');
+    expect(headerText(letters[0]!.headers, 'origin')).toBe('json-by-mistake');
+    expect(letters[1]!.value!.equals(unknownId)).toBe(true);
+  });
+
+  it('retries a transient failure in place, keeping the order of a method’s events', async () => {
+    const topic = await topicPair();
+    let failures = 2;
+    const seen: string[] = [];
+    const r = runner(topic, async ({ value }) => {
+      if (value.methodId === 'ID2022_020' && failures-- > 0) throw new Error('partner is down');
+      seen.push(value.methodId);
+    });
+    await r.start();
+    await send(topic, [registration('ID2022_020'), registration('ID2022_021')]);
+    await eventually(() => seen.length === 2, 20_000, 'both handled');
+    await r.stop();
+    expect(seen).toEqual(['ID2022_020', 'ID2022_021']);
+  });
+
+  it('dead-letters a transient failure that outlasts the configured attempts', async () => {
+    const topic = await topicPair();
+    const r = runner(
+      topic,
+      async () => {
+        throw new Error('partner answers 503');
+      },
+      { maxTransientAttempts: 3 },
+    );
+    await r.start();
+    await send(topic, [registration('ID2022_030')]);
+    const [letter] = await readTopic(kafka, `${topic}.dlq`, 1);
+    await r.stop();
+    const info = readDeadLetterInfo(letter!.headers);
+    expect(info.errorClass).toBe('TRANSIENT_EXHAUSTED');
+    expect(info.reason).toBe('gave up after 3 attempts: partner answers 503');
+  });
+
+  it('handles a redelivered event id once', async () => {
+    const topic = await topicPair();
+    const seen: string[] = [];
+    const r = runner(topic, async ({ value }) => {
+      seen.push(value.eventId);
+    });
+    await r.start();
+    const event = registration('ID2022_040');
+    await send(topic, [event, event, registration('ID2022_041')]);
+    await eventually(() => seen.length >= 2, 20_000, 'handled');
+    await new Promise((res) => setTimeout(res, 500));
+    await r.stop();
+    expect(seen.filter((id) => id === event.eventId)).toHaveLength(1);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('commits what it handled on shutdown, so the next member of the group starts after it', async () => {
+    const topic = await topicPair();
+    const groupId = `test-${randomUUID()}`;
+    const first: string[] = [];
+    const r1 = runner(topic, async ({ value }) => void first.push(value.methodId), { groupId });
+    await r1.start();
+    await send(topic, [registration('ID2022_050'), registration('ID2022_051')]);
+    await eventually(() => first.length === 2, 20_000, 'first member handled both');
+    await r1.stop();
+
+    await send(topic, [registration('ID2022_052')]);
+    const second: string[] = [];
+    const r2 = runner(topic, async ({ value }) => void second.push(value.methodId), { groupId });
+    await r2.start();
+    await eventually(() => second.length === 1, 20_000, 'second member handled the new one');
+    await new Promise((res) => setTimeout(res, 500));
+    await r2.stop();
+    expect(second).toEqual(['ID2022_052']);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Every setting of the hub, declared once with its description and default, validated at start-up.
+ * The README's configuration table is generated from this list (`npx metodehub config --markdown`).
+ */
+
+export interface Setting<T> {
+  description: string;
+  default: T;
+  parse: (raw: string) => T;
+}
+
+const text = (raw: string): string => raw;
+const list = (raw: string): string[] =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const port = (raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error('must be a TCP port from 0 to 65535');
+  return n;
+};
+const positive = (raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number');
+  return n;
+};
+const oneOf =
+  <T extends string>(...values: T[]) =>
+  (raw: string): T => {
+    if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+
+export const settings = {
+  KAFKA_BROKERS: {
+    description: 'Kafka bootstrap brokers, comma-separated host:port.',
+    default: ['127.0.0.1:9092'],
+    parse: list,
+  },
+  SCHEMA_REGISTRY_URL: {
+    description: 'Base URL of the Confluent-compatible schema registry API (Apicurio: .../apis/ccompat/v7).',
+    default: 'http://127.0.0.1:8081/apis/ccompat/v7',
+    parse: text,
+  },
+  KAFKA_CLIENT_ID: { description: 'Client id the hub gives Kafka.', default: 'metodehub', parse: text },
+  HUB_PORT: { description: 'Port of the hub HTTP server on HUB_HOST.', default: 8080, parse: port },
+  HUB_HOST: { description: 'Address the hub HTTP server listens on.', default: '127.0.0.1', parse: text },
+  LOG_LEVEL: {
+    description: 'pino log level.',
+    default: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  },
+  BUS_RETRY_BASE_MS: {
+    description: 'First wait before retrying a transient handler failure; doubles each time, with jitter.',
+    default: 200,
+    parse: positive,
+  },
+  BUS_RETRY_MAX_MS: {
+    description: 'Longest wait between retries of a transient failure.',
+    default: 30_000,
+    parse: positive,
+  },
+  BUS_IDEMPOTENCY_WINDOW: {
+    description: 'How many processed event ids each consumer remembers to drop redeliveries.',
+    default: 100_000,
+    parse: positive,
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+export type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: Settings[K]['default'] };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads every setting from the environment; lists every bad one at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') {
+      config[name] = setting.default;
+      continue;
+    }
+    try {
+      config[name] = setting.parse(raw);
+    } catch (error) {
+      problems.push(`${name}=${raw} ${(error as Error).message} (${setting.description})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  return config as Config;
+}
+
+/** The settings as a Markdown table, for the README. */
+export function settingsTable(): string {
+  const rows = Object.entries(settings as Record<string, Setting<unknown>>).map(
+    ([name, s]) =>
+      `| \`${name}\` | \`${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}\` | ${s.description} |`,
+  );
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,58 @@
+/**
+ * Prometheus metrics of the message flow. Every metric is documented here by its help text, and
+ * `/metrics` on the hub serves them.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'metodehub_process_' });
+
+export const messagesIn = new Counter({
+  name: 'metodehub_messages_in_total',
+  help: 'Messages a handler took from a topic, counted before handling.',
+  labelNames: ['topic', 'handler'] as const,
+  registers: [metricsRegistry],
+});
+
+export const messagesOut = new Counter({
+  name: 'metodehub_messages_out_total',
+  help: 'Messages the hub produced to a topic (acknowledged by all in-sync replicas).',
+  labelNames: ['topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const messagesFailed = new Counter({
+  name: 'metodehub_messages_failed_total',
+  help: 'Handling attempts that failed, by error class (transient ones are retried).',
+  labelNames: ['topic', 'handler', 'error_class'] as const,
+  registers: [metricsRegistry],
+});
+
+export const messagesDeadLettered = new Counter({
+  name: 'metodehub_messages_dead_lettered_total',
+  help: 'Messages sent to <topic>.dlq, by error class.',
+  labelNames: ['topic', 'handler', 'error_class'] as const,
+  registers: [metricsRegistry],
+});
+
+export const messagesDuplicate = new Counter({
+  name: 'metodehub_messages_duplicate_total',
+  help: 'Redelivered messages dropped because their event id was already processed.',
+  labelNames: ['topic', 'handler'] as const,
+  registers: [metricsRegistry],
+});
+
+export const processingSeconds = new Histogram({
+  name: 'metodehub_processing_seconds',
+  help: 'Time from taking a message to finishing its handling, retries included.',
+  labelNames: ['topic', 'handler'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [metricsRegistry],
+});
+
+export const consumerLag = new Gauge({
+  name: 'metodehub_consumer_lag',
+  help: 'Messages between a consumer group and the end of a partition, as of its last batch.',
+  labelNames: ['topic', 'partition', 'handler'] as const,
+  registers: [metricsRegistry],
+});

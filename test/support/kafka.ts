@@ -1,0 +1,89 @@
+/** Helpers for tests against the real broker and registry: unique topics, a bus, and reading a topic back. */
+import { randomUUID } from 'node:crypto';
+import { type Kafka, type KafkaMessage, logLevel, Kafka as KafkaClient } from 'kafkajs';
+import { inject } from 'vitest';
+import { ContractProducer } from '../../core/bus/producer.ts';
+import { ContractRegistry } from '../../core/bus/registry.ts';
+
+export function testKafka(): Kafka {
+  return new KafkaClient({
+    clientId: 'metodehub-test',
+    brokers: [inject('kafkaBrokers')],
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}.${randomUUID().slice(0, 8)}`;
+
+export async function createTopics(kafka: Kafka, names: string[], partitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: names.map((topic) => ({ topic, numPartitions: partitions })),
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+export async function deleteTopics(kafka: Kafka, names: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = new Set(await admin.listTopics());
+  const present = names.filter((n) => existing.has(n));
+  if (present.length > 0) await admin.deleteTopics({ topics: present }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+export function testBus(kafka: Kafka) {
+  const registry = new ContractRegistry(inject('schemaRegistryUrl'));
+  const producer = new ContractProducer(kafka, registry);
+  return { registry, producer };
+}
+
+/** Reads a topic from the start until `count` messages arrived (or fails after `timeoutMs`). */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 20_000,
+): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const messages: KafkaMessage[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`read ${messages.length} of ${count} messages from ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          messages.push(message);
+          if (messages.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
+
+/** Polls `check` until it returns true or the time is up. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms`);
+}
