@@ -24,7 +24,10 @@ const details: MethodDetails = {
 };
 
 let clock = Date.parse('2021-03-01T09:00:00Z');
-const at = () => new Date((clock += 86_400_000)).toISOString();
+const at = () => {
+  clock += 86_400_000;
+  return new Date(clock).toISOString();
+};
 
 function fold(events: MethodEvent[]): MethodState {
   let state: MethodState | undefined;
