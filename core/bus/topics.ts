@@ -1,6 +1,6 @@
 /** Creates or updates the declared topics (and their dead-letter topics) with their settings. */
-import type { Kafka } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
+const { ConfigResourceTypes } = kafkajs; // CommonJS: named import fails under ESM
 import { dlqConfig, dlqTopicOf, type TopicDeclaration, topics } from '../../contracts/topics.ts';
 
 export interface AppliedTopic {
