@@ -1,0 +1,137 @@
+/**
+ * A Confluent-compatible client that knows only the broker address and the registry URL (no metodehub code,
+ * no local schema) reads a value of every declared contract, as the hub wrote it.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { TopicValues } from '../../contracts/generated/types.ts';
+import { topics } from '../../contracts/topics.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import type { TopicName } from '../../core/bus/producer.ts';
+import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
+import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
+import { medicineDetails } from '../support/fixtures.ts';
+import { createTopics, deleteTopics, readTopic, testBus, testKafka, uniqueName } from '../support/kafka.ts';
+
+const now = '2026-11-22T10:00:00.000Z';
+const registration = methodEvent(
+  'METHOD_REGISTERED',
+  'ID2024_010',
+  { details: medicineDetails() },
+  { occurredAt: now },
+);
+const state = applyEvent(undefined, registration);
+
+const samples: { [T in TopicName]: TopicValues[T] } = {
+  'nyemetoder.method-events.v1': registration,
+  'nyemetoder.method-state.v1': state.ok ? state.value : (undefined as never),
+  'slv.case-updates.v1': {
+    changeId: 'c1',
+    methodId: 'ID2024_010',
+    slvCaseId: '3f2b6a1e-0000-4000-8000-000000000001',
+    kind: 'CLOCK_STOPPED',
+    changedAt: now,
+    slvStatus: 'Klokken stoppet',
+    text: null,
+    effectiveOn: '2026-11-21',
+    reportUrl: null,
+    originEventId: null,
+  },
+  'fest.vilkar.v1': {
+    vilkarId: 'NM-ID2024_010',
+    methodId: 'ID2024_010',
+    catalogueVersion: 1,
+    withdrawn: false,
+    statusCode: 'UNDER_VURDERING',
+    statusText: 'Under vurdering',
+    text: 'Skal ikke startes hos nye pasienter før beslutning i Beslutningsforum',
+    validFrom: '2024-01-15',
+    validTo: null,
+    substances: ['pembrolizumab'],
+    atcCodes: ['L01FF02'],
+    indication: null,
+    link: null,
+    changedAt: now,
+  },
+  'hdir.guideline-flags.v1': {
+    flagId: 'ID2024_010/HP-LUNGE',
+    methodId: 'ID2024_010',
+    guidelineId: 'HP-LUNGE',
+    origin: 'EXPLICIT',
+    ruleId: null,
+    active: true,
+    trigger: 'METHOD_REGISTERED',
+    implementationStatus: 'NOT_STARTED',
+    implementationStatusOn: null,
+    changedAt: now,
+  },
+  'financing.drug-decisions.v1': {
+    recordId: 'r1',
+    supersedes: null,
+    methodId: 'ID2024_010',
+    atcCode: 'L01FF02',
+    substance: 'pembrolizumab',
+    outcome: 'INTRODUCED',
+    decidedOn: '2026-10-20',
+    effectiveFrom: '2026-11-01',
+    hPrescription: false,
+    indication: null,
+    assessmentUrl: null,
+    estimatedPatientsPerYear: null,
+    publishedAt: now,
+  },
+  'eu.jca-notifications.v1': {
+    procedureId: 'JCA-2025-0001',
+    procedureVersion: 1,
+    milestone: 'SCOPING_STARTED',
+    milestoneOn: '2025-03-01',
+    outOfOrder: false,
+    inn: 'pembrolizumab',
+    atcCode: 'L01FF02',
+    technologyType: 'MEDICINE',
+    indication: 'Urotelialt karsinom',
+    picos: [],
+    assessor: 'DE',
+    coAssessor: 'NO',
+    documentUrls: [],
+    linkedMethodIds: [],
+    nationalComplementNeeded: [],
+    receivedAt: now,
+  },
+};
+
+const kafka = testKafka();
+const { registry, producer } = testBus(kafka);
+const created: string[] = [];
+afterAll(async () => {
+  await producer.disconnect();
+  await deleteTopics(kafka, created);
+});
+
+describe('every canonical topic is readable by a plain Confluent client', () => {
+  it.each(topics.map((t) => t.name as TopicName))('%s', async (declared) => {
+    const topic = uniqueName(`test.${declared}`);
+    created.push(topic);
+    registry.alias(topic, declared);
+    await createTopics(kafka, [topic]);
+    await producer.send(
+      declared,
+      [
+        {
+          key: 'k',
+          value: samples[declared],
+          headers: newHeaders({ source: '/test', type: `test.${declared}` }),
+        },
+      ],
+      { to: topic },
+    );
+    const [message] = await readTopic(kafka, topic, 1);
+    const plain = new SchemaRegistry({ host: inject('schemaRegistryUrl') });
+    const decoded = (await plain.decode(message!.value!)) as Record<string, unknown>;
+    // Without our logical types, dates arrive as day numbers and instants as epoch milliseconds.
+    const firstKey = Object.keys(samples[declared])[0]!;
+    expect(decoded[firstKey]).toEqual((samples[declared] as unknown as Record<string, unknown>)[firstKey]);
+    const subjects = (await (await fetch(`${inject('schemaRegistryUrl')}/subjects`)).json()) as string[];
+    expect(subjects).toContain(`${topic}-value`);
+  });
+});
