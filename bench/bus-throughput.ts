@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { type Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { loadConfig } from '../core/config/spec.ts';
 import { newHeaders } from '../core/bus/headers.ts';
 import { createKafka } from '../core/bus/kafka.ts';
@@ -29,7 +29,6 @@ const options = new Command('bench:bus')
 
 const config = loadConfig();
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
-(kafka as unknown as { logLevel?: logLevel }).logLevel = logLevel.NOTHING;
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);
 const source = `bench.${run}.in`;

@@ -23,12 +23,7 @@ export function confidentialFieldsSet(topic: string, value: unknown): string[] {
   return contractFor(topic).confidentialPaths.filter((path) => valuesAt(value, splitPath(path)).length > 0);
 }
 
-/** The confidential values a source value (of a contract) carries, as strings. */
-export function confidentialValues(topic: string, value: unknown): string[] {
-  return contractFor(topic).confidentialPaths.flatMap((path) => valuesAt(value, splitPath(path)).map(String));
-}
-
-const splitPath = (path: string): string[] => path.replace(/\[\]\./g, '[].').split('.');
+const splitPath = (path: string): string[] => path.split('.');
 
 export interface GuardSource {
   topic: string;

@@ -5,7 +5,7 @@
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
-import { type Contract, contractFor, contracts } from '../contracts/catalogue.ts';
+import { type Contract, contractFor, contracts, subjectOf } from '../contracts/catalogue.ts';
 import { logicalTypes } from '../contracts/logicalTypes.ts';
 import { ContractViolation, PermanentError } from './errors.ts';
 
@@ -51,7 +51,7 @@ export class ContractRegistry {
     const pending = this.client
       .register(
         { type: SchemaType.AVRO, schema: JSON.stringify(this.contractOf(topic).schema) },
-        { subject: `${topic}-value`, compatibility: COMPATIBILITY.FULL_TRANSITIVE },
+        { subject: subjectOf(topic), compatibility: COMPATIBILITY.FULL_TRANSITIVE },
       )
       .then(({ id }) => id);
     this.ids.set(topic, pending);

@@ -8,6 +8,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { dlqTopicOf } from '../../contracts/topics.ts';
+import { settings } from '../config/spec.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import {
   consumerLag,
@@ -71,7 +72,7 @@ export class ConsumerRunner<T> {
     private readonly options: RunnerOptions<T>,
   ) {
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
-    this.processed = new ProcessedIds(options.idempotencyWindow ?? 100_000);
+    this.processed = new ProcessedIds(options.idempotencyWindow ?? settings.BUS_IDEMPOTENCY_WINDOW.default);
     this.log = loggerFor(options.name);
   }
 
@@ -96,20 +97,6 @@ export class ConsumerRunner<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.consumer.disconnect();
-  }
-
-  /** Resolves once the group has joined and been assigned partitions. */
-  joined(timeoutMs = 30_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${this.options.name} did not join its group in time`)),
-        timeoutMs,
-      );
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
   }
 
   private async ensureDeadLetterTopics(): Promise<void> {
@@ -199,7 +186,11 @@ export class ConsumerRunner<T> {
           );
           break;
         }
-        const wait = backoff(attempt, this.options.retryBaseMs ?? 200, this.options.retryMaxMs ?? 30_000);
+        const wait = backoff(
+          attempt,
+          this.options.retryBaseMs ?? settings.BUS_RETRY_BASE_MS.default,
+          this.options.retryMaxMs ?? settings.BUS_RETRY_MAX_MS.default,
+        );
         log.warn({ attempt, waitMs: wait, err: (error as Error).message }, 'transient failure; retrying');
         await sleepWithHeartbeat(wait, heartbeat, () => this.stopping);
       }
