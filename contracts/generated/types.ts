@@ -640,6 +640,11 @@ export interface MethodState {
    * @default []
    */
   stages: StageVisit[];
+  /**
+   * The ids of the latest events applied (up to 100, oldest first), so a resent event is recognised as a duplicate after a restart.
+   * @default []
+   */
+  recentEventIds: string[];
 }
 
 // slv.case-updates.v1 (slv.case-updates.v1.avsc)

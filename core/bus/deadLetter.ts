@@ -2,7 +2,8 @@
  * Dead letters: the original key, bytes and headers, plus why and where from, on `<topic>.dlq`.
  * The same layout Kafka Connect uses, so common tooling can read it.
  */
-import type { IHeaders, KafkaMessage } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { dlqTopicOf } from '../../contracts/topics.ts';
 import { headerText } from './headers.ts';
 
 export interface DeadLetterContext {
@@ -62,4 +63,22 @@ export function readDeadLetterInfo(headers: IHeaders | undefined): DeadLetterInf
     time: headerText(headers, DLQ_HEADERS.time) ?? '',
     handler: headerText(headers, DLQ_HEADERS.handler) ?? '',
   };
+}
+
+/** Creates the dead-letter topic of each source topic that lacks one (topics:apply makes the declared ones). */
+export async function ensureDeadLetterTopics(kafka: Kafka, sourceTopics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = sourceTopics.map(dlqTopicOf).filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
+        waitForLeaders: true,
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

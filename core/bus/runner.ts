@@ -18,7 +18,7 @@ import {
   messagesIn,
   processingSeconds,
 } from '../metrics/registry.ts';
-import { deadLetterOf } from './deadLetter.ts';
+import { deadLetterOf, ensureDeadLetterTopics } from './deadLetter.ts';
 import { PermanentError } from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
@@ -81,7 +81,7 @@ export class ConsumerRunner<T> {
   }
 
   async start(): Promise<void> {
-    await this.ensureDeadLetterTopics();
+    await ensureDeadLetterTopics(this.kafka, this.options.topics);
     await this.consumer.connect();
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
@@ -97,23 +97,6 @@ export class ConsumerRunner<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.consumer.disconnect();
-  }
-
-  private async ensureDeadLetterTopics(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = this.options.topics.map(dlqTopicOf).filter((t) => !existing.has(t));
-      if (missing.length > 0) {
-        await admin.createTopics({
-          topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
-          waitForLeaders: true,
-        });
-      }
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

@@ -25,6 +25,19 @@ const positive = (raw: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number');
   return n;
 };
+const url = (raw: string): string => {
+  if (raw === '') return raw;
+  try {
+    return new URL(raw).toString();
+  } catch {
+    throw new Error('must be an absolute URL');
+  }
+};
+const flag = (raw: string): boolean => {
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new Error('must be true or false');
+};
 const oneOf =
   <T extends string>(...values: T[]) =>
   (raw: string): T => {
@@ -64,6 +77,50 @@ export const settings = {
   BUS_IDEMPOTENCY_WINDOW: {
     description: 'How many processed event ids each consumer remembers to drop redeliveries.',
     default: 100_000,
+    parse: positive,
+  },
+  AUTH_JWKS_URL: {
+    description:
+      'JWKS URL of the OAuth2 issuer whose access tokens the API accepts. Leave empty with AUTH_DEV_ISSUER=true to use the dev issuer.',
+    default: '',
+    parse: url,
+  },
+  AUTH_ISSUER: {
+    description: 'The "iss" the API accepts in tokens.',
+    default: 'metodehub-dev-issuer',
+    parse: text,
+  },
+  AUTH_AUDIENCE: { description: 'The "aud" the API accepts in tokens.', default: 'metodehub', parse: text },
+  AUTH_WRITE_SCOPE: {
+    description: 'Scope a token needs to post case events.',
+    default: 'nyemetoder:case-events:write',
+    parse: text,
+  },
+  AUTH_READ_SCOPE: {
+    description: 'Scope a token needs to read methods, history and statistics.',
+    default: 'nyemetoder:methods:read',
+    parse: text,
+  },
+  AUTH_DEV_ISSUER: {
+    description:
+      'Runs the local dev issuer (never in production): its keys are served at /dev/jwks.json and `npm start` prints a token.',
+    default: false,
+    parse: flag,
+  },
+  DEV_ISSUER_KEY_FILE: {
+    description: 'Where the dev issuer keeps its RSA key (git-ignored), so tokens survive restarts.',
+    default: '.stack/dev-issuer/key.json',
+    parse: text,
+  },
+  INGRESS_MAX_BODY_BYTES: {
+    description: 'Largest request body the case-event ingress accepts.',
+    default: 1_048_576,
+    parse: positive,
+  },
+  INGRESS_MAX_BATCH: { description: 'Most events in one case-event request.', default: 500, parse: positive },
+  INGRESS_SETTLE_TIMEOUT_MS: {
+    description: 'How long a case-event request waits for its events to be folded before answering 202.',
+    default: 10_000,
     parse: positive,
   },
 } satisfies Record<string, Setting<unknown>>;

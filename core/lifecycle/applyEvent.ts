@@ -253,6 +253,9 @@ function transitionErrors(state: MethodState, event: MethodEvent, to: Status | n
   return [];
 }
 
+/** How many applied event ids a state remembers, to drop a resent event after a restart. */
+export const RECENT_EVENT_IDS = 100;
+
 export function newMethodState(event: MethodEvent): MethodState {
   return {
     methodId: event.methodId,
@@ -275,6 +278,7 @@ export function newMethodState(event: MethodEvent): MethodState {
     links: [],
     closed: null,
     stages: [{ status: 'PROPOSAL_RECEIVED', enteredAt: event.occurredAt, leftAt: null }],
+    recentEventIds: [event.eventId],
   };
 }
 
@@ -344,6 +348,7 @@ function evolve(state: MethodState, event: MethodEvent, to: Status | null): Meth
     version: state.version + 1,
     lastEventId: event.eventId,
     lastSourceSequence: event.sourceSequence ?? state.lastSourceSequence ?? null,
+    recentEventIds: [...(state.recentEventIds ?? []).slice(-(RECENT_EVENT_IDS - 1)), event.eventId],
   };
   switch (event.type) {
     case 'DETAILS_CHANGED':

@@ -17,7 +17,8 @@ export type DomainErrorCode =
   | 'INCOMPLETE_TEMPORARY_INTRODUCTION'
   | 'MISSING_SLV_TRACK'
   | 'UNKNOWN_EXCEPTION'
-  | 'DUPLICATE_EXCEPTION';
+  | 'DUPLICATE_EXCEPTION'
+  | 'EVENT_ID_REUSED';
 
 export interface DomainError {
   code: DomainErrorCode;

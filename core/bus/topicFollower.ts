@@ -1,0 +1,132 @@
+/**
+ * Follows a whole topic from its first offset, in every partition, outside any shared consumer group:
+ * how each hub instance builds its read model, and how the projection restores its state. It knows how
+ * far it has read, so callers can wait until it has caught up with the log.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import { type Logger, loggerFor } from '../log/logger.ts';
+import { PermanentError } from './errors.ts';
+import type { ContractRegistry } from './registry.ts';
+
+export interface Position {
+  partition: number;
+  offset: string;
+}
+
+export interface FollowerOptions<T> {
+  name: string;
+  topic: string;
+  onMessage: (value: T, position: Position, key: string | null) => void;
+}
+
+export class TopicFollower<T> {
+  private consumer: Consumer | undefined;
+  /** Next offset to read, per partition. */
+  private readonly next = new Map<number, bigint>();
+  private readonly waiters = new Set<() => void>();
+  private startEnds: Map<number, bigint> | undefined;
+  private readonly log: Logger;
+  skipped = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly registry: ContractRegistry,
+    private readonly options: FollowerOptions<T>,
+  ) {
+    this.log = loggerFor(options.name);
+  }
+
+  async start(): Promise<void> {
+    this.startEnds = await this.endOffsets();
+    const groupId = `metodehub.follow.${this.options.name}.${hostname()}.${process.pid}.${randomUUID().slice(0, 8)}`;
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxBytes: 50 * 1024 * 1024,
+    });
+    this.consumer = consumer;
+    // Batches of only transaction markers are not handed to eachBatch but still move the position.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.advance(payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          try {
+            const { value } = await this.registry.decode<T>(this.options.topic, message.value);
+            this.options.onMessage(
+              value,
+              { partition: batch.partition, offset: message.offset },
+              message.key?.toString('utf8') ?? null,
+            );
+          } catch (error) {
+            if (!(error instanceof PermanentError)) throw error; // registry away: kafkajs retries the batch
+            this.skipped++;
+            this.log.debug({ offset: message.offset, reason: error.reason }, 'skipped an unreadable message');
+          }
+          this.advance(batch.partition, BigInt(message.offset) + 1n);
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    this.consumer = undefined;
+  }
+
+  /** The last offset + 1 of each partition now. */
+  async endOffsets(): Promise<Map<number, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.options.topic);
+      return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private advance(partition: number, next: bigint): void {
+    if ((this.next.get(partition) ?? 0n) >= next) return;
+    this.next.set(partition, next);
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Whether every partition has been read up to `ends`. */
+  reached(ends: Map<number, bigint>): boolean {
+    for (const [partition, end] of ends) if ((this.next.get(partition) ?? 0n) < end) return false;
+    return true;
+  }
+
+  get caughtUp(): boolean {
+    return this.startEnds !== undefined && this.reached(this.startEnds);
+  }
+
+  /** Waits until everything in the log when it started has been read; false on timeout. */
+  waitUntilCaughtUp(timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.caughtUp, timeoutMs);
+  }
+
+  private waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        finish(true);
+      };
+      const finish = (value: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+}
