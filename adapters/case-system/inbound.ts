@@ -1,0 +1,197 @@
+/**
+ * Case-system ingress over HTTP: `POST /api/v1/case-events` takes one event or a batch, judges the whole
+ * batch against the current state as if appended in order, and only if every event passes writes them in
+ * one Kafka transaction (acks from all in-sync replicas). It answers once the read model has folded them.
+ * Requests are handled one at a time, so each batch is judged against everything accepted before it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import type { ContractProducer } from '../../core/bus/producer.ts';
+import type { Config } from '../../core/config/spec.ts';
+import { sendProblem, problemSchema, type ProblemItem } from '../../core/http/problem.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import { caseEventJsonSchema, caseEventsFromBody, EVENTS_TOPIC } from './mapping.ts';
+
+export interface IngressOptions {
+  store: MethodStore;
+  producer: ContractProducer;
+  config: Config;
+  /** Physical topic to write to (the declared one unless a test or a prefixed deployment says otherwise). */
+  eventsTopic?: string;
+}
+
+export interface EventResult {
+  index: number;
+  eventId: string;
+  methodId: string;
+  /** applied: folded into the method; duplicate: sent before, nothing done; accepted: written, not yet folded. */
+  outcome: 'applied' | 'duplicate' | 'accepted';
+  status?: string;
+  version?: number;
+}
+
+const log = loggerFor('case-system-ingress');
+
+export function caseEventIngress(options: IngressOptions) {
+  const { store, producer, config } = options;
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: unknown; Headers: { 'x-correlation-id'?: string; traceparent?: string } }>(
+      '/api/v1/case-events',
+      {
+        onRequest: app.requireScope(config.AUTH_WRITE_SCOPE),
+        schema: {
+          summary: 'Post one case event or an array of them (a batch: all accepted or none)',
+          description:
+            'The JSON face of the method-events contract. Resending an event with the same eventId is harmless. ' +
+            'The answer comes after Kafka has the events (acks=all) and the hub has folded them into method state.',
+          tags: ['case-events'],
+          security: [{ bearer: [config.AUTH_WRITE_SCOPE] }],
+          body: { oneOf: [caseEventJsonSchema, { type: 'array', items: caseEventJsonSchema }] },
+          response: {
+            400: problemSchema,
+            401: problemSchema,
+            403: problemSchema,
+            409: problemSchema,
+            413: problemSchema,
+            422: problemSchema,
+            503: problemSchema,
+          },
+        },
+        // The handler validates every event itself, so one report lists each problem of each event.
+        validatorCompiler: () => () => true,
+      },
+      async (request, reply) => {
+        const mapped = caseEventsFromBody(request.body, config.INGRESS_MAX_BATCH);
+        if (!mapped.ok) {
+          const count = new Set(mapped.problems.map((p) => p.index)).size;
+          return sendProblem(
+            reply,
+            mapped.status,
+            mapped.status === 413 ? 'BATCH_TOO_LARGE' : 'INVALID_EVENT',
+            mapped.status === 413
+              ? mapped.problems[0]!.reason
+              : `${count} event(s) do not match the method-events contract; nothing was written`,
+            mapped.problems,
+          );
+        }
+        const correlationId = request.headers['x-correlation-id'] ?? randomUUID();
+        return oneAtATime(async () => {
+          const events = mapped.events;
+          const verdicts = store.judgeBatch(events);
+          const refused: ProblemItem[] = [];
+          verdicts.forEach((v, index) => {
+            if (v.outcome !== 'rejected') return;
+            for (const e of v.errors) {
+              refused.push({
+                index,
+                eventId: events[index]!.eventId,
+                methodId: events[index]!.methodId,
+                code: e.code,
+                reason: e.reason,
+              });
+            }
+          });
+          if (refused.length > 0) {
+            const conflict = refused.every((r) => r.code === 'EVENT_ID_REUSED');
+            return sendProblem(
+              reply,
+              conflict ? 409 : 422,
+              conflict ? 'EVENT_ID_REUSED' : 'REJECTED',
+              `${new Set(refused.map((r) => r.index)).size} of ${events.length} event(s) refused; nothing was written`,
+              refused,
+            );
+          }
+          const fresh = events.filter((_, i) => verdicts[i]!.outcome === 'applied');
+          try {
+            await producer.sendAtomically(
+              EVENTS_TOPIC,
+              fresh.map((event) => ({
+                key: event.methodId,
+                value: event,
+                headers: newHeaders({
+                  id: event.eventId,
+                  source: '/metodehub/case-system',
+                  type: `no.nyemetoder.method.${event.type}`,
+                  subject: event.methodId,
+                  correlationId,
+                  ...(request.headers.traceparent ? { traceparent: request.headers.traceparent } : {}),
+                }),
+              })),
+              { to: options.eventsTopic },
+            );
+          } catch (error) {
+            log.error({ err: (error as Error).message, correlationId }, 'could not write case events');
+            return sendProblem(
+              reply,
+              503,
+              'BUS_UNAVAILABLE',
+              `Kafka did not take the events (${(error as Error).message}); nothing was written, resend the same request`,
+            );
+          }
+          const settled = await store.whenSettled(
+            fresh.map((e) => e.eventId),
+            config.INGRESS_SETTLE_TIMEOUT_MS,
+          );
+          return answer(
+            reply,
+            events,
+            verdicts.map((v) => v.outcome),
+            settled,
+            store,
+          );
+        });
+      },
+    );
+  };
+}
+
+function answer(
+  reply: import('fastify').FastifyReply,
+  events: MethodEvent[],
+  outcomes: string[],
+  settled: boolean,
+  store: MethodStore,
+) {
+  const results: EventResult[] = [];
+  const refusedAfterWrite: ProblemItem[] = [];
+  events.forEach((event, index) => {
+    const base = { index, eventId: event.eventId, methodId: event.methodId };
+    if (outcomes[index] === 'duplicate') {
+      const state = store.stateOf(event.methodId);
+      results.push({ ...base, outcome: 'duplicate', status: state?.status, version: state?.version });
+      return;
+    }
+    const settlement = store.settlementOf(event.eventId);
+    if (settlement?.outcome === 'applied') {
+      results.push({
+        ...base,
+        outcome: 'applied',
+        status: settlement.state.status,
+        version: settlement.state.version,
+      });
+    } else if (settlement?.outcome === 'rejected') {
+      for (const e of settlement.errors) refusedAfterWrite.push({ ...base, code: e.code, reason: e.reason });
+    } else results.push({ ...base, outcome: 'accepted' });
+  });
+  if (refusedAfterWrite.length > 0) {
+    // Another writer got in between (e.g. straight to Kafka): the log has the event, the fold refused it.
+    return sendProblem(
+      reply,
+      409,
+      'REFUSED_AFTER_WRITE',
+      'written, but another change to the same method came first and the state machine refused these; see the dead-letter topic',
+      refusedAfterWrite,
+    );
+  }
+  return reply.code(settled ? 200 : 202).send({ results });
+}

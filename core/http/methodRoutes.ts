@@ -1,0 +1,270 @@
+/**
+ * The read side of the API: a method's state now or at `asOf`, its history with a change log, filtered
+ * lists, and the secretariat's stage statistics. Confidential fields are never served.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { MethodState, MethodType } from '../../contracts/generated/types.ts';
+import { withoutConfidential } from '../bus/confidential.ts';
+import { changeLogOf } from '../lifecycle/changeLog.ts';
+import { methodIdError } from '../lifecycle/identifiers.ts';
+import { type MethodFilter, matches, type MethodStore } from '../lifecycle/methodStore.ts';
+import {
+  type Dimension,
+  dimensions,
+  longestWaiting,
+  stageCounts,
+  stageDurations,
+} from '../lifecycle/stageStatistics.ts';
+import { sendProblem } from './problem.ts';
+
+const STATE_TOPIC = 'nyemetoder.method-state.v1';
+const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+
+const statuses = [
+  'PROPOSAL_RECEIVED',
+  'HORIZON_SCANNING',
+  'AWAITING_ORDERING',
+  'ASSESSMENT_ORDERED',
+  'ASSESSMENT_IN_PROGRESS',
+  'ASSESSMENT_COMPLETED',
+  'PRICE_NEGOTIATION',
+  'AWAITING_DECISION',
+  'DECIDED',
+  'REASSESSMENT',
+  'PHASED_OUT',
+  'CLOSED',
+];
+const methodTypes = ['MEDICINE', 'MEDICAL_DEVICE', 'DIAGNOSTIC_TEST', 'PROCEDURE', 'ORGANISATIONAL', 'OTHER'];
+
+const asOfParam = {
+  type: 'string',
+  description:
+    'Time travel: answer as things stood at this instant (ISO 8601), by when events occurred. A bare date (2021-06-30) means the end of that day, UTC.',
+};
+const filterParams = {
+  status: { type: 'string', description: `Comma-separated statuses: ${statuses.join(', ')}` },
+  specialty: { type: 'string', description: 'Specialty area (fagområde), e.g. Onkologi; case-insensitive.' },
+  atc: { type: 'string', description: 'ATC code or prefix: L01 finds every L01 medicine.' },
+  substance: { type: 'string', description: 'Part of an active substance name, case-insensitive.' },
+  type: { type: 'string', enum: methodTypes, description: 'Method type.' },
+};
+
+export type AsOf = { ok: true; at: number | undefined } | { ok: false; reason: string };
+
+/** Reads `asOf`: an ISO instant, or a date meaning the end of that day (UTC). */
+export function parseAsOf(raw: string | undefined): AsOf {
+  if (raw === undefined || raw === '') return { ok: true, at: undefined };
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
+  const at = Date.parse(dateOnly ? `${raw}T23:59:59.999Z` : raw);
+  if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) {
+    return {
+      ok: false,
+      reason: `asOf=${raw} is not an ISO 8601 instant or date, e.g. 2021-06-30T12:00:00Z or 2021-06-30`,
+    };
+  }
+  return { ok: true, at };
+}
+
+const publicState = (state: MethodState): MethodState => {
+  const { recentEventIds: _ids, ...rest } = withoutConfidential(STATE_TOPIC, state);
+  return rest as MethodState;
+};
+
+export function summaryOf(state: MethodState) {
+  return {
+    methodId: state.methodId,
+    name: state.details.name,
+    methodType: state.details.methodType,
+    specialty: state.details.specialty,
+    status: state.status,
+    substances: state.details.substances,
+    atcCodes: state.details.atcCodes,
+    slvTrack: state.assignment?.slvTrack ?? null,
+    decision: state.decision?.outcome ?? null,
+    registeredAt: state.registeredAt,
+    updatedAt: state.updatedAt,
+  };
+}
+
+interface FilterQuery {
+  asOf?: string;
+  status?: string;
+  specialty?: string;
+  atc?: string;
+  substance?: string;
+  type?: MethodType;
+}
+
+function filterOf(query: FilterQuery): { ok: true; filter: MethodFilter } | { ok: false; reason: string } {
+  const status = query.status
+    ?.split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = status?.filter((s) => !statuses.includes(s)) ?? [];
+  if (unknown.length > 0) {
+    return { ok: false, reason: `status ${unknown.join(', ')} is not one of ${statuses.join(', ')}` };
+  }
+  return {
+    ok: true,
+    filter: {
+      status,
+      specialty: query.specialty,
+      atc: query.atc,
+      substance: query.substance,
+      type: query.type,
+    },
+  };
+}
+
+const isoOrNow = (at: number | undefined) => new Date(at ?? Date.now()).toISOString();
+
+export function methodRoutes(store: MethodStore, readScope: string) {
+  return async (app: FastifyInstance) => {
+    const guard = app.requireScope(readScope);
+    const security = [{ bearer: [readScope] }];
+
+    app.get<{ Params: { id: string }; Querystring: { asOf?: string } }>(
+      '/api/v1/methods/:id',
+      {
+        onRequest: guard,
+        schema: {
+          summary: "A method's current state, or its state at asOf",
+          tags: ['methods'],
+          security,
+          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const idError = methodIdError(id);
+        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
+        const asOf = parseAsOf(request.query.asOf);
+        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+        const ledger = store.ledger(id);
+        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const state = store.stateOf(id, asOf.at);
+        if (!state) {
+          return sendProblem(
+            reply,
+            404,
+            'NOT_YET_REGISTERED',
+            `${id} was registered on ${ledger.entries[0]!.event.occurredAt}, after asOf ${isoOrNow(asOf.at)}`,
+          );
+        }
+        return { asOf: asOf.at === undefined ? null : isoOrNow(asOf.at), state: publicState(state) };
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { asOf?: string } }>(
+      '/api/v1/methods/:id/history',
+      {
+        onRequest: guard,
+        schema: {
+          summary: 'Every event of a method, with a change log of status and text changes (up to asOf)',
+          tags: ['methods'],
+          security,
+          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const idError = methodIdError(id);
+        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
+        const asOf = parseAsOf(request.query.asOf);
+        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+        const ledger = store.ledger(id);
+        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const entries = ledger.entriesUntil(asOf.at);
+        return {
+          methodId: id,
+          asOf: asOf.at === undefined ? null : isoOrNow(asOf.at),
+          events: entries.map((e) => withoutConfidential(EVENTS_TOPIC, e.event)),
+          changeLog: changeLogOf(entries),
+        };
+      },
+    );
+
+    app.get<{ Querystring: FilterQuery & { limit?: number; offset?: number } }>(
+      '/api/v1/methods',
+      {
+        onRequest: guard,
+        schema: {
+          summary: 'Methods matching every filter given, now or at asOf, in method-ID order',
+          tags: ['methods'],
+          security,
+          querystring: {
+            type: 'object',
+            properties: {
+              ...filterParams,
+              asOf: asOfParam,
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              offset: { type: 'integer', minimum: 0, default: 0 },
+            },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const asOf = parseAsOf(request.query.asOf);
+        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+        const filter = filterOf(request.query);
+        if (!filter.ok) return sendProblem(reply, 400, 'INVALID_FILTER', filter.reason);
+        const all = store.list(filter.filter, asOf.at);
+        const { limit = 100, offset = 0 } = request.query;
+        return {
+          asOf: asOf.at === undefined ? null : isoOrNow(asOf.at),
+          total: all.length,
+          offset,
+          items: all.slice(offset, offset + limit).map(summaryOf),
+        };
+      },
+    );
+
+    app.get<{ Querystring: FilterQuery & { by?: Dimension; limit?: number } }>(
+      '/api/v1/stats/stages',
+      {
+        onRequest: guard,
+        schema: {
+          summary:
+            'Stage statistics: days spent per stage over completed visits (median, p90, max), per drill-down group; the methods waiting longest in each stage; and counts per stage',
+          tags: ['statistics'],
+          security,
+          querystring: {
+            type: 'object',
+            properties: {
+              by: { type: 'string', enum: [...dimensions], description: 'Drill down by this dimension.' },
+              limit: {
+                type: 'integer',
+                minimum: 1,
+                maximum: 100,
+                default: 5,
+                description: 'Longest-waiting methods per stage.',
+              },
+              asOf: asOfParam,
+              ...filterParams,
+            },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const asOf = parseAsOf(request.query.asOf);
+        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+        const filter = filterOf(request.query);
+        if (!filter.ok) return sendProblem(reply, 400, 'INVALID_FILTER', filter.reason);
+        const states = store.states(asOf.at).filter(matches(filter.filter));
+        const now = asOf.at ?? Date.now();
+        return {
+          asOf: isoOrNow(asOf.at),
+          methods: states.length,
+          by: request.query.by ?? null,
+          durations: stageDurations(states, request.query.by),
+          longestWaiting: longestWaiting(states, now, request.query.limit ?? 5),
+          counts: stageCounts(states),
+        };
+      },
+    );
+  };
+}

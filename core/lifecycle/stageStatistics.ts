@@ -1,0 +1,151 @@
+/**
+ * Stage statistics for the secretariat: how long methods spend in each stage, which have waited longest
+ * where they are now, and how many are in each stage. Pure over method states, so the same code answers
+ * for today and, from time-travelled states, for any past date.
+ */
+import type { MethodState, MethodStatus } from '../../contracts/generated/types.ts';
+
+export const dimensions = ['specialty', 'methodType', 'slvTrack'] as const;
+export type Dimension = (typeof dimensions)[number];
+
+/** Stages a method rests in rather than waits in: no one is waiting for them to end. */
+const restingStages: ReadonlySet<MethodStatus> = new Set(['DECIDED', 'PHASED_OUT', 'CLOSED']);
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface StageDuration {
+  stage: MethodStatus;
+  /** Completed visits to the stage (a method that came back counts once per visit). */
+  visits: number;
+  medianDays: number;
+  p90Days: number;
+  maxDays: number;
+}
+
+export interface DurationGroup {
+  /** The value of the drill-down dimension; 'all' without one, '(none)' where a method has no value. */
+  group: string;
+  stages: StageDuration[];
+}
+
+export interface WaitingMethod {
+  methodId: string;
+  name: string;
+  enteredAt: string;
+  days: number;
+}
+
+export interface StageWaiting {
+  stage: MethodStatus;
+  methods: WaitingMethod[];
+}
+
+const stageOrder: MethodStatus[] = [
+  'PROPOSAL_RECEIVED',
+  'HORIZON_SCANNING',
+  'AWAITING_ORDERING',
+  'ASSESSMENT_ORDERED',
+  'ASSESSMENT_IN_PROGRESS',
+  'ASSESSMENT_COMPLETED',
+  'PRICE_NEGOTIATION',
+  'AWAITING_DECISION',
+  'DECIDED',
+  'REASSESSMENT',
+  'PHASED_OUT',
+  'CLOSED',
+];
+
+export function groupOf(state: MethodState, dimension: Dimension): string {
+  switch (dimension) {
+    case 'specialty':
+      return state.details.specialty ?? '(none)';
+    case 'methodType':
+      return state.details.methodType;
+    case 'slvTrack':
+      return state.assignment?.slvTrack ?? '(none)';
+  }
+}
+
+/** Nearest-rank percentile of sorted values (p in 0..1). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil(p * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+export function median(sorted: number[]): number {
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const days = (from: string, to: string | number): number =>
+  (Number(typeof to === 'number' ? to : Date.parse(to)) - Date.parse(from)) / DAY_MS;
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+/** Time spent per stage over completed visits, for all methods or per value of a dimension. */
+export function stageDurations(states: MethodState[], by?: Dimension): DurationGroup[] {
+  const groups = new Map<string, Map<MethodStatus, number[]>>();
+  for (const state of states) {
+    const group = by ? groupOf(state, by) : 'all';
+    const stages = groups.get(group) ?? new Map<MethodStatus, number[]>();
+    groups.set(group, stages);
+    for (const visit of state.stages) {
+      if (!visit.leftAt) continue;
+      const list = stages.get(visit.status) ?? [];
+      list.push(days(visit.enteredAt, visit.leftAt));
+      stages.set(visit.status, list);
+    }
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, 'nb'))
+    .map(([group, stages]) => ({
+      group,
+      stages: stageOrder
+        .filter((stage) => stages.has(stage))
+        .map((stage) => {
+          const sorted = stages.get(stage)!.sort((a, b) => a - b);
+          return {
+            stage,
+            visits: sorted.length,
+            medianDays: round1(median(sorted)),
+            p90Days: round1(percentile(sorted, 0.9)),
+            maxDays: round1(sorted.at(-1)!),
+          };
+        }),
+    }));
+}
+
+/** The methods that have waited longest in the stage they are in at `now`, per stage. */
+export function longestWaiting(states: MethodState[], now: number, limit = 5): StageWaiting[] {
+  const byStage = new Map<MethodStatus, WaitingMethod[]>();
+  for (const state of states) {
+    if (restingStages.has(state.status)) continue;
+    const visit = state.stages.at(-1)!;
+    const list = byStage.get(state.status) ?? [];
+    list.push({
+      methodId: state.methodId,
+      name: state.details.name,
+      enteredAt: visit.enteredAt,
+      days: Math.floor(days(visit.enteredAt, now)),
+    });
+    byStage.set(state.status, list);
+  }
+  return stageOrder
+    .filter((stage) => byStage.has(stage))
+    .map((stage) => ({
+      stage,
+      methods: byStage
+        .get(stage)!
+        .sort((a, b) => a.enteredAt.localeCompare(b.enteredAt) || a.methodId.localeCompare(b.methodId))
+        .slice(0, limit),
+    }));
+}
+
+/** How many methods are in each stage (every stage listed, zero included). */
+export function stageCounts(states: MethodState[]): Record<string, number> {
+  const counts: Record<string, number> = Object.fromEntries(stageOrder.map((s) => [s, 0]));
+  for (const state of states) counts[state.status] = (counts[state.status] ?? 0) + 1;
+  return counts;
+}
