@@ -9,8 +9,9 @@ const DAY_MS = 86_400_000;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 class LocalDateType extends avro.types.LogicalType {
-  override _fromValue(days: number): string {
-    return new Date(days * DAY_MS).toISOString().slice(0, 10);
+  /** A number from the wire, or a string when the writer's schema has this logical type too (resolution). */
+  override _fromValue(days: number | string): string {
+    return typeof days === 'string' ? days : new Date(days * DAY_MS).toISOString().slice(0, 10);
   }
   override _toValue(value: unknown): number | undefined {
     if (typeof value !== 'string' || !ISO_DATE.test(value)) return undefined;
@@ -25,8 +26,8 @@ class LocalDateType extends avro.types.LogicalType {
 }
 
 class InstantType extends avro.types.LogicalType {
-  override _fromValue(ms: number): string {
-    return new Date(ms).toISOString();
+  override _fromValue(ms: number | string): string {
+    return typeof ms === 'string' ? ms : new Date(ms).toISOString();
   }
   override _toValue(value: unknown): number | undefined {
     if (typeof value !== 'string') return undefined;
