@@ -87,3 +87,37 @@ export async function eventually(
   }
   throw new Error(`${what} not reached within ${timeoutMs} ms`);
 }
+
+/** Everything in a topic now: reads every partition up to its end offset at the time of the call. */
+export async function readAll(kafka: Kafka, topic: string, timeoutMs = 20_000): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((e) => e.high !== e.low).map((e) => [e.partition, BigInt(e.high)]));
+  const messages: KafkaMessage[] = [];
+  if (remaining.size === 0) return messages;
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`could not read ${topic} to its end in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const end = remaining.get(payload.partition);
+        if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) remaining.delete(payload.partition);
+        if (remaining.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}

@@ -1,0 +1,45 @@
+/** Token checks: each way a token can fail gets its own status and code. */
+import { describe, expect, it } from 'vitest';
+import { TokenVerifier } from './auth.ts';
+import { DEV_ISSUER, DevIssuer } from './devIssuer.ts';
+
+const SCOPE = 'nyemetoder:case-events:write';
+
+describe('TokenVerifier', async () => {
+  const issuer = await DevIssuer.ephemeral();
+  const stranger = await DevIssuer.ephemeral();
+  const verifier = new TokenVerifier({ jwks: issuer.jwks(), issuer: DEV_ISSUER, audience: 'metodehub' });
+  const mint = (extra: Partial<Parameters<DevIssuer['mint']>[0]> = {}, by = issuer) =>
+    by.mint({ scopes: [SCOPE], audience: 'metodehub', ...extra });
+
+  it('accepts a token with the scope, and says who it is for', async () => {
+    const result = await verifier.verify(`Bearer ${await mint({ subject: 'saksbehandler' })}`, SCOPE);
+    expect(result).toMatchObject({ ok: true, subject: 'saksbehandler', scopes: [SCOPE] });
+  });
+
+  it.each([
+    ['no header', async () => undefined, 401, 'MISSING_TOKEN'],
+    ['not a bearer token', async () => 'Basic dXNlcjpwdw==', 401, 'MISSING_TOKEN'],
+    ['expired', async () => `Bearer ${await mint({ expiresIn: -120 })}`, 401, 'TOKEN_EXPIRED'],
+    ['another audience', async () => `Bearer ${await mint({ audience: 'fest' })}`, 401, 'TOKEN_INVALID'],
+    ['another issuer', async () => `Bearer ${await mint({ issuer: 'someone-else' })}`, 401, 'TOKEN_INVALID'],
+    ['signed by another key', async () => `Bearer ${await mint({}, stranger)}`, 401, 'TOKEN_INVALID'],
+    ['not a JWT', async () => 'Bearer abc.def', 401, 'TOKEN_INVALID'],
+    [
+      'without the scope',
+      async () => `Bearer ${await mint({ scopes: ['nyemetoder:methods:read'] })}`,
+      403,
+      'INSUFFICIENT_SCOPE',
+    ],
+  ])('refuses a token %s', async (_what, header, status, code) => {
+    const result = await verifier.verify(await header(), SCOPE);
+    expect(result).toMatchObject({ ok: false, status, code });
+    expect(result.ok ? '' : result.reason.length).toBeGreaterThan(10);
+  });
+
+  it('reads scopes from "scp" arrays too', async () => {
+    const { scopesOf } = await import('./auth.ts');
+    expect(scopesOf({ scp: ['a', 'b'] })).toEqual(['a', 'b']);
+    expect(scopesOf({ scope: 'a b' })).toEqual(['a', 'b']);
+  });
+});
