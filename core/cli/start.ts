@@ -1,18 +1,96 @@
 /**
- * `npm start`: brings up the native stack if it is not running and reports it healthy.
- * (The hub itself joins here as the case-system issue lands.)
+ * `npm start`: everything a new user needs, in one command. Brings up the native stack if it is not
+ * running, applies topics and contracts, starts the hub with every adapter and the local dev issuer,
+ * replays the demo history, and prints where to look. Ctrl-C stops the hub; the stack keeps running
+ * (`npm run stack:down` stops it).
  */
-import { stackOptionsFromEnv, stackStatus, stackUp } from '../../deploy/local/stack.ts';
+import { stackOptionsFromEnv, stackUp } from '../../deploy/local/stack.ts';
+import { createKafka } from '../bus/kafka.ts';
+import { ContractRegistry } from '../bus/registry.ts';
+import { applyTopics } from '../bus/topics.ts';
+import { ConfigError, loadConfig } from '../config/spec.ts';
+import { demoHistory, demoSummary } from '../demo/history.ts';
+import { Hub } from '../hub/hub.ts';
+import { untilSignal } from './main.ts';
+import { replay } from './simulate.ts';
 
-const options = stackOptionsFromEnv();
-const t0 = Date.now();
-const { started, endpoints } = await stackUp(options);
-const rows = await stackStatus(options);
-for (const r of rows)
-  options.say(`${r.component.padEnd(9)} ${r.answers ? 'healthy' : 'NOT ANSWERING'}  ${r.address}`);
-options.say(
-  started.length > 0
-    ? `Started in ${((Date.now() - t0) / 1000).toFixed(1)} s.`
-    : 'The stack was already running.',
-);
-options.say(`KAFKA_BROKERS=${endpoints.kafkaBrokers} SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function start(): Promise<void> {
+  const t0 = Date.now();
+  const stack = stackOptionsFromEnv();
+  const { started, endpoints } = await stackUp(stack);
+  say(started.length > 0 ? `Started ${started.join(' and ')}.` : 'The Kafka stack was already running.');
+
+  const config = loadConfig({
+    KAFKA_BROKERS: endpoints.kafkaBrokers,
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    AUTH_DEV_ISSUER: 'true',
+    LOG_LEVEL: 'warn',
+    ...process.env,
+  });
+  const kafka = createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
+  const applied = await applyTopics(kafka);
+  const created = applied.filter((a) => a.action !== 'unchanged').length;
+  await new ContractRegistry(config.SCHEMA_REGISTRY_URL).registerAll();
+  say(`Topics and contracts applied (${created} of ${applied.length} topics created or updated).`);
+
+  const hub = new Hub({ config, kafka });
+  await hub.start();
+  await hub.waitUntilReady();
+  say(`Hub started (${hub.components.join(', ')}); it had ${hub.store.size} methods in its event log.`);
+
+  const token = await hub.devToken();
+  const events = demoHistory();
+  const summary = demoSummary(events);
+  say(
+    `Replaying the demo history: ${summary.methods} methods, ${summary.events} events (${summary.firstOccurredAt.slice(0, 10)} .. ${summary.lastOccurredAt.slice(0, 10)}).`,
+  );
+  const result = await replay({
+    target: { url: hub.url!, token },
+    events,
+    rate: 0,
+    batchSize: 250,
+    progress: process.stderr.isTTY === true,
+  });
+  say(
+    `Demo loaded in ${result.seconds.toFixed(1)} s: ${result.applied} events applied, ${result.duplicate} already there.`,
+  );
+  say(instructions(hub.url!, token, ((Date.now() - t0) / 1000).toFixed(0)));
+  await untilSignal(() => hub.stop());
+}
+
+function instructions(url: string, token: string, seconds: string): string {
+  return `
+metodehub is up (${seconds} s). Ctrl-C stops the hub; npm run stack:down stops Kafka and the registry.
+
+  API            ${url}/api/v1
+  OpenAPI        ${url}/api/v1/openapi.json
+  health         ${url}/health   ${url}/ready
+  metrics        ${url}/metrics
+
+A token (12 h, read and write scopes; \`npx metodehub token\` mints another):
+  export METODEHUB_TOKEN=${token}
+
+Try:
+  npx metodehub method ID2016_001                       # a method now
+  npx metodehub method ID2016_001 --as-of 2017-06-30    # ...and as it stood then
+  npx metodehub history ID2016_001                      # every event, with the change log
+  npx metodehub stats --by slvTrack                     # days per stage, longest waiting, counts
+  npx metodehub stats --as-of 2020-12-31                # counts per stage on a past date
+  npx metodehub simulate --rate 20                      # replay again (known events are dropped)
+
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods?status=DECIDED&atc=L01'
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods/ID2016_001/history?asOf=2018-01-01'
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/stats/stages?by=specialty'
+`;
+}
+
+start().catch((error: unknown) => {
+  process.stderr.write(
+    error instanceof ConfigError
+      ? `${error.message}\n`
+      : `npm start failed: ${(error as Error).stack ?? error}\n`,
+  );
+  process.exit(1);
+});

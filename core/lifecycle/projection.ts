@@ -94,6 +94,8 @@ export class MethodStateProjection {
       topic: this.options.stateTopic,
       onMessage: (state) => states.set(state.methodId, state),
     });
+    const ends = await follower.endOffsets();
+    if ([...ends.values()].every((end) => end === 0n)) return this.restoredAs(states, started);
     await follower.start();
     try {
       const done = await follower.waitUntilCaughtUp(this.options.restoreTimeoutMs ?? 120_000);
@@ -101,6 +103,10 @@ export class MethodStateProjection {
     } finally {
       await follower.stop();
     }
+    this.restoredAs(states, started);
+  }
+
+  private restoredAs(states: Map<string, MethodState>, started: number): void {
     this.states.clear();
     for (const [id, state] of states) this.states.set(id, state);
     this.counts.restores++;

@@ -1,0 +1,335 @@
+/**
+ * Benchmark: rebuilding all method state from the event log. Writes N events (default 1,000,000) of
+ * synthetic but lawful method lifecycles to a fresh topic, then times, side by side on the same bytes:
+ *   baseline    raw kafkajs reading every message, doing nothing with it
+ *   projection  the method-state projection from empty: decode, state machine, write the latest state
+ *               per method per batch to a fresh state topic (memory: one state per method)
+ *   read model  the API's read model: decode and keep every event with its state (for history and asOf)
+ * Prints events/s, seconds, peak heap and RSS for each, and their ratios to the baseline.
+ * Target: projection under 60 s for 1,000,000 events with memory bounded by the number of methods.
+ *
+ *   npm run bench:rebuild -- [--events 1000000] [--events-per-method 25]
+ *
+ * Needs the stack (npm run stack:up) or KAFKA_BROKERS and SCHEMA_REGISTRY_URL.
+ */
+import { randomUUID } from 'node:crypto';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import type { Kafka } from 'kafkajs';
+import type { MethodEvent } from '../contracts/generated/types.ts';
+import { createKafka } from '../core/bus/kafka.ts';
+import { ContractProducer } from '../core/bus/producer.ts';
+import { ContractRegistry } from '../core/bus/registry.ts';
+import { TopicFollower } from '../core/bus/topicFollower.ts';
+import { loadConfig } from '../core/config/spec.ts';
+import { methodEvent } from '../core/lifecycle/eventBuilder.ts';
+import { MethodStore } from '../core/lifecycle/methodStore.ts';
+import { MethodStateProjection } from '../core/lifecycle/projection.ts';
+
+const options = new Command('bench:rebuild')
+  .description('Time and memory of rebuilding all method state from the event log, against a raw read of it.')
+  .option('--events <n>', 'events to write and rebuild from', (v) => Number(v), 1_000_000)
+  .option('--events-per-method <n>', 'lifecycle length per method (≥ 12)', (v) => Number(v), 25)
+  .option('--skip-read-model', 'leave out the read model (it keeps every event in memory)')
+  .parse()
+  .opts<{ events: number; eventsPerMethod: number; skipReadModel?: boolean }>();
+
+const EVENTS = 'nyemetoder.method-events.v1';
+const STATE = 'nyemetoder.method-state.v1';
+const PARTITIONS = 6;
+const config = loadConfig();
+const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
+const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
+const run = randomUUID().slice(0, 8);
+const eventsTopic = `bench.rebuild.${run}.events`;
+const stateTopic = `bench.rebuild.${run}.state`;
+registry.alias(eventsTopic, EVENTS).alias(stateTopic, STATE);
+
+const substances = [
+  ['pembrolizumab', 'L01FF02', 'Onkologi'],
+  ['nivolumab', 'L01FF01', 'Onkologi'],
+  ['dupilumab', 'D11AH05', 'Hudsykdommer'],
+  ['nusinersen', 'M09AX07', 'Nevrologi'],
+  ['ocrelizumab', 'L04AG08', 'Nevrologi'],
+] as const;
+
+const methodIdOf = (n: number) => `ID${2010 + Math.floor(n / 999)}_${String((n % 999) + 1).padStart(3, '0')}`;
+
+/** A lawful lifecycle: registration to decision, then exceptions and notes up to `length` events. */
+function lifecycle(n: number, length: number): MethodEvent[] {
+  const id = methodIdOf(n);
+  const [substance, atc, specialty] = substances[n % substances.length]!;
+  let t = Date.UTC(2016, 0, 1) + n * 3_600_000;
+  const at = () => {
+    t += 86_400_000 * 7;
+    return new Date(t).toISOString();
+  };
+  const day = () => at().slice(0, 10);
+  const e = (type: Parameters<typeof methodEvent>[0], detail: unknown) =>
+    methodEvent(type, id, detail as never, { occurredAt: at(), actor: 'Sekretariatet for Nye metoder' });
+  const events = [
+    e('METHOD_REGISTERED', {
+      details: {
+        name: `${substance} til behandling i ${specialty.toLowerCase()}, forslag ${n}`,
+        shortDescription: 'Forslag om nasjonal metodevurdering av legemiddel med ny indikasjon',
+        methodType: 'MEDICINE',
+        level: 'NATIONAL',
+        specialty,
+        indication: 'Voksne pasienter med behandlingstrengende sykdom etter første linje',
+        substances: [substance],
+        atcCodes: [atc],
+        marketingAuthorisation: 'APPLIED',
+        supplier: 'Leverandør AS',
+        hPrescription: true,
+        estimatedPatientsPerYear: 100 + (n % 400),
+        guidelineFlags: [],
+        assessmentUrl: null,
+        supplierConfidentialNote: null,
+      },
+    }),
+    e('STATUS_CHANGED', { from: 'PROPOSAL_RECEIVED', to: 'AWAITING_ORDERING', reason: 'Til Bestillerforum' }),
+    e('ASSIGNMENT_ORDERED', {
+      assignee: 'SLV',
+      slvTrack: 'B',
+      fhiProduct: null,
+      orderedOn: day(),
+      deadline: null,
+    }),
+    e('ASSESSMENT_STARTED', { startedOn: day(), assessor: 'Statens legemiddelverk' }),
+    e('ASSESSMENT_PAUSED', {
+      pausedOn: day(),
+      waitingFor: 'Dokumentasjon fra leverandør',
+      absoluteDeadline: null,
+    }),
+    e('ASSESSMENT_RESUMED', { resumedOn: day() }),
+    e('ASSESSMENT_DELIVERED', { deliveredOn: day(), reportUrl: null, simplified: false }),
+    e('STATUS_CHANGED', { from: 'ASSESSMENT_IN_PROGRESS', to: 'ASSESSMENT_COMPLETED', reason: null }),
+    e('PRICE_NEGOTIATION_STARTED', { startedOn: day() }),
+    e('PRICE_NEGOTIATION_CONCLUDED', {
+      concludedOn: day(),
+      agreementType: 'FLAT_DISCOUNT',
+      publicPriceNoteUrl: null,
+      confidentialPriceNoteUrl: null,
+    }),
+    e('DECISION_MADE', {
+      forum: 'BESLUTNINGSFORUM',
+      outcome: 'INTRODUCED_WITH_CONDITIONS',
+      decidedOn: day(),
+      effectiveFrom: null,
+      indication: null,
+      conditions: ['Innføres under forutsetning av at prisen er lik eller lavere enn avtalt'],
+      withoutDocumentation: false,
+      temporaryIntroduction: null,
+    }),
+  ];
+  for (let k = events.length; k < length; k++) {
+    events.push(
+      k % 2 === 0
+        ? e('EXCEPTION_GRANTED', {
+            exceptionId: `${id}-U${k}`,
+            kind: 'INDIVIDUAL_PATIENT',
+            scope: null,
+            effectiveOn: day(),
+          })
+        : e('NOTE_ATTACHED', {
+            noteId: `${id}-N${k}`,
+            subject: 'Oppfølging',
+            text: 'Notat fra sekretariatet om videre oppfølging',
+          }),
+    );
+  }
+  return events;
+}
+
+interface Figures {
+  name: string;
+  seconds: number;
+  peakHeapMb: number;
+  peakRssMb: number;
+  extra?: string;
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
+
+async function measure(
+  name: string,
+  body: (progress: (done: number) => void) => Promise<string | undefined>,
+): Promise<Figures> {
+  gc();
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${name.padEnd(11)} |{bar}| {percentage}% {value}/{total} events | {eta_formatted} left`,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(options.events, 0);
+  let peakHeap = 0;
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+    peakRss = Math.max(peakRss, m.rss);
+  }, 200);
+  const started = process.hrtime.bigint();
+  const extra = await body((done) => bar.update(done));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  bar.stop();
+  return { name, seconds, peakHeapMb: mb(peakHeap), peakRssMb: mb(peakRss), extra };
+}
+
+async function writeEvents(): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic: eventsTopic, numPartitions: PARTITIONS },
+      {
+        topic: stateTopic,
+        numPartitions: PARTITIONS,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const methods = Math.ceil(options.events / options.eventsPerMethod);
+  let written = 0;
+  const bar = new cliProgress.SingleBar(
+    { format: 'writing     |{bar}| {percentage}% {value}/{total} events', stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(options.events, 0);
+  const chunk: { key: string; value: Buffer }[] = [];
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    await producer.send({ topic: eventsTopic, acks: -1, messages: chunk.splice(0) });
+  };
+  for (let n = 0; n < methods && written < options.events; n++) {
+    for (const event of lifecycle(n, options.eventsPerMethod)) {
+      if (written >= options.events) break;
+      chunk.push({ key: event.methodId, value: await registry.encode(eventsTopic, event) });
+      written++;
+      if (chunk.length >= 5000) {
+        await flush();
+        bar.update(written);
+      }
+    }
+  }
+  await flush();
+  bar.update(written);
+  bar.stop();
+  await producer.disconnect();
+  return methods;
+}
+
+async function baseline(): Promise<Figures> {
+  return measure('baseline', async (progress) => {
+    let seen = 0;
+    const consumer = kafka.consumer({ groupId: `bench-raw-${run}`, maxBytes: 50 * 1024 * 1024 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: eventsTopic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          seen += batch.messages.length;
+          progress(seen);
+          if (seen >= options.events) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    return undefined;
+  });
+}
+
+async function projection(): Promise<Figures> {
+  return measure('projection', async (progress) => {
+    const producer = new ContractProducer(kafka, registry);
+    const projection = new MethodStateProjection(kafka, registry, producer, {
+      eventsTopic,
+      stateTopic,
+      groupId: `bench-projection-${run}`,
+    });
+    await projection.start();
+    const total = () => projection.counts.applied + projection.counts.duplicate + projection.counts.rejected;
+    while (total() < options.events) {
+      await projection.nextBatch();
+      progress(total());
+    }
+    await projection.stop();
+    await producer.disconnect();
+    const c = projection.counts;
+    return `${c.applied} applied, ${c.rejected} refused, ${c.statesWritten} states written, ${projection.states.size} methods held`;
+  });
+}
+
+async function readModel(): Promise<Figures> {
+  return measure('read model', async (progress) => {
+    const store = new MethodStore();
+    let seen = 0;
+    const follower = new TopicFollower<MethodEvent>(kafka, registry, {
+      name: 'bench-read-model',
+      topic: eventsTopic,
+      onMessage: (event, position) => {
+        store.offer(event, position);
+        if (++seen % 10_000 === 0) progress(seen);
+      },
+    });
+    await follower.start();
+    await follower.waitUntilCaughtUp(600_000);
+    progress(seen);
+    await follower.stop();
+    return `${store.counts.applied} applied, ${store.size} methods with full history`;
+  });
+}
+
+async function cleanUp() {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin
+    .deleteTopics({ topics: [eventsTopic, stateTopic, `${eventsTopic}.dlq`] })
+    .catch(() => undefined);
+  await admin.disconnect();
+}
+
+async function main() {
+  process.stderr.write(
+    `writing ${options.events} events (${options.eventsPerMethod} per method) to ${eventsTopic}...\n`,
+  );
+  const methods = await writeEvents();
+  const results = [await baseline(), await projection()];
+  if (!options.skipReadModel) results.push(await readModel());
+  await cleanUp();
+  const base = results[0]!;
+  console.log(
+    `\nRebuild from ${options.events} events of ${methods} methods (${PARTITIONS} partitions, one broker)\n`,
+  );
+  console.log('path         seconds   events/s   x baseline time   peak heap MB   peak RSS MB');
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(11)} ${r.seconds.toFixed(1).padStart(8)} ${Math.round(options.events / r.seconds)
+        .toString()
+        .padStart(
+          10,
+        )} ${(r.seconds / base.seconds).toFixed(2).padStart(17)} ${String(r.peakHeapMb).padStart(14)} ${String(r.peakRssMb).padStart(13)}`,
+    );
+  }
+  for (const r of results) if (r.extra) console.log(`  ${r.name}: ${r.extra}`);
+  const p = results[1]!;
+  console.log(
+    `\nprojection target: under 60 s -> ${p.seconds < 60 ? 'met' : 'NOT met'} (${p.seconds.toFixed(1)} s)`,
+  );
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    console.error(`bench:rebuild failed: ${(error as Error).stack ?? error}`);
+    await cleanUp().catch(() => undefined);
+    process.exit(1);
+  });

@@ -1,0 +1,293 @@
+/**
+ * `npx metodehub`: run the hub, look at methods, their history and the stage statistics, replay the demo.
+ * Every subcommand has --help. Reads the same environment as the hub (see `metodehub config`).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { MethodState } from '../../contracts/generated/types.ts';
+import { type Config, ConfigError, loadConfig, settingsTable } from '../config/spec.ts';
+import { demoHistory, demoSummary } from '../demo/history.ts';
+import {
+  componentDescriptions,
+  componentNames,
+  Hub,
+  parseComponents,
+  UnknownComponentError,
+} from '../hub/hub.ts';
+import type { ChangeLogEntry } from '../lifecycle/changeLog.ts';
+import { dimensions, type DurationGroup, type StageWaiting } from '../lifecycle/stageStatistics.ts';
+import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
+import { replay } from './simulate.ts';
+import { table } from './tables.ts';
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+const integer = (name: string, min: number) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
+  return n;
+};
+
+interface TargetOptions {
+  hub?: string;
+  token?: string;
+  json?: boolean;
+}
+
+const withTarget = (command: Command) =>
+  command
+    .option('--hub <url>', 'hub API base URL (default METODEHUB_URL or http://HUB_HOST:HUB_PORT)')
+    .option('--token <jwt>', 'bearer token (default METODEHUB_TOKEN, or one minted by the local dev issuer)')
+    .option('--json', 'print the API answer as JSON');
+
+async function targetOf(config: Config, options: TargetOptions): Promise<ApiTarget> {
+  return { url: options.hub ?? defaultHubUrl(config), token: await tokenFor(config, options.token) };
+}
+
+const asOfQuery = (asOf?: string) => (asOf ? `?asOf=${encodeURIComponent(asOf)}` : '');
+
+export function buildProgram(config: () => Config): Command {
+  const program = new Command('metodehub')
+    .description("metodehub: the integration hub of Norway's Nye metoder system")
+    .showHelpAfterError('(add --help for usage)');
+
+  program
+    .command('run')
+    .description(
+      `Start the hub: every adapter, or those named. Each consuming adapter has its own consumer group, so instances share the work.\nAdapters:\n${componentNames.map((n) => `  ${n.padEnd(11)} ${componentDescriptions[n]}`).join('\n')}`,
+    )
+    .addOption(new Option('--adapters <list>', 'comma-separated adapters to run (default: all)'))
+    .action(async (options: { adapters?: string }) => {
+      const hub = new Hub({ config: config(), components: parseComponents(options.adapters) });
+      await hub.start();
+      out(`metodehub running: ${hub.components.join(', ')}${hub.url ? ` — API at ${hub.url}` : ''}`);
+      await untilSignal(() => hub.stop());
+    });
+
+  withTarget(
+    program
+      .command('method <id>')
+      .description("A method's current state, or its state at --as-of")
+      .option('--as-of <instant>', 'time travel: an ISO instant or date (end of that day, UTC)'),
+  ).action(async (id: string, options: TargetOptions & { asOf?: string }) => {
+    const { body } = await callApi<{ asOf: string | null; state: MethodState }>(
+      await targetOf(config(), options),
+      `/api/v1/methods/${encodeURIComponent(id)}${asOfQuery(options.asOf)}`,
+    );
+    out(options.json ? JSON.stringify(body, null, 2) : describeMethod(body.state, body.asOf));
+  });
+
+  withTarget(
+    program
+      .command('history <id>')
+      .description("A method's events and change log (status and text changes), up to --as-of")
+      .option('--as-of <instant>', 'only what had happened by this ISO instant or date'),
+  ).action(async (id: string, options: TargetOptions & { asOf?: string }) => {
+    const { body } = await callApi<{ changeLog: ChangeLogEntry[] }>(
+      await targetOf(config(), options),
+      `/api/v1/methods/${encodeURIComponent(id)}/history${asOfQuery(options.asOf)}`,
+    );
+    out(options.json ? JSON.stringify(body, null, 2) : describeHistory(id, body.changeLog));
+  });
+
+  withTarget(
+    program
+      .command('stats')
+      .description(
+        'Stage statistics: days per stage (median, p90, max), longest waiting now, counts per stage',
+      )
+      .addOption(new Option('--by <dimension>', 'drill down by').choices([...dimensions]))
+      .option('--as-of <instant>', 'as things stood at this ISO instant or date')
+      .option('--specialty <name>', 'only methods of this specialty')
+      .option('--limit <n>', 'longest-waiting methods per stage', integer('--limit', 1), 5),
+  ).action(
+    async (options: TargetOptions & { by?: string; asOf?: string; specialty?: string; limit: number }) => {
+      const query = new URLSearchParams({ limit: String(options.limit) });
+      if (options.by) query.set('by', options.by);
+      if (options.asOf) query.set('asOf', options.asOf);
+      if (options.specialty) query.set('specialty', options.specialty);
+      const { body } = await callApi<StatsAnswer>(
+        await targetOf(config(), options),
+        `/api/v1/stats/stages?${query}`,
+      );
+      out(options.json ? JSON.stringify(body, null, 2) : describeStats(body));
+    },
+  );
+
+  withTarget(
+    program
+      .command('simulate')
+      .description(
+        'Replay the generated demo history (≥ 300 methods since 2016) into the hub through the case-event API. Safe to repeat: known events are dropped.',
+      )
+      .option(
+        '--rate <n>',
+        'events per second; 0 for as fast as the hub takes them',
+        integer('--rate', 0),
+        50,
+      )
+      .option('--batch <n>', 'most events per request', integer('--batch', 1), 200)
+      .option('--methods <n>', 'how many methods to generate', integer('--methods', 1), 320)
+      .option('--seed <n>', 'generator seed (same seed, same history)', integer('--seed', 0), 2016)
+      .option('--until <date>', 'leave out what happens after this date (default: now)'),
+  ).action(
+    async (
+      options: TargetOptions & { rate: number; batch: number; methods: number; seed: number; until?: string },
+    ) => {
+      const events = demoHistory({ seed: options.seed, methods: options.methods, until: options.until });
+      const summary = demoSummary(events);
+      process.stderr.write(
+        `demo history: ${summary.methods} methods, ${summary.events} events, ${summary.firstOccurredAt} .. ${summary.lastOccurredAt}\n`,
+      );
+      const result = await replay({
+        target: await targetOf(config(), options),
+        events,
+        rate: options.rate,
+        batchSize: options.batch,
+        progress: !options.json && process.stderr.isTTY === true,
+      });
+      out(
+        options.json
+          ? JSON.stringify(result)
+          : `replayed ${result.sent} events in ${result.seconds.toFixed(1)} s (${result.requests} requests): ${result.applied} applied, ${result.duplicate} already there, ${result.accepted} written but not yet folded`,
+      );
+    },
+  );
+
+  program
+    .command('token')
+    .description('Mint a token from the local dev issuer (AUTH_DEV_ISSUER runs only locally)')
+    .option('--scopes <list>', 'comma-separated scopes (default: the read and write scopes)')
+    .option('--expires <duration>', 'lifetime, e.g. 12h, 30m', '12h')
+    .action(async (options: { scopes?: string; expires: string }) => {
+      const c = config();
+      const { DevIssuer } = await import('../http/devIssuer.ts');
+      const { resolve } = await import('node:path');
+      const issuer = await DevIssuer.fromFile(resolve(c.DEV_ISSUER_KEY_FILE));
+      out(
+        await issuer.mint({
+          scopes: options.scopes?.split(',') ?? [c.AUTH_READ_SCOPE, c.AUTH_WRITE_SCOPE],
+          audience: c.AUTH_AUDIENCE,
+          issuer: c.AUTH_ISSUER,
+          expiresIn: options.expires,
+        }),
+      );
+    });
+
+  program
+    .command('config')
+    .description('Every setting the hub reads from the environment, with its default and meaning')
+    .option('--markdown', 'as the Markdown table in the README')
+    .action((options: { markdown?: boolean }) => {
+      out(options.markdown ? settingsTable() : JSON.stringify(config(), null, 2));
+    });
+
+  return program;
+}
+
+interface StatsAnswer {
+  asOf: string;
+  methods: number;
+  by: string | null;
+  durations: DurationGroup[];
+  longestWaiting: StageWaiting[];
+  counts: Record<string, number>;
+}
+
+function describeMethod(s: MethodState, asOf: string | null): string {
+  const d = s.details;
+  const lines = [
+    `${s.methodId}  ${d.name}${asOf ? `   (as of ${asOf})` : ''}`,
+    `status        ${s.status} since ${s.stages.at(-1)?.enteredAt ?? '?'}${s.paused ? ` (paused since ${s.paused.pausedOn})` : ''}`,
+    `type          ${d.methodType}${d.specialty ? `, ${d.specialty}` : ''}`,
+    d.substances.length > 0 ? `substances    ${d.substances.join(', ')} (${d.atcCodes.join(', ')})` : '',
+    s.assignment
+      ? `assignment    ${s.assignment.assignee}${s.assignment.slvTrack ? ` track ${s.assignment.slvTrack}` : ''} ordered ${s.assignment.orderedOn}`
+      : '',
+    s.decision
+      ? `decision      ${s.decision.outcome} by ${s.decision.forum} on ${s.decision.decidedOn}${s.decision.temporaryIntroduction ? `, reassess by ${s.decision.temporaryIntroduction.reassessBy}` : ''}`
+      : '',
+    s.exceptions.length > 0 ? `exceptions    ${s.exceptions.length}` : '',
+    `registered    ${s.registeredAt}   updated ${s.updatedAt}   version ${s.version}`,
+  ];
+  return lines.filter(Boolean).join('\n');
+}
+
+function describeHistory(id: string, log: ChangeLogEntry[]): string {
+  return `${id}: ${log.length} events\n${table(
+    ['occurredAt', 'event', 'status', 'changes'],
+    log.map((e) => [
+      e.occurredAt.slice(0, 10),
+      e.type,
+      e.status ? `${e.status.from ?? '·'} -> ${e.status.to}` : '',
+      e.textChanges
+        .map((c) => `${c.field}: ${c.to ?? '(removed)'}`)
+        .join('; ')
+        .slice(0, 100),
+    ]),
+  )}`;
+}
+
+function describeStats(s: StatsAnswer): string {
+  const parts = [`Stage statistics for ${s.methods} methods, as of ${s.asOf}`, ''];
+  for (const group of s.durations) {
+    parts.push(`Days per stage (completed visits)${s.by ? ` — ${s.by}: ${group.group}` : ''}`);
+    parts.push(
+      table(
+        ['stage', 'visits', 'median', 'p90', 'max'],
+        group.stages.map((x) => [x.stage, x.visits, x.medianDays, x.p90Days, x.maxDays]),
+      ),
+      '',
+    );
+  }
+  parts.push('Waiting longest where they are now');
+  parts.push(
+    table(
+      ['stage', 'method', 'days', 'since', 'name'],
+      s.longestWaiting.flatMap((w) =>
+        w.methods.map((m) => [w.stage, m.methodId, m.days, m.enteredAt.slice(0, 10), m.name.slice(0, 60)]),
+      ),
+    ),
+    '',
+  );
+  parts.push('Methods per stage');
+  parts.push(
+    table(
+      ['stage', 'methods'],
+      Object.entries(s.counts).map(([k, v]) => [k, v]),
+    ),
+  );
+  return parts.join('\n');
+}
+
+/** Keeps the process alive until Ctrl-C or SIGTERM, then shuts down cleanly. */
+export function untilSignal(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = async (signal: string) => {
+      process.stderr.write(`\n${signal}: stopping...\n`);
+      await stop().catch((e: Error) => process.stderr.write(`stop failed: ${e.message}\n`));
+      resolve();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void done('SIGINT'));
+    process.once('SIGTERM', () => void done('SIGTERM'));
+  });
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  let config: Config | undefined;
+  const program = buildProgram(() => {
+    config ??= loadConfig();
+    return config;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ApiError || error instanceof ConfigError || error instanceof UnknownComponentError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(`metodehub failed: ${(error as Error).stack ?? error}\n`);
+    }
+    process.exitCode = 1;
+  }
+}
