@@ -4,7 +4,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MethodState } from '../../contracts/generated/types.ts';
-import { type Config, ConfigError, loadConfig, settingsTable } from '../config/spec.ts';
+import { adapterCatalogue } from '../../adapters/catalogue.ts';
+import { type Config, ConfigError, loadConfig, loadSettings, settingsTable } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
 import {
   componentDescriptions,
@@ -179,7 +180,16 @@ export function buildProgram(config: () => Config): Command {
     .description('Every setting the hub reads from the environment, with its default and meaning')
     .option('--markdown', 'as the Markdown table in the README')
     .action((options: { markdown?: boolean }) => {
-      out(options.markdown ? settingsTable() : JSON.stringify(config(), null, 2));
+      if (options.markdown) {
+        out(`### core\n\n${settingsTable()}`);
+        for (const adapter of adapterCatalogue)
+          out(`\n### ${adapter.name}\n\n${settingsTable(adapter.settings)}`);
+        return;
+      }
+      const adapters = Object.fromEntries(
+        adapterCatalogue.map((a) => [a.name, loadSettings(a.settings)] as const),
+      );
+      out(JSON.stringify({ core: config(), ...adapters }, null, 2));
     });
 
   return program;

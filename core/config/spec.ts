@@ -9,23 +9,23 @@ export interface Setting<T> {
   parse: (raw: string) => T;
 }
 
-const text = (raw: string): string => raw;
-const list = (raw: string): string[] =>
+export const text = (raw: string): string => raw;
+export const list = (raw: string): string[] =>
   raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-const port = (raw: string): number => {
+export const port = (raw: string): number => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error('must be a TCP port from 0 to 65535');
   return n;
 };
-const positive = (raw: string): number => {
+export const positive = (raw: string): number => {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number');
   return n;
 };
-const url = (raw: string): string => {
+export const url = (raw: string): string => {
   if (raw === '') return raw;
   try {
     return new URL(raw).toString();
@@ -33,12 +33,12 @@ const url = (raw: string): string => {
     throw new Error('must be an absolute URL');
   }
 };
-const flag = (raw: string): boolean => {
+export const flag = (raw: string): boolean => {
   if (/^(true|1|yes)$/i.test(raw)) return true;
   if (/^(false|0|no)$/i.test(raw)) return false;
   throw new Error('must be true or false');
 };
-const oneOf =
+export const oneOf =
   <T extends string>(...values: T[]) =>
   (raw: string): T => {
     if (!values.includes(raw as T)) throw new Error(`must be one of ${values.join(', ')}`);
@@ -126,17 +126,26 @@ export const settings = {
 } satisfies Record<string, Setting<unknown>>;
 
 export type Settings = typeof settings;
-export type Config = { [K in keyof Settings]: Settings[K]['default'] };
+/** The parsed values of a settings declaration. */
+export type ConfigOf<S extends Record<string, Setting<unknown>>> = { [K in keyof S]: S[K]['default'] };
+export type Config = ConfigOf<Settings>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Reads every setting from the environment; lists every bad one at once. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads a settings declaration from the environment; lists every bad one at once. The core's settings
+ * are `settings` below; each adapter declares its own in `adapters/<partner>/settings.ts` and reads them
+ * with this same function, so `metodehub config` and the README can show them all.
+ */
+export function loadSettings<S extends Record<string, Setting<unknown>>>(
+  declaration: S,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S> {
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
-  for (const [name, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+  for (const [name, setting] of Object.entries(declaration) as [string, Setting<unknown>][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') {
       config[name] = setting.default;
@@ -149,12 +158,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
-  return config as Config;
+  return config as ConfigOf<S>;
 }
 
-/** The settings as a Markdown table, for the README. */
-export function settingsTable(): string {
-  const rows = Object.entries(settings as Record<string, Setting<unknown>>).map(
+/** Reads the core settings from the environment; lists every bad one at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return loadSettings(settings, env);
+}
+
+/** A settings declaration as a Markdown table, for the README. */
+export function settingsTable(declaration: Record<string, Setting<unknown>> = settings): string {
+  const rows = Object.entries(declaration).map(
     ([name, s]) =>
       `| \`${name}\` | \`${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}\` | ${s.description} |`,
   );

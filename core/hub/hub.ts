@@ -3,12 +3,14 @@
  * consumer group, so several instances share the work and components can be deployed apart.
  *   api         HTTP API: case-event ingress, method reads, time travel, statistics (reads the whole event log)
  *   projection  keeps nyemetoder.method-state.v1 current and dead-letters refused events
- * Partner adapters join this list as they are built.
+ * and every partner adapter of `adapters/catalogue.ts`. The HTTP server runs when `api` or an adapter with
+ * routes does.
  */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { adapterCatalogue } from '../../adapters/catalogue.ts';
 import { caseEventIngress } from '../../adapters/case-system/inbound.ts';
 import { createKafka } from '../bus/kafka.ts';
 import { ContractProducer } from '../bus/producer.ts';
@@ -22,20 +24,28 @@ import { createHubServer } from '../http/server.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
+import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
 
-export const componentNames = ['api', 'projection'] as const;
-export type ComponentName = (typeof componentNames)[number];
+const coreComponents = ['api', 'projection'] as const;
+export type ComponentName = string;
 
-export const componentDescriptions: Record<ComponentName, string> = {
+export const componentNames: readonly string[] = [...coreComponents, ...adapterCatalogue.map((a) => a.name)];
+
+export const componentDescriptions: Record<string, string> = {
   api: 'HTTP API: case-event ingress, method state, history, time travel, statistics',
   projection: 'keeps nyemetoder.method-state.v1 current; refused events go to the dead-letter topic',
+  ...Object.fromEntries(adapterCatalogue.map((a) => [a.name, a.description])),
 };
 
 export interface HubOptions {
   config: Config;
   components?: readonly ComponentName[];
-  /** Physical topic names, when not the declared ones (tests, prefixed deployments). */
-  topics?: { events?: string; state?: string };
+  /** Physical topic names by declared name, when not the declared ones (tests, prefixed deployments). */
+  topics?: Record<string, string>;
+  /** The environment adapters read their settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** The adapters that may run (default the catalogue); tests pass their own. */
+  adapters?: readonly AdapterDefinition[];
   /** Consumer group prefix (tests run hubs side by side). */
   groupPrefix?: string;
   /** A dev issuer to use instead of the one in DEV_ISSUER_KEY_FILE (tests). */
@@ -53,13 +63,13 @@ export function parseComponents(list: string | undefined): ComponentName[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = asked.filter((name) => !componentNames.includes(name as ComponentName));
+  const unknown = asked.filter((name) => !componentNames.includes(name));
   if (unknown.length > 0) {
     throw new UnknownComponentError(
       `unknown adapter(s): ${unknown.join(', ')}; choose from ${componentNames.join(', ')}`,
     );
   }
-  return asked as ComponentName[];
+  return asked;
 }
 
 export class Hub {
@@ -75,6 +85,8 @@ export class Hub {
   server: FastifyInstance | undefined;
   devIssuer: DevIssuer | undefined;
   url: string | undefined;
+  /** The running partner adapters, by name. */
+  readonly adapters = new Map<string, HubComponent>();
   private readonly log: Logger = loggerFor('hub');
 
   constructor(private readonly options: HubOptions) {
@@ -83,12 +95,28 @@ export class Hub {
     this.kafka = options.kafka ?? createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
     this.producer = new ContractProducer(this.kafka, this.registry);
-    this.eventsTopic = options.topics?.events ?? 'nyemetoder.method-events.v1';
-    this.stateTopic = options.topics?.state ?? 'nyemetoder.method-state.v1';
-    if (this.eventsTopic !== 'nyemetoder.method-events.v1')
-      this.registry.alias(this.eventsTopic, 'nyemetoder.method-events.v1');
-    if (this.stateTopic !== 'nyemetoder.method-state.v1')
-      this.registry.alias(this.stateTopic, 'nyemetoder.method-state.v1');
+    for (const [declared, physical] of Object.entries(options.topics ?? {}))
+      if (physical !== declared) this.registry.alias(physical, declared);
+    this.eventsTopic = this.topic('nyemetoder.method-events.v1');
+    this.stateTopic = this.topic('nyemetoder.method-state.v1');
+  }
+
+  /** The physical name of a declared topic. */
+  topic(declared: string): string {
+    return this.options.topics?.[declared] ?? declared;
+  }
+
+  /** What every adapter is given. */
+  context(): HubContext {
+    return {
+      config: this.options.config,
+      env: this.options.env ?? process.env,
+      kafka: this.kafka,
+      registry: this.registry,
+      producer: this.producer,
+      topic: (declared) => this.topic(declared),
+      group: (name) => this.group(name),
+    };
   }
 
   private group(name: string): string {
@@ -106,16 +134,36 @@ export class Hub {
       await this.projection.start();
       this.log.info('projection started');
     }
-    if (this.components.includes('api')) await this.startApi(config);
+    const catalogue = this.options.adapters ?? adapterCatalogue;
+    for (const definition of catalogue.filter((a) => this.components.includes(a.name))) {
+      const adapter = await definition.create(this.context());
+      this.adapters.set(definition.name, adapter);
+    }
+    const withRoutes = [...this.adapters.values()].filter((a) => a.routes);
+    if (this.components.includes('api') || withRoutes.length > 0) await this.startServer(config, withRoutes);
+    for (const [name, adapter] of this.adapters) {
+      await adapter.start();
+      this.log.info({ adapter: name }, 'adapter started');
+    }
   }
 
-  private async startApi(config: Config): Promise<void> {
-    this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
-      name: 'read-model',
-      topic: this.eventsTopic,
-      onMessage: (event, position) => this.store.offer(event, position),
-    });
-    await this.follower.start();
+  /** Health of every running adapter, by name. */
+  async health(): Promise<Record<string, ComponentHealth>> {
+    const answers: Record<string, ComponentHealth> = {};
+    for (const [name, adapter] of this.adapters)
+      answers[name] = adapter.health ? await adapter.health() : { ok: true, detail: 'running' };
+    return answers;
+  }
+
+  private async startServer(config: Config, adapters: HubComponent[]): Promise<void> {
+    if (this.components.includes('api')) {
+      this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
+        name: 'read-model',
+        topic: this.eventsTopic,
+        onMessage: (event, position) => this.store.offer(event, position),
+      });
+      await this.follower.start();
+    }
     if (config.AUTH_DEV_ISSUER) {
       this.devIssuer =
         this.options.devIssuer ?? (await DevIssuer.fromFile(resolve(config.DEV_ISSUER_KEY_FILE)));
@@ -132,12 +180,20 @@ export class Hub {
       config,
       verifier,
       devIssuer: this.devIssuer,
-      ready: () => follower.caughtUp,
+      ready: () => follower?.caughtUp ?? true,
     });
-    await server.register(methodRoutes(this.store, config.AUTH_READ_SCOPE));
-    await server.register(
-      caseEventIngress({ store: this.store, producer: this.producer, config, eventsTopic: this.eventsTopic }),
-    );
+    if (follower) {
+      await server.register(methodRoutes(this.store, config.AUTH_READ_SCOPE));
+      await server.register(
+        caseEventIngress({
+          store: this.store,
+          producer: this.producer,
+          config,
+          eventsTopic: this.eventsTopic,
+        }),
+      );
+    }
+    for (const adapter of adapters) await adapter.routes?.(server);
     await server.ready();
     this.url = await server.listen({ port: config.HUB_PORT, host: config.HUB_HOST });
     this.server = server;
@@ -163,6 +219,11 @@ export class Hub {
 
   async stop(): Promise<void> {
     await this.server?.close();
+    for (const [name, adapter] of [...this.adapters].reverse()) {
+      await adapter
+        .stop()
+        .catch((error: Error) => this.log.error({ adapter: name, err: error }, 'stop failed'));
+    }
     await this.follower?.stop();
     await this.projection?.stop();
     await this.producer.disconnect();

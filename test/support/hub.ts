@@ -2,6 +2,7 @@
 import { inject } from 'vitest';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
+import type { AdapterDefinition } from '../../core/hub/component.ts';
 import { type ComponentName, Hub } from '../../core/hub/hub.ts';
 import { createTopics, deleteTopics, testKafka, uniqueName } from './kafka.ts';
 
@@ -12,19 +13,34 @@ export interface TestHub {
   issuer: DevIssuer;
   events: string;
   state: string;
+  /** Physical topic names by declared name. */
+  topics: Record<string, string>;
   /** fetch against the hub with the full-scope token unless another is given. */
   call: (path: string, init?: RequestInit & { token?: string | null; json?: unknown }) => Promise<Response>;
   close: () => Promise<void>;
 }
 
+export interface TestHubOptions {
+  /** Adapter definitions the hub may run (their names go in `components`). */
+  adapters?: readonly AdapterDefinition[];
+  /** More declared topics to give fresh physical names (the events and state topics always are). */
+  topics?: string[];
+}
+
 export async function startTestHub(
   components: ComponentName[] = ['api', 'projection'],
   env: Record<string, string> = {},
+  options: TestHubOptions = {},
 ): Promise<TestHub> {
   const kafka = testKafka();
   const events = uniqueName('test.method-events');
   const state = uniqueName('test.method-state');
-  await createTopics(kafka, [events, state], 3);
+  const renamed: Record<string, string> = {
+    'nyemetoder.method-events.v1': events,
+    'nyemetoder.method-state.v1': state,
+  };
+  for (const declared of options.topics ?? []) renamed[declared] = uniqueName(`test.${declared}`);
+  await createTopics(kafka, Object.values(renamed), 3);
   const config = loadConfig({
     KAFKA_BROKERS: inject('kafkaBrokers'),
     SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
@@ -37,9 +53,11 @@ export async function startTestHub(
   const hub = new Hub({
     config,
     components,
-    topics: { events, state },
+    topics: renamed,
     groupPrefix: uniqueName('test'),
     devIssuer: issuer,
+    env: { ...process.env, ...env },
+    adapters: options.adapters ?? [],
   });
   await hub.start();
   await hub.waitUntilReady(60_000);
@@ -64,10 +82,12 @@ export async function startTestHub(
     issuer,
     events,
     state,
+    topics: renamed,
     call,
     close: async () => {
       await hub.stop();
-      await deleteTopics(kafka, [events, state, `${events}.dlq`]);
+      const physical = Object.values(renamed);
+      await deleteTopics(kafka, [...physical, ...physical.map((t) => `${t}.dlq`)]);
     },
   };
 }

@@ -1,0 +1,7 @@
+/**
+ * Every partner adapter the hub can run, in start order. Add an adapter here with one line; its folder
+ * exports an `AdapterDefinition` from `adapter.ts`.
+ */
+import type { AdapterDefinition } from '../core/hub/component.ts';
+
+export const adapterCatalogue: readonly AdapterDefinition[] = [];

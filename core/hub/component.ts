@@ -1,0 +1,56 @@
+/**
+ * What a partner adapter gives the hub, and what the hub gives it. Each adapter folder exports one
+ * `AdapterDefinition` (name, description, settings, factory); `adapters/catalogue.ts` lists them, and
+ * `metodehub run --adapters a,b` starts the chosen ones. An adapter depends on this and on `core/`, never
+ * on another adapter.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import type { ContractProducer } from '../bus/producer.ts';
+import type { ContractRegistry } from '../bus/registry.ts';
+import type { Config, Setting } from '../config/spec.ts';
+
+export interface HubContext {
+  /** The core settings (Kafka, registry, HTTP, auth). */
+  config: Config;
+  /** The environment, for the adapter to read its own settings with `loadSettings`. */
+  env: NodeJS.ProcessEnv;
+  kafka: Kafka;
+  registry: ContractRegistry;
+  /** The hub's shared contract producer (idempotent, acks=all). */
+  producer: ContractProducer;
+  /** The physical name of a declared topic: tests and prefixed deployments rename topics. */
+  topic(declared: string): string;
+  /** This hub's consumer group id for a named consumer: one group per adapter role. */
+  group(name: string): string;
+}
+
+export interface ComponentHealth {
+  /** Whether the component and the partner it talks to work now. */
+  ok: boolean;
+  /** One line a person can act on: what is reachable, what is not, backlog. */
+  detail: string;
+  /** The partner client's circuit breaker, where it has one. */
+  circuit?: 'closed' | 'open' | 'half-open';
+}
+
+export interface HubComponent {
+  /** Registers the component's HTTP routes on the hub's server, before it listens. */
+  routes?(app: FastifyInstance): Promise<void> | void;
+  /** Starts consuming, polling, pushing. Resolves once running. */
+  start(): Promise<void>;
+  /** Stops cleanly: commits what it handled, closes clients. */
+  stop(): Promise<void>;
+  /** For /ready and the operations view. */
+  health?(): Promise<ComponentHealth> | ComponentHealth;
+}
+
+export interface AdapterDefinition {
+  /** The name used with `--adapters`: slv, fest, hdir, financing, eu-jca. */
+  name: string;
+  /** One line for `metodehub run --help`. */
+  description: string;
+  /** The adapter's own settings, declared once; read with `loadSettings(settings, context.env)`. */
+  settings: Record<string, Setting<unknown>>;
+  create(context: HubContext): HubComponent | Promise<HubComponent>;
+}
