@@ -4,7 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+import kafkajs, { type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+
+const { Partitioners } = kafkajs; // CommonJS: named import fails under ESM
 import type { TopicValues } from '../../contracts/generated/types.ts';
 import { messagesOut } from '../metrics/registry.ts';
 import { type EventHeaders, toKafkaHeaders } from './headers.ts';
@@ -30,7 +32,11 @@ export class ContractProducer {
     private readonly registry: ContractRegistry,
   ) {
     // One request in flight keeps a method's events in order even across retries.
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   async connect(): Promise<void> {
@@ -75,6 +81,7 @@ export class ContractProducer {
           transactionalId: `metodehub-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
           idempotent: true,
           maxInFlightRequests: 1,
+          createPartitioner: Partitioners.DefaultPartitioner,
         });
         await producer.connect();
         this.transactional = producer;
