@@ -97,6 +97,17 @@ export const topics: TopicDeclaration[] = [
     producers: ['eu-jca intake'],
     consumers: ['case system', 'operations'],
   },
+  {
+    name: 'ops.dead-letter-audit.v1',
+    valueSchema: 'ops.dead-letter-audit.v1.avsc',
+    key: 'entryId (<dlq topic>:<partition>:<offset>)',
+    description:
+      'What operators did with dead letters (redriven, discarded), by whom and why: the audit trail. Kept forever.',
+    partitions: 1,
+    config: keptForever,
+    producers: ['operations (dead-letter tools)'],
+    consumers: ['operations'],
+  },
 ];
 
 /** Every consumed topic has a dead-letter topic beside it: `<topic>.dlq`, kept a year. */

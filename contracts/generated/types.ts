@@ -885,6 +885,44 @@ export interface JcaNotification {
   receivedAt: string;
 }
 
+// ops.dead-letter-audit.v1 (ops.dead-letter-audit.v1.avsc)
+
+/** A reader that does not know a symbol reads UNKNOWN. */
+export type DeadLetterActionKind = 'REDRIVEN' | 'DISCARDED' | 'UNKNOWN';
+export const DeadLetterActionKindValues = ['REDRIVEN', 'DISCARDED', 'UNKNOWN'] as const;
+
+/**
+ * What an operator did with a dead letter: redrove it to its source topic or discarded it, who, when and why. Keyed by the dead letter's entry id (<dlq topic>:<partition>:<offset>). Kept forever: the audit trail.
+ */
+export interface DeadLetterAction {
+  /** <dlq topic>:<partition>:<offset> of the dead letter. */
+  entryId: string;
+  deadLetterTopic: string;
+  partition: number;
+  offset: string;
+  action: DeadLetterActionKind;
+  /** Who did it: the token's subject, or the operator's name from the CLI. */
+  actor: string;
+  /**
+   * Why: the fix that was made, or why the message is not wanted.
+   * @default null
+   */
+  note: string | null;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  at: string;
+  /** The topic the message was dead-lettered from (and is redriven to). */
+  sourceTopic: string;
+  /**
+   * Where the redriven copy landed: <partition>:<offset> on the source topic.
+   * @default null
+   */
+  redrivenOffset: string | null;
+  /** The dead letter's error class, kept for the record. */
+  errorClass: string;
+  /** The dead letter's reason, kept for the record. */
+  reason: string;
+}
+
 /** The value type of each topic, for typed producers and consumers. */
 export interface TopicValues {
   'nyemetoder.method-events.v1': MethodEvent;
@@ -894,4 +932,5 @@ export interface TopicValues {
   'hdir.guideline-flags.v1': GuidelineFlag;
   'financing.drug-decisions.v1': DrugDecision;
   'eu.jca-notifications.v1': JcaNotification;
+  'ops.dead-letter-audit.v1': DeadLetterAction;
 }

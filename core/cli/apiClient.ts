@@ -37,7 +37,7 @@ export async function tokenFor(config: Config, given?: string): Promise<string> 
   }
   const issuer = await DevIssuer.fromFile(keyFile);
   return issuer.mint({
-    scopes: [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE],
+    scopes: [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE],
     audience: config.AUTH_AUDIENCE,
     issuer: config.AUTH_ISSUER,
     subject: 'metodehub-cli',

@@ -17,6 +17,7 @@ import {
 import type { ChangeLogEntry } from '../lifecycle/changeLog.ts';
 import { dimensions, type DurationGroup, type StageWaiting } from '../lifecycle/stageStatistics.ts';
 import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
+import { deadLetterCommand } from './deadLetterCommands.ts';
 import { replay } from './simulate.ts';
 import { table } from './tables.ts';
 
@@ -155,6 +156,8 @@ export function buildProgram(config: () => Config): Command {
     },
   );
 
+  program.addCommand(deadLetterCommand((options) => targetOf(config(), options), withTarget));
+
   program
     .command('token')
     .description('Mint a token from the local dev issuer (AUTH_DEV_ISSUER runs only locally)')
@@ -167,7 +170,7 @@ export function buildProgram(config: () => Config): Command {
       const issuer = await DevIssuer.fromFile(resolve(c.DEV_ISSUER_KEY_FILE));
       out(
         await issuer.mint({
-          scopes: options.scopes?.split(',') ?? [c.AUTH_READ_SCOPE, c.AUTH_WRITE_SCOPE],
+          scopes: options.scopes?.split(',') ?? [c.AUTH_READ_SCOPE, c.AUTH_WRITE_SCOPE, c.AUTH_OPS_SCOPE],
           audience: c.AUTH_AUDIENCE,
           issuer: c.AUTH_ISSUER,
           expiresIn: options.expires,

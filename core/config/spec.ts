@@ -101,6 +101,12 @@ export const settings = {
     default: 'nyemetoder:methods:read',
     parse: text,
   },
+  AUTH_OPS_SCOPE: {
+    description:
+      'Scope a token needs for the operations API: dead letters (list, inspect, redrive, discard).',
+    default: 'metodehub:ops',
+    parse: text,
+  },
   AUTH_DEV_ISSUER: {
     description:
       'Runs the local dev issuer (never in production): its keys are served at /dev/jwks.json and `npm start` prints a token.',

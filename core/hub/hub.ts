@@ -24,6 +24,8 @@ import { createHubServer } from '../http/server.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
+import { DeadLetterTools } from '../ops/deadLetters.ts';
+import { opsRoutes } from '../ops/routes.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
 
 const coreComponents = ['api', 'projection'] as const;
@@ -194,6 +196,21 @@ export class Hub {
       );
     }
     for (const adapter of adapters) await adapter.routes?.(server);
+    await server.register(
+      opsRoutes({
+        tools: new DeadLetterTools({
+          kafka: this.kafka,
+          registry: this.registry,
+          producer: this.producer,
+          topic: (declared) => this.topic(declared),
+        }),
+        kafka: this.kafka,
+        registryUrl: config.SCHEMA_REGISTRY_URL,
+        opsScope: config.AUTH_OPS_SCOPE,
+        adapters: () => this.health(),
+        caughtUp: () => follower?.caughtUp ?? true,
+      }),
+    );
     await server.ready();
     this.url = await server.listen({ port: config.HUB_PORT, host: config.HUB_HOST });
     this.server = server;
@@ -210,7 +227,7 @@ export class Hub {
     if (!this.devIssuer) throw new Error('the dev issuer is off (AUTH_DEV_ISSUER=false)');
     const { config } = this.options;
     return this.devIssuer.mint({
-      scopes: scopes ?? [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE],
+      scopes: scopes ?? [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE],
       audience: config.AUTH_AUDIENCE,
       issuer: config.AUTH_ISSUER,
       expiresIn,

@@ -98,6 +98,20 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     nationalComplementNeeded: [],
     receivedAt: now,
   },
+  'ops.dead-letter-audit.v1': {
+    entryId: 'nyemetoder.method-events.v1.dlq:0:17',
+    deadLetterTopic: 'nyemetoder.method-events.v1.dlq',
+    partition: 0,
+    offset: '17',
+    action: 'REDRIVEN',
+    actor: 'driftsvakt-åse',
+    note: 'Regelen for løp D er rettet',
+    at: now,
+    sourceTopic: 'nyemetoder.method-events.v1',
+    redrivenOffset: '2:311',
+    errorClass: 'DOMAIN_RULE',
+    reason: 'ILLEGAL_TRANSITION: ID2024_010 DECIDED -> HORIZON_SCANNING',
+  },
 };
 
 const kafka = testKafka();

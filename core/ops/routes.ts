@@ -1,0 +1,202 @@
+/**
+ * The operations API: dead letters (list, inspect, redrive, discard with an audit record) under
+ * `/ops/api/dead-letters`, and `/healthz` (the process) and `/readyz` (Kafka, the registry, every adapter's partner).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import type { ComponentHealth } from '../hub/component.ts';
+import { problemSchema, sendProblem } from '../http/problem.ts';
+import { DeadLetterError, type DeadLetterTools } from './deadLetters.ts';
+
+export interface OpsRoutesOptions {
+  tools: DeadLetterTools;
+  kafka: Kafka;
+  registryUrl: string;
+  opsScope: string;
+  /** Health of every running adapter, by name. */
+  adapters: () => Promise<Record<string, ComponentHealth>>;
+  /** Whether the hub's own read model has caught up. */
+  caughtUp: () => boolean;
+}
+
+const statusOf: Record<DeadLetterError['code'], number> = {
+  NO_SUCH_ENTRY: 404,
+  INVALID_ENTRY_ID: 400,
+  ALREADY_SETTLED: 409,
+  UNKNOWN_TOPIC: 400,
+};
+
+const failed = (reply: FastifyReply, error: unknown) => {
+  if (error instanceof DeadLetterError)
+    return sendProblem(reply, statusOf[error.code], error.code, error.message);
+  throw error;
+};
+
+const noteBody = (required: boolean) => ({
+  type: 'object',
+  additionalProperties: false,
+  ...(required ? { required: ['note'] } : {}),
+  properties: {
+    note: {
+      type: 'string',
+      minLength: required ? 3 : 0,
+      maxLength: 2000,
+      description: required ? 'Why it is discarded: kept in the audit record.' : 'The fix that was made.',
+    },
+  },
+});
+
+async function probe(name: string, check: () => Promise<string>): Promise<[string, ComponentHealth]> {
+  try {
+    return [name, { ok: true, detail: await check() }];
+  } catch (error) {
+    return [name, { ok: false, detail: (error as Error).message }];
+  }
+}
+
+export function opsRoutes(options: OpsRoutesOptions) {
+  const { tools, opsScope } = options;
+  return async (app: FastifyInstance) => {
+    const guard = { onRequest: app.requireScope(opsScope) };
+    const tags = ['operations'];
+    const security = [{ bearer: [opsScope] }];
+    const entryParams = {
+      type: 'object',
+      properties: { entryId: { type: 'string', description: '<topic>.dlq:<partition>:<offset>' } },
+    };
+
+    app.get<{ Querystring: { topic?: string; pending?: boolean } }>(
+      '/ops/api/dead-letters',
+      {
+        ...guard,
+        schema: {
+          summary: 'Every dead letter on every <topic>.dlq, with its reason and what was done with it',
+          tags,
+          security,
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              topic: { type: 'string', description: 'Only this topic (or its .dlq).' },
+              pending: { type: 'boolean', description: 'Only those neither redriven nor discarded.' },
+            },
+          },
+          response: { 400: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        try {
+          const entries = await tools.list(request.query);
+          return { count: entries.length, entries };
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+
+    app.get<{ Params: { entryId: string } }>(
+      '/ops/api/dead-letters/:entryId',
+      {
+        ...guard,
+        schema: {
+          summary: 'One dead letter: decoded with its contract where possible, its headers and reason',
+          tags,
+          security,
+          params: entryParams,
+          response: { 400: problemSchema, 404: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        try {
+          return await tools.inspect(request.params.entryId);
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+
+    app.post<{ Params: { entryId: string }; Body: { note?: string } | undefined }>(
+      '/ops/api/dead-letters/:entryId/redrive',
+      {
+        ...guard,
+        schema: {
+          summary: 'Put a dead letter back on its source topic once the cause is fixed; idempotent',
+          tags,
+          security,
+          params: entryParams,
+          body: noteBody(false),
+          response: { 400: problemSchema, 404: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        try {
+          return await tools.redrive(
+            request.params.entryId,
+            request.subject ?? 'unknown',
+            request.body?.note,
+          );
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+
+    app.post<{ Params: { entryId: string }; Body: { note: string } }>(
+      '/ops/api/dead-letters/:entryId/discard',
+      {
+        ...guard,
+        schema: {
+          summary: 'Mark a dead letter as not wanted, with why; the audit record keeps who and when',
+          tags,
+          security,
+          params: entryParams,
+          body: noteBody(true),
+          response: { 400: problemSchema, 404: problemSchema, 409: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        try {
+          return await tools.discard(request.params.entryId, request.subject ?? 'unknown', request.body.note);
+        } catch (error) {
+          return failed(reply, error);
+        }
+      },
+    );
+
+    app.get('/healthz', { schema: { hide: true } }, async () => ({
+      status: 'up',
+      uptimeSeconds: Math.round(process.uptime()),
+    }));
+
+    app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+      const checks = Object.fromEntries(
+        await Promise.all([
+          probe('kafka', async () => {
+            const admin = options.kafka.admin();
+            await admin.connect();
+            try {
+              const cluster = await admin.describeCluster();
+              return `${cluster.brokers.length} broker(s), controller ${cluster.controller}`;
+            } finally {
+              await admin.disconnect();
+            }
+          }),
+          probe('registry', async () => {
+            const answer = await fetch(`${options.registryUrl.replace(/\/$/, '')}/subjects`, {
+              signal: AbortSignal.timeout(3000),
+            });
+            if (!answer.ok) throw new Error(`the registry answered ${answer.status}`);
+            return `${((await answer.json()) as unknown[]).length} subjects`;
+          }),
+          probe('event log', async () => {
+            if (!options.caughtUp()) throw new Error('still reading the event log');
+            return 'read to its end';
+          }),
+        ]),
+      );
+      const adapters = await options.adapters();
+      const ready = Object.values(checks).every((c) => c.ok) && Object.values(adapters).every((a) => a.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, adapters });
+    });
+  };
+}

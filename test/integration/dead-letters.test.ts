@@ -1,0 +1,182 @@
+/**
+ * The dead-letter tools end to end on the real stack: an event the projection refuses lands on the DLQ,
+ * an operator lists and inspects it, fixes the cause, redrives it (once: a second redrive does nothing),
+ * or discards another with a reason; the audit topic records who did what. Plus /healthz and /readyz.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
+import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../../core/ops/deadLetters.ts';
+import { medicineDetails } from '../support/fixtures.ts';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
+
+let h: TestHub;
+beforeAll(async () => {
+  h = await startTestHub(['api', 'projection'], {}, { topics: ['ops.dead-letter-audit.v1'] });
+});
+afterAll(async () => h?.close());
+
+async function produce(events: MethodEvent[]) {
+  const kafka = testKafka();
+  const { registry, producer } = testBus(kafka);
+  registry.alias(h.events, 'nyemetoder.method-events.v1');
+  await producer.send(
+    'nyemetoder.method-events.v1',
+    events.map((value) => ({
+      key: value.methodId,
+      value,
+      headers: newHeaders({
+        id: value.eventId,
+        source: '/case-system',
+        type: `no.nyemetoder.method.${value.type}`,
+      }),
+    })),
+    { to: h.events },
+  );
+  await producer.disconnect();
+}
+
+async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+async function deadLettersOf(methodId: string, pending = false): Promise<DeadLetterSummary[]> {
+  const r = await h.call(`/ops/api/dead-letters${pending ? '?pending=true' : ''}`);
+  expect(r.status).toBe(200);
+  return (await json<{ entries: DeadLetterSummary[] }>(r)).entries.filter((e) => e.key === methodId);
+}
+
+const statusChange = (methodId: string, at: string) =>
+  methodEvent(
+    'STATUS_CHANGED',
+    methodId,
+    { from: 'PROPOSAL_RECEIVED', to: 'HORIZON_SCANNING', reason: 'Metodevarsel utarbeides' },
+    { occurredAt: at },
+  );
+
+describe('dead letters', () => {
+  const methodId = 'ID2025_901';
+  const early = statusChange(methodId, '2025-02-01T10:00:00.000Z');
+
+  it('lists and inspects a refused event with its reason, decoded with its contract', async () => {
+    await produce([early]);
+    let entries: DeadLetterSummary[] = [];
+    await eventually(
+      async () => (entries = await deadLettersOf(methodId)).length === 1,
+      30_000,
+      'the dead letter',
+    );
+    const [entry] = entries;
+    expect(entry?.errorClass).toBe('DOMAIN_RULE');
+    expect(entry?.reason).toContain(methodId);
+    expect(entry?.sourceTopic).toBe(h.events);
+    expect(entry?.eventId).toBe(early.eventId);
+    expect(entry?.settled).toBeNull();
+
+    const r = await h.call(`/ops/api/dead-letters/${encodeURIComponent(entry!.entryId)}`);
+    expect(r.status).toBe(200);
+    const detail = await json<DeadLetterDetail>(r);
+    expect(detail.decoded).toMatchObject({ eventId: early.eventId, methodId, type: 'STATUS_CHANGED' });
+    expect(detail.headers.dlq_reason).toBe(entry?.reason);
+  });
+
+  it('redrives it once the cause is fixed, once only, and records who did it', async () => {
+    const [entry] = await deadLettersOf(methodId);
+    // The fix: the case system sends the registration the status change was waiting for.
+    const registered = await h.call('/api/v1/case-events', {
+      method: 'POST',
+      json: methodEvent(
+        'METHOD_REGISTERED',
+        methodId,
+        { details: medicineDetails() },
+        { occurredAt: '2025-01-15T10:00:00.000Z' },
+      ),
+    });
+    expect(registered.status, await registered.clone().text()).toBe(200);
+
+    const redrive = () =>
+      h.call(`/ops/api/dead-letters/${encodeURIComponent(entry!.entryId)}/redrive`, {
+        method: 'POST',
+        json: { note: 'Registreringen er sendt på nytt' },
+      });
+    const first = await json<RedriveResult>(await redrive());
+    expect(first.outcome).toBe('redriven');
+    expect(first.redrivenOffset).toMatch(/^\d+:\d+$/);
+
+    await eventually(
+      async () => {
+        const r = await h.call(`/api/v1/methods/${methodId}`);
+        return (
+          r.status === 200 && (await json<{ state: MethodState }>(r)).state.status === 'HORIZON_SCANNING'
+        );
+      },
+      30_000,
+      'the redriven event applied',
+    );
+    const second = await json<RedriveResult>(await redrive());
+    expect(second).toMatchObject({ outcome: 'already-settled', redrivenOffset: first.redrivenOffset });
+
+    const [after] = await deadLettersOf(methodId);
+    expect(after?.settled).toMatchObject({
+      action: 'REDRIVEN',
+      actor: 'dev-user',
+      note: 'Registreringen er sendt på nytt',
+    });
+    expect(await deadLettersOf(methodId, true)).toEqual([]);
+    expect(await readAll(testKafka(), h.topics['ops.dead-letter-audit.v1']!)).toHaveLength(1);
+
+    const state = await json<{ state: MethodState }>(await h.call(`/api/v1/methods/${methodId}`));
+    expect(state.state.version).toBe(2);
+  });
+
+  it('discards with a reason, and refuses what it cannot do with a clear 4xx', async () => {
+    const other = 'ID2025_902';
+    await produce([statusChange(other, '2025-03-01T10:00:00.000Z')]);
+    let entries: DeadLetterSummary[] = [];
+    await eventually(async () => (entries = await deadLettersOf(other)).length === 1, 30_000, 'dead letter');
+    const url = `/ops/api/dead-letters/${encodeURIComponent(entries[0]!.entryId)}`;
+
+    const noNote = await h.call(`${url}/discard`, { method: 'POST', json: {} });
+    expect(noNote.status).toBe(400);
+    expect(JSON.stringify(await noNote.json())).toContain('note');
+
+    const discarded = await h.call(`${url}/discard`, {
+      method: 'POST',
+      json: { note: 'Testmetode, skal ikke inn' },
+    });
+    expect(discarded.status).toBe(200);
+    const again = await h.call(`${url}/discard`, { method: 'POST', json: { note: 'igjen' } });
+    expect(again.status).toBe(409);
+    expect((await json<{ code: string }>(again)).code).toBe('ALREADY_SETTLED');
+    const redriveDiscarded = await json<RedriveResult>(
+      await h.call(`${url}/redrive`, { method: 'POST', json: {} }),
+    );
+    expect(redriveDiscarded.outcome).toBe('already-settled');
+
+    const missing = await h.call(`/ops/api/dead-letters/${encodeURIComponent(`${h.events}.dlq:0:999999`)}`);
+    expect(missing.status).toBe(404);
+    const malformed = await h.call('/ops/api/dead-letters/not-an-entry');
+    expect(malformed.status).toBe(400);
+    expect((await json<{ detail: string }>(malformed)).detail).toContain('<topic>.dlq:<partition>:<offset>');
+    const unknownTopic = await h.call('/ops/api/dead-letters?topic=no.such.topic');
+    expect(unknownTopic.status).toBe(400);
+
+    const readOnly = await h.hub.devToken(['nyemetoder:methods:read']);
+    expect((await h.call('/ops/api/dead-letters', { token: readOnly })).status).toBe(403);
+    expect((await h.call('/ops/api/dead-letters', { token: null })).status).toBe(401);
+  });
+});
+
+describe('health', () => {
+  it('/healthz answers for the process and /readyz checks Kafka, the registry and the event log', async () => {
+    expect((await h.call('/healthz', { token: null })).status).toBe(200);
+    const r = await h.call('/readyz', { token: null });
+    expect(r.status).toBe(200);
+    const body = await json<{ status: string; checks: Record<string, { ok: boolean; detail: string }> }>(r);
+    expect(body.status).toBe('ready');
+    expect(body.checks.kafka?.detail).toMatch(/1 broker/);
+    expect(body.checks.registry?.ok).toBe(true);
+  });
+});
