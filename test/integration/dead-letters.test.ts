@@ -42,6 +42,20 @@ async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Waits until `methodId` has exactly one dead letter and returns the list. */
+async function oneDeadLetterOf(methodId: string): Promise<DeadLetterSummary[]> {
+  let entries: DeadLetterSummary[] = [];
+  await eventually(
+    async () => {
+      entries = await deadLettersOf(methodId);
+      return entries.length === 1;
+    },
+    30_000,
+    `the dead letter of ${methodId}`,
+  );
+  return entries;
+}
+
 async function deadLettersOf(methodId: string, pending = false): Promise<DeadLetterSummary[]> {
   const r = await h.call(`/ops/api/dead-letters${pending ? '?pending=true' : ''}`);
   expect(r.status).toBe(200);
@@ -62,12 +76,7 @@ describe('dead letters', () => {
 
   it('lists and inspects a refused event with its reason, decoded with its contract', async () => {
     await produce([early]);
-    let entries: DeadLetterSummary[] = [];
-    await eventually(
-      async () => (entries = await deadLettersOf(methodId)).length === 1,
-      30_000,
-      'the dead letter',
-    );
+    const entries = await oneDeadLetterOf(methodId);
     const [entry] = entries;
     expect(entry?.errorClass).toBe('DOMAIN_RULE');
     expect(entry?.reason).toContain(methodId);
@@ -134,8 +143,7 @@ describe('dead letters', () => {
   it('discards with a reason, and refuses what it cannot do with a clear 4xx', async () => {
     const other = 'ID2025_902';
     await produce([statusChange(other, '2025-03-01T10:00:00.000Z')]);
-    let entries: DeadLetterSummary[] = [];
-    await eventually(async () => (entries = await deadLettersOf(other)).length === 1, 30_000, 'dead letter');
+    const entries = await oneDeadLetterOf(other);
     const url = `/ops/api/dead-letters/${encodeURIComponent(entries[0]!.entryId)}`;
 
     const noNote = await h.call(`${url}/discard`, { method: 'POST', json: {} });
