@@ -17,6 +17,7 @@ import {
 import type { ChangeLogEntry } from '../lifecycle/changeLog.ts';
 import { dimensions, type DurationGroup, type StageWaiting } from '../lifecycle/stageStatistics.ts';
 import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
+import type { TraceEntry } from '../ops/trace.ts';
 import { deadLetterCommand } from './deadLetterCommands.ts';
 import { replay } from './simulate.ts';
 import { table } from './tables.ts';
@@ -205,6 +206,26 @@ interface StatsAnswer {
   durations: DurationGroup[];
   longestWaiting: StageWaiting[];
   counts: Record<string, number>;
+}
+
+interface TraceAnswer {
+  methodId: string;
+  messages: number;
+  maxLatencyMs: number | null;
+  entries: TraceEntry[];
+}
+
+function describeTrace(t: TraceAnswer): string {
+  return `${t.methodId}: ${t.messages} messages${t.maxLatencyMs === null ? '' : `, slowest ${t.maxLatencyMs} ms after its case event`}\n${table(
+    ['at', 'topic', 'type', 'latency ms', 'note'],
+    t.entries.map((e) => [
+      e.at.replace('T', ' ').slice(0, 23),
+      `${e.topic} ${e.partition}:${e.offset}`,
+      e.type.replace(/^no\.nyemetoder\./, ''),
+      e.latencyMs ?? '',
+      e.deadLetter ? `${e.deadLetter.errorClass}: ${e.deadLetter.reason.slice(0, 70)}` : '',
+    ]),
+  )}`;
 }
 
 function describeMethod(s: MethodState, asOf: string | null): string {

@@ -26,6 +26,7 @@ import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { DeadLetterTools } from '../ops/deadLetters.ts';
 import { opsRoutes } from '../ops/routes.ts';
+import { traceMethod } from '../ops/trace.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
 
 const coreComponents = ['api', 'projection'] as const;
@@ -204,6 +205,12 @@ export class Hub {
           producer: this.producer,
           topic: (declared) => this.topic(declared),
         }),
+        trace: (methodId) =>
+          traceMethod(methodId, {
+            kafka: this.kafka,
+            registry: this.registry,
+            topic: (declared) => this.topic(declared),
+          }),
         kafka: this.kafka,
         registryUrl: config.SCHEMA_REGISTRY_URL,
         opsScope: config.AUTH_OPS_SCOPE,

@@ -6,10 +6,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { ComponentHealth } from '../hub/component.ts';
 import { problemSchema, sendProblem } from '../http/problem.ts';
+import { methodIdError } from '../lifecycle/identifiers.ts';
 import { DeadLetterError, type DeadLetterTools } from './deadLetters.ts';
+import type { TraceEntry } from './trace.ts';
 
 export interface OpsRoutesOptions {
   tools: DeadLetterTools;
+  /** Every message about one method, in order (see trace.ts). */
+  trace: (methodId: string) => Promise<TraceEntry[]>;
   kafka: Kafka;
   registryUrl: string;
   opsScope: string;
@@ -160,6 +164,38 @@ export function opsRoutes(options: OpsRoutesOptions) {
         } catch (error) {
           return failed(reply, error);
         }
+      },
+    );
+
+    app.get<{ Params: { methodId: string } }>(
+      '/ops/trace/:methodId',
+      {
+        ...guard,
+        schema: {
+          summary: 'Every message about one method across all topics and adapters, in order, with latencies',
+          description:
+            'latencyMs is the time from the method event that caused a message (same correlation id, else the latest before it) to that message.',
+          tags,
+          security,
+          params: {
+            type: 'object',
+            properties: { methodId: { type: 'string', description: 'e.g. ID2019_074' } },
+          },
+          response: { 400: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const { methodId } = request.params;
+        const invalid = methodIdError(methodId);
+        if (invalid) return sendProblem(reply, 400, invalid.code, invalid.reason);
+        const entries = await options.trace(methodId);
+        const latencies = entries.flatMap((e) => (e.latencyMs === null ? [] : [e.latencyMs]));
+        return {
+          methodId,
+          messages: entries.length,
+          maxLatencyMs: latencies.length > 0 ? Math.max(...latencies) : null,
+          entries,
+        };
       },
     );
 

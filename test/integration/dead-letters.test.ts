@@ -8,6 +8,7 @@ import type { MethodEvent, MethodState } from '../../contracts/generated/types.t
 import { newHeaders } from '../../core/bus/headers.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../../core/ops/deadLetters.ts';
+import type { TraceEntry } from '../../core/ops/trace.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
@@ -174,6 +175,32 @@ describe('dead letters', () => {
     const readOnly = await h.hub.devToken(['nyemetoder:methods:read']);
     expect((await h.call('/ops/api/dead-letters', { token: readOnly })).status).toBe(403);
     expect((await h.call('/ops/api/dead-letters', { token: null })).status).toBe(401);
+  });
+});
+
+describe('trace', () => {
+  it('lists every message about a method across topics, in order, with latencies from its case event', async () => {
+    const r = await h.call('/ops/trace/ID2025_901');
+    expect(r.status).toBe(200);
+    const trace = await json<{ messages: number; entries: TraceEntry[] }>(r);
+    const topics = trace.entries.map((e) => e.topic);
+    // The refused status change, its dead letter, the registration, the redriven copy, the states, the audit record.
+    expect(topics.filter((t) => t === 'nyemetoder.method-events.v1')).toHaveLength(3);
+    expect(topics).toContain('nyemetoder.method-events.v1.dlq');
+    expect(topics).toContain('nyemetoder.method-state.v1');
+    expect(topics).toContain('ops.dead-letter-audit.v1');
+    expect(trace.entries.find((e) => e.deadLetter)?.deadLetter?.errorClass).toBe('DOMAIN_RULE');
+    const ats = trace.entries.map((e) => e.at);
+    expect([...ats].sort()).toEqual(ats);
+    const states = trace.entries.filter((e) => e.topic === 'nyemetoder.method-state.v1');
+    for (const s of states) {
+      expect(s.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(s.latencyMs).toBeLessThan(30_000);
+    }
+
+    const invalid = await h.call('/ops/trace/ID25_1');
+    expect(invalid.status).toBe(400);
+    expect((await json<{ code: string }>(invalid)).code).toBe('INVALID_METHOD_ID');
   });
 });
 
