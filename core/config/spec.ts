@@ -107,6 +107,11 @@ export const settings = {
     default: 'metodehub:ops',
     parse: text,
   },
+  OPS_SAMPLE_MS: {
+    description: 'How often the operations dashboard samples topic offsets, consumer lag and partner health.',
+    default: 5000,
+    parse: positive,
+  },
   AUTH_DEV_ISSUER: {
     description:
       'Runs the local dev issuer (never in production): its keys are served at /dev/jwks.json and `npm start` prints a token.',

@@ -45,6 +45,18 @@ export interface HubComponent {
   health?(): Promise<ComponentHealth> | ComponentHealth;
 }
 
+/** Where an adapter sits in the message flow, for the operations dashboard. */
+export interface AdapterFlow {
+  /** Declared topics it reads. */
+  consumes: string[];
+  /** Declared topics it writes. */
+  produces: string[];
+  /** The partner it talks to, as operators call it (SLV, Helsedirektoratet, ...). */
+  partner: string;
+  /** Which way data goes between adapter and partner. */
+  direction: 'to-partner' | 'from-partner' | 'both';
+}
+
 export interface AdapterDefinition {
   /** The name used with `--adapters`: slv, fest, hdir, financing, eu-jca. */
   name: string;
@@ -52,5 +64,7 @@ export interface AdapterDefinition {
   description: string;
   /** The adapter's own settings, declared once; read with `loadSettings(settings, context.env)`. */
   settings: Record<string, Setting<unknown>>;
+  /** Its place in the flow; consumer groups whose name starts with `<name>` count as its lag. */
+  flow?: AdapterFlow;
   create(context: HubContext): HubComponent | Promise<HubComponent>;
 }

@@ -25,6 +25,7 @@ import { MethodStore } from '../lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { DeadLetterTools } from '../ops/deadLetters.ts';
+import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import { traceMethod } from '../ops/trace.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
@@ -88,6 +89,7 @@ export class Hub {
   server: FastifyInstance | undefined;
   devIssuer: DevIssuer | undefined;
   url: string | undefined;
+  flowMonitor: FlowMonitor | undefined;
   /** The running partner adapters, by name. */
   readonly adapters = new Map<string, HubComponent>();
   private readonly log: Logger = loggerFor('hub');
@@ -153,6 +155,11 @@ export class Hub {
   /** Health of every running adapter, by name. */
   async health(): Promise<Record<string, ComponentHealth>> {
     const answers: Record<string, ComponentHealth> = {};
+    if (this.follower) {
+      answers.api = this.follower.caughtUp
+        ? { ok: true, detail: `taking case events; ${this.store.size} methods in the read model` }
+        : { ok: false, detail: 'still reading the event log' };
+    }
     for (const [name, adapter] of this.adapters)
       answers[name] = adapter.health ? await adapter.health() : { ok: true, detail: 'running' };
     return answers;
@@ -197,6 +204,20 @@ export class Hub {
       );
     }
     for (const adapter of adapters) await adapter.routes?.(server);
+    const catalogue = this.options.adapters ?? adapterCatalogue;
+    this.flowMonitor = new FlowMonitor({
+      kafka: this.kafka,
+      components: [
+        ...coreFlows.filter((c) => this.components.includes(c.name)),
+        ...catalogue.flatMap((a) =>
+          a.flow && this.components.includes(a.name) ? [{ name: a.name, flow: a.flow }] : [],
+        ),
+      ],
+      topic: (declared) => this.topic(declared),
+      groupPrefix: this.options.groupPrefix ?? 'metodehub',
+      health: () => this.health(),
+      sampleMs: config.OPS_SAMPLE_MS,
+    });
     await server.register(
       opsRoutes({
         tools: new DeadLetterTools({
@@ -205,6 +226,7 @@ export class Hub {
           producer: this.producer,
           topic: (declared) => this.topic(declared),
         }),
+        flow: () => this.flowMonitor!.now(),
         trace: (methodId) =>
           traceMethod(methodId, {
             kafka: this.kafka,
@@ -221,6 +243,7 @@ export class Hub {
     await server.ready();
     this.url = await server.listen({ port: config.HUB_PORT, host: config.HUB_HOST });
     this.server = server;
+    this.flowMonitor.start();
     this.log.info({ url: this.url }, 'API listening');
   }
 
@@ -242,6 +265,7 @@ export class Hub {
   }
 
   async stop(): Promise<void> {
+    await this.flowMonitor?.stop();
     await this.server?.close();
     for (const [name, adapter] of [...this.adapters].reverse()) {
       await adapter

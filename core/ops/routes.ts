@@ -8,10 +8,14 @@ import type { ComponentHealth } from '../hub/component.ts';
 import { problemSchema, sendProblem } from '../http/problem.ts';
 import { methodIdError } from '../lifecycle/identifiers.ts';
 import { DeadLetterError, type DeadLetterTools } from './deadLetters.ts';
+import { dashboardPage } from './dashboardPage.ts';
+import type { FlowPicture } from './flow.ts';
 import type { TraceEntry } from './trace.ts';
 
 export interface OpsRoutesOptions {
   tools: DeadLetterTools;
+  /** The live picture of the flow (see flow.ts). */
+  flow: () => Promise<FlowPicture>;
   /** Every message about one method, in order (see trace.ts). */
   trace: (methodId: string) => Promise<TraceEntry[]>;
   kafka: Kafka;
@@ -197,6 +201,25 @@ export function opsRoutes(options: OpsRoutesOptions) {
           entries,
         };
       },
+    );
+
+    app.get('/ops/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(dashboardPage),
+    );
+    app.get('/ops', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ops/'));
+
+    app.get(
+      '/ops/api/flow',
+      {
+        ...guard,
+        schema: {
+          summary:
+            'The message flow now: partners, components, topics; every edge with rate, lag, dead letters, last message; the last hour',
+          tags,
+          security,
+        },
+      },
+      async () => options.flow(),
     );
 
     app.get('/healthz', { schema: { hide: true } }, async () => ({

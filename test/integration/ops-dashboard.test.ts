@@ -1,0 +1,86 @@
+/**
+ * The operations dashboard as a person sees it: headless Chromium opens /ops/ on a hub on the real stack,
+ * the flow is drawn, the numbers move when case events flow, and a screenshot is kept in test/output/.
+ * Without Chromium the test is skipped locally (with the reason) and fails under CI.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
+import { browserMissing, chromiumPath, launchBrowser } from '../support/browser.ts';
+import { medicineDetails } from '../support/fixtures.ts';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+
+const haveBrowser = chromiumPath() !== undefined;
+if (!haveBrowser && process.env.CI) throw new Error(browserMissing);
+if (!haveBrowser) process.stderr.write(`[ops-dashboard] skipped: ${browserMissing}\n`);
+
+const outputDir = resolve(import.meta.dirname, '../output');
+
+describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
+  let h: TestHub;
+  let browser: Browser;
+  beforeAll(async () => {
+    h = await startTestHub(['api', 'projection'], { OPS_SAMPLE_MS: '500' });
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  it('asks for a token when it has none, and refuses one without the ops scope', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${h.url}/ops/`);
+    await expect.poll(() => page.locator('#login').isVisible()).toBe(true);
+    const readOnly = await h.hub.devToken(['nyemetoder:methods:read']);
+    await page.goto(`${h.url}/ops/#token=${readOnly}`);
+    await expect.poll(() => page.locator('#status').textContent()).toContain('drift-scope');
+    await page.close();
+  });
+
+  it('draws the flow and its numbers change while case events flow; a screenshot is kept', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${h.url}/ops/#token=${h.token}`);
+    // The token left the address bar once read.
+    await expect.poll(() => page.url()).not.toContain('token=');
+    await expect.poll(() => page.locator('#board').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('[data-node="partner:case system"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-node="topic:nyemetoder.method-events.v1"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-node="component:projection"]').count()).toBe(1);
+
+    const eventsRow = page.locator(
+      '[data-edge-row="component:api->topic:nyemetoder.method-events.v1"] [data-rate]',
+    );
+    await expect.poll(() => eventsRow.textContent()).toBe('0.0');
+
+    // Messages flow: a method registered every 100 ms for a few seconds.
+    let flowing = true;
+    const feed = (async () => {
+      for (let n = 0; flowing && n < 60; n++) {
+        const id = `ID2026_${String(500 + n).padStart(3, '0')}`;
+        await h.call('/api/v1/case-events', {
+          method: 'POST',
+          json: methodEvent('METHOD_REGISTERED', id, { details: medicineDetails() }),
+        });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    await expect
+      .poll(async () => Number(await eventsRow.textContent()), { timeout: 20_000, interval: 250 })
+      .toBeGreaterThan(0);
+    const state = await page
+      .locator('[data-edge="component:api->topic:nyemetoder.method-events.v1"]')
+      .getAttribute('data-state');
+    expect(state).toBe('ok');
+    flowing = false;
+    await feed;
+
+    mkdirSync(outputDir, { recursive: true });
+    const file = resolve(outputDir, 'ops-dashboard.png');
+    await page.screenshot({ path: file, fullPage: true });
+    expect(await page.locator('#rateChart polyline').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+});
