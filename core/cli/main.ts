@@ -180,6 +180,14 @@ export function buildProgram(config: () => Config): Command {
     });
 
   program
+    .command('metrics')
+    .description('Every Prometheus metric the hub serves at /metrics, with its type, labels and meaning')
+    .action(async () => {
+      const { metricsTable } = await import('../metrics/registry.ts');
+      out(await metricsTable());
+    });
+
+  program
     .command('config')
     .description('Every setting the hub reads from the environment, with its default and meaning')
     .option('--markdown', 'as the Markdown table in the README')

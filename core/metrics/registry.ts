@@ -56,3 +56,57 @@ export const consumerLag = new Gauge({
   labelNames: ['topic', 'partition', 'handler'] as const,
   registers: [metricsRegistry],
 });
+
+export const deadLetterDepth = new Gauge({
+  name: 'metodehub_dead_letters',
+  help: 'Dead letters on <topic>.dlq (redriven and discarded ones included), as the operations monitor last sampled.',
+  labelNames: ['topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const componentLag = new Gauge({
+  name: 'metodehub_component_lag',
+  help: "Messages a component's consumer groups have yet to read on a topic, as the operations monitor last sampled.",
+  labelNames: ['component', 'topic'] as const,
+  registers: [metricsRegistry],
+});
+
+export const partnerUp = new Gauge({
+  name: 'metodehub_partner_up',
+  help: "1 when a component and the partner it talks to work, 0 when not (the component's health check).",
+  labelNames: ['component'] as const,
+  registers: [metricsRegistry],
+});
+
+export const circuitOpen = new Gauge({
+  name: 'metodehub_partner_circuit_open',
+  help: "1 while a partner client's circuit breaker is open or half-open, 0 when closed.",
+  labelNames: ['component'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Every metric of the hub as a Markdown table (name, type, labels, meaning), for deploy/monitoring/METRICS.md. */
+export async function metricsTable(): Promise<string> {
+  const metrics = (await metricsRegistry.getMetricsAsJSON()).filter(
+    (m) => !m.name.startsWith('metodehub_process_'),
+  );
+  const rows = metrics
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => {
+      const labels = new Set<string>(
+        (
+          (m as { aggregator?: string; values?: { labels?: Record<string, unknown> }[] }).values ?? []
+        ).flatMap((v) => Object.keys(v.labels ?? {}).filter((l) => l !== 'le')),
+      );
+      const declared = (metricsRegistry.getSingleMetric(m.name) as unknown as { labelNames?: string[] })
+        ?.labelNames;
+      const names = declared && declared.length > 0 ? declared : [...labels];
+      return `| \`${m.name}\` | ${m.type} | ${names.map((l) => `\`${l}\``).join(', ')} | ${m.help} |`;
+    });
+  return [
+    '| metric | type | labels | meaning |',
+    '|---|---|---|---|',
+    ...rows,
+    '| `metodehub_process_*` | (several) | | Node.js process metrics: CPU, memory, event loop lag, handles (prom-client defaults). |',
+  ].join('\n');
+}

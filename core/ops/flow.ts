@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { dlqTopicOf, topics as declaredTopics } from '../../contracts/topics.ts';
 import type { AdapterFlow, ComponentHealth } from '../hub/component.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
+import { circuitOpen, componentLag, deadLetterDepth, partnerUp } from '../metrics/registry.ts';
 
 export type EdgeState = 'ok' | 'idle' | 'lagging' | 'failing' | 'down';
 
@@ -301,6 +302,14 @@ export class FlowMonitor {
             : 'no health reported',
         });
       }
+    }
+
+    for (const [topic, o] of offsets) deadLetterDepth.set({ topic }, o.deadLetters);
+    for (const [component, perTopic] of lags)
+      for (const [topic, lag] of perTopic) componentLag.set({ component, topic }, lag);
+    for (const [component, h] of Object.entries(health)) {
+      partnerUp.set({ component }, h.ok ? 1 : 0);
+      if (h.circuit) circuitOpen.set({ component }, h.circuit === 'closed' ? 0 : 1);
     }
 
     const sample: FlowSample = {
