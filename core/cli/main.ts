@@ -157,6 +157,20 @@ export function buildProgram(config: () => Config): Command {
     },
   );
 
+  withTarget(
+    program
+      .command('trace <id>')
+      .description(
+        'Every message about a method across all topics and adapters, in order, with the latency from the case event',
+      ),
+  ).action(async (id: string, options: TargetOptions) => {
+    const { body } = await callApi<TraceAnswer>(
+      await targetOf(config(), options),
+      `/ops/trace/${encodeURIComponent(id)}`,
+    );
+    out(options.json ? JSON.stringify(body, null, 2) : describeTrace(body));
+  });
+
   program.addCommand(deadLetterCommand((options) => targetOf(config(), options), withTarget));
 
   program

@@ -64,12 +64,13 @@ function instructions(url: string, token: string, seconds: string): string {
   return `
 metodehub is up (${seconds} s). Ctrl-C stops the hub; npm run stack:down stops Kafka and the registry.
 
+  dashboard      ${url}/ops/#token=${token}
   API            ${url}/api/v1
   OpenAPI        ${url}/api/v1/openapi.json
-  health         ${url}/health   ${url}/ready
+  health         ${url}/healthz   ${url}/readyz
   metrics        ${url}/metrics
 
-A token (12 h, read and write scopes; \`npx metodehub token\` mints another):
+A token (12 h, read, write and operations scopes; \`npx metodehub token\` mints another):
   export METODEHUB_TOKEN=${token}
 
 Try:
@@ -79,6 +80,8 @@ Try:
   npx metodehub stats --by slvTrack                     # days per stage, longest waiting, counts
   npx metodehub stats --as-of 2020-12-31                # counts per stage on a past date
   npx metodehub simulate --rate 20                      # replay again (known events are dropped)
+  npx metodehub trace ID2016_001                        # every message about it, on every topic, with latencies
+  npx metodehub dlq list --pending                      # dead letters waiting for an operator
 
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods?status=DECIDED&atc=L01'
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods/ID2016_001/history?asOf=2018-01-01'

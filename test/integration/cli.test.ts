@@ -44,7 +44,18 @@ describe('metodehub CLI', () => {
   afterAll(async () => t?.close());
 
   it('has help on every subcommand', async () => {
-    for (const sub of ['run', 'method', 'history', 'stats', 'simulate', 'token', 'config']) {
+    for (const sub of [
+      'run',
+      'method',
+      'history',
+      'stats',
+      'simulate',
+      'trace',
+      'dlq',
+      'token',
+      'config',
+      'metrics',
+    ]) {
       const { code, stdout } = await cli([sub, '--help']);
       expect(code, sub).toBe(0);
       expect(stdout, sub).toMatch(new RegExp(`Usage: metodehub ${sub}`));
@@ -116,6 +127,20 @@ describe('metodehub CLI', () => {
     expect(stdout).toContain('Stage statistics for 12 methods');
     expect(stdout).toContain('Methods per stage');
     expect(stdout).toMatch(/methodType: MEDICINE/);
+  });
+
+  it('trace lists the method events and states of a method with latencies', async () => {
+    const { code, stdout, stderr } = await cli(['trace', firstId, ...target]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^${firstId}: \\d+ messages`));
+    expect(stdout).toContain('nyemetoder.method-state.v1');
+    expect(stdout).toContain('METHOD_REGISTERED');
+  });
+
+  it('dlq list answers, empty on fresh topics', async () => {
+    const { code, stdout, stderr } = await cli(['dlq', 'list', ...target, '--pending']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('0 dead letter(s)');
   });
 
   it('says clearly what is wrong: an unknown method, a bad ID, no such adapter, a bad option', async () => {
