@@ -56,6 +56,11 @@ export const dashboardPage = String.raw`<!doctype html>
     <h2>Siste time: etterslep</h2><svg id="lagChart" class="chart"></svg>
   </section>
   <section style="grid-column: 1 / -1"><h2>Kanter</h2><table id="edges"></table></section>
+  <section style="grid-column: 1 / -1"><h2>Døde brev som venter <span id="dlqCount"></span></h2>
+    <p id="dlqEmpty">Ingen.</p>
+    <table id="deadLetters"></table>
+    <pre id="dlqDetail" hidden></pre>
+  </section>
 </main>
 <script>
 function tokenFromFragment() {
@@ -93,7 +98,7 @@ function drawGraph(picture) {
     const leftToRight = a.x < b.x;
     const x1 = leftToRight ? a.x + a.w : a.x, x2 = leftToRight ? b.x : b.x + b.w;
     const y1 = a.y + a.h / 2, y2 = b.y + b.h / 2, mx = (x1 + x2) / 2;
-    const label = (e.rate > 0 ? e.rate.toFixed(1) + '/s' : '') + (e.lag ? ' lag ' + e.lag : '') + (e.deadLetters ? ' dlq ' + e.deadLetters : '');
+    const label = (e.rate > 0 ? e.rate.toFixed(1) + '/s' : '') + (e.lag ? ' lag ' + e.lag : '') + (e.lag !== null && e.deadLetters ? ' dlq ' + e.deadLetters : '');
     out += '<g data-edge="' + esc(e.id) + '" data-state="' + e.state + '"><title>' + esc(e.from + ' → ' + e.to + ': ' + e.note) + '</title>' +
       '<path class="edge ' + e.state + '" marker-end="url(#arrow-' + e.state + ')" d="M' + x1 + ',' + y1 + ' C' + mx + ',' + y1 + ' ' + mx + ',' + y2 + ' ' + x2 + ',' + y2 + '"/>' +
       (label ? '<text x="' + mx + '" y="' + ((y1 + y2) / 2 - 4) + '" text-anchor="middle">' + esc(label) + '</text>' : '') + '</g>';
@@ -139,12 +144,53 @@ function render(picture) {
   chart('lagChart', lagEdges.map((id) => ({ name: id, points: picture.history.map((s) => s.lags[id] || 0) })));
 }
 
+const api = (path, init = {}) => fetch(path, { ...init, headers: { authorization: 'Bearer ' + sessionStorage.getItem('metodehub.token'), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+
+async function pollDeadLetters() {
+  const r = await api('/ops/api/dead-letters?pending=true');
+  if (!r.ok) return;
+  const { entries } = await r.json();
+  el('dlqCount').textContent = '(' + entries.length + ')';
+  el('dlqEmpty').hidden = entries.length > 0;
+  el('deadLetters').innerHTML = entries.length === 0 ? '' : '<tr><th>oppføring</th><th>nøkkel</th><th>klasse</th><th>når</th><th>grunn</th><th></th></tr>' + entries.map((e) =>
+    '<tr data-dead-letter="' + esc(e.entryId) + '"><td>' + esc(e.entryId) + '</td><td>' + esc(e.key) + '</td><td>' + esc(e.errorClass) + '</td><td>' + esc(e.time.slice(0, 19)) + '</td><td>' + esc(e.reason) + '</td>' +
+    '<td><button data-action="show">vis</button> <button data-action="redrive">send på nytt</button> <button data-action="discard">forkast</button></td></tr>').join('');
+}
+
+el('deadLetters').addEventListener('click', async (event) => {
+  const button = event.target.closest('button');
+  if (!button) return;
+  const entry = button.closest('tr').dataset.deadLetter;
+  const path = '/ops/api/dead-letters/' + encodeURIComponent(entry);
+  if (button.dataset.action === 'show') {
+    const r = await api(path);
+    el('dlqDetail').hidden = false;
+    el('dlqDetail').textContent = JSON.stringify(await r.json(), null, 2);
+    return;
+  }
+  if (button.dataset.action === 'redrive') {
+    const note = prompt('Hva ble rettet? (til revisjonssporet)', '') ?? '';
+    const r = await api(path + '/redrive', { method: 'POST', body: JSON.stringify({ note }) });
+    el('dlqDetail').hidden = false;
+    el('dlqDetail').textContent = JSON.stringify(await r.json(), null, 2);
+  }
+  if (button.dataset.action === 'discard') {
+    const note = prompt('Hvorfor forkastes den?', '');
+    if (!note) return;
+    const r = await api(path + '/discard', { method: 'POST', body: JSON.stringify({ note }) });
+    el('dlqDetail').hidden = false;
+    el('dlqDetail').textContent = JSON.stringify(await r.json(), null, 2);
+  }
+  pollDeadLetters();
+});
+
 let timer;
+let dlqTimer;
 async function poll() {
   const token = sessionStorage.getItem('metodehub.token');
   try {
     const r = await fetch('/ops/api/flow', { headers: { authorization: 'Bearer ' + token } });
-    if (r.status === 401 || r.status === 403) { el('board').hidden = true; el('login').hidden = false; el('status').textContent = 'trenger et token med drift-scope'; clearInterval(timer); return; }
+    if (r.status === 401 || r.status === 403) { el('board').hidden = true; el('login').hidden = false; el('status').textContent = 'trenger et token med drift-scope'; clearInterval(timer); clearInterval(dlqTimer); return; }
     const picture = await r.json();
     el('login').hidden = true; el('board').hidden = false;
     render(picture);
@@ -152,7 +198,12 @@ async function poll() {
     el('status').innerHTML = '<span class="pill down">huben svarer ikke</span>';
   }
 }
-function start() { clearInterval(timer); if (!sessionStorage.getItem('metodehub.token')) { el('login').hidden = false; return; } poll(); timer = setInterval(poll, 2000); }
+function start() {
+  clearInterval(timer); clearInterval(dlqTimer);
+  if (!sessionStorage.getItem('metodehub.token')) { el('login').hidden = false; return; }
+  poll(); timer = setInterval(poll, 2000);
+  pollDeadLetters(); dlqTimer = setInterval(pollDeadLetters, 5000);
+}
 start();
 </script>
 </body>

@@ -11,6 +11,8 @@ import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { browserMissing, chromiumPath, launchBrowser } from '../support/browser.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
+import { testBus, testKafka } from '../support/kafka.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
 
 const haveBrowser = chromiumPath() !== undefined;
 if (!haveBrowser && process.env.CI) throw new Error(browserMissing);
@@ -22,7 +24,11 @@ describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
   let h: TestHub;
   let browser: Browser;
   beforeAll(async () => {
-    h = await startTestHub(['api', 'projection'], { OPS_SAMPLE_MS: '500' });
+    h = await startTestHub(
+      ['api', 'projection'],
+      { OPS_SAMPLE_MS: '500' },
+      { topics: ['ops.dead-letter-audit.v1'] },
+    );
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -81,6 +87,68 @@ describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
     const file = resolve(outputDir, 'ops-dashboard.png');
     await page.screenshot({ path: file, fullPage: true });
     expect(await page.locator('#rateChart polyline').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('shows a poisoned message in the dead-letter view, and redrives it from there once fixed', async () => {
+    const methodId = 'ID2026_777';
+    // Poison: a status change for a method the hub has never heard of, produced straight to Kafka.
+    const kafka = testKafka();
+    const { registry, producer } = testBus(kafka);
+    registry.alias(h.events, 'nyemetoder.method-events.v1');
+    const poison = methodEvent('STATUS_CHANGED', methodId, {
+      from: 'PROPOSAL_RECEIVED',
+      to: 'HORIZON_SCANNING',
+      reason: 'Metodevarsel utarbeides',
+    });
+    await producer.send(
+      'nyemetoder.method-events.v1',
+      [
+        {
+          key: methodId,
+          value: poison,
+          headers: newHeaders({
+            id: poison.eventId,
+            source: '/case-system',
+            type: 'no.nyemetoder.method.STATUS_CHANGED',
+          }),
+        },
+      ],
+      { to: h.events },
+    );
+    await producer.disconnect();
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`${h.url}/ops/#token=${h.token}`);
+    const row = page.locator('[data-dead-letter]', { hasText: methodId });
+    await expect.poll(() => row.count(), { timeout: 30_000, interval: 500 }).toBe(1);
+    expect(await row.textContent()).toContain('DOMAIN_RULE');
+
+    // The fix: the registration the status change needed.
+    const fixed = await h.call('/api/v1/case-events', {
+      method: 'POST',
+      json: methodEvent(
+        'METHOD_REGISTERED',
+        methodId,
+        { details: medicineDetails() },
+        { occurredAt: new Date(Date.parse(poison.occurredAt) - 60_000).toISOString() },
+      ),
+    });
+    expect(fixed.status).toBe(200);
+    page.once('dialog', (dialog) => void dialog.accept('Registreringen er sendt'));
+    await row.locator('button[data-action="redrive"]').click();
+    await expect.poll(() => page.locator('#dlqDetail').textContent()).toContain('"outcome": "redriven"');
+    await expect.poll(() => row.count(), { timeout: 15_000, interval: 500 }).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          const r = await h.call(`/api/v1/methods/${methodId}`);
+          return r.ok ? ((await r.json()) as { state: { status: string } }).state.status : r.status;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe('HORIZON_SCANNING');
+    await page.screenshot({ path: resolve(outputDir, 'ops-dead-letters.png'), fullPage: true });
     await page.close();
   });
 });
