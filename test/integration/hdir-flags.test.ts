@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
+import { hdirCommand } from '../../adapters/hdir/cli.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
 import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
@@ -504,5 +505,50 @@ describe('monitoring and documentation', () => {
     expect(trusted.documentation.supplierConfidentialNote).toBe('Leverandøren tilbyr 40 prosent rabatt');
     await eventually(() => received(id, 'FLAGGED').length === 1, 20_000, 'flag notified');
     expect(JSON.stringify(received(id))).not.toContain(secretNote);
+  });
+});
+
+describe('operator CLI', () => {
+  it('sets a status through the same API and checks, and lists flags and alerts', async () => {
+    const id = nextId();
+    await post([
+      registration(id, { name: 'Lorlatinib ved ikke-småcellet lungekreft' }),
+      decision(id, '2024-02-10'),
+    ]);
+    await eventually(
+      async () => (await flagsOf(id)).some((f) => f.decidedOn === '2024-02-10'),
+      20_000,
+      'decided flag',
+    );
+    const operator = await mint([READ, STATUS], 'operator:kari');
+    const target = ['--hub', h.url, '--token', operator];
+    const lines: string[] = [];
+    const run = (...args: string[]) =>
+      hdirCommand((t) => lines.push(t)).parseAsync([...args, ...target], { from: 'user' });
+
+    await run(
+      'status',
+      id,
+      'HP-LUNGE',
+      'in-progress',
+      '--date',
+      '2024-03-01',
+      '--note',
+      'Satt av fagdirektør',
+    );
+    expect(lines.at(-1)).toBe(`${id}/HP-LUNGE: IN_PROGRESS since 2024-03-01 (changed)`);
+    const flag = (await flagsOf(id)).find((f) => f.guidelineId === 'HP-LUNGE')!;
+    expect(flag).toMatchObject({ implementationStatus: 'IN_PROGRESS', reportedBy: 'operator:kari' });
+
+    await expect(run('status', id, 'HP-LUNGE', 'not-started', '--date', '2024-03-02')).rejects.toThrow(
+      /409 ILLEGAL_STATUS_CHANGE/,
+    );
+    await expect(run('status', id, 'HP-LUNGE', 'ferdig')).rejects.toThrow(/must be one of/);
+
+    await run('flags', '--method', id);
+    expect(lines.at(-1)).toContain(`${id}/HP-LUNGE`);
+    await run('alerts', '--json');
+    const alerts = JSON.parse(lines.at(-1)!) as { alerts: { flagId: string }[] };
+    expect(alerts.alerts.map((a) => a.flagId)).toContain(`${id}/HP-LUNGE`);
   });
 });
