@@ -66,13 +66,14 @@ export function judgeStatusReport(
     (report.note ?? null) === flag.statusNote
   )
     return { outcome: 'unchanged', record: flag };
-  if (report.status !== from && !allowedNext[from].includes(report.status)) {
+  const restart = report.status === 'NOT_STARTED';
+  if (restart || (report.status !== from && !allowedNext[from].includes(report.status))) {
     const allowed = allowedNext[from];
     return refuse(
       409,
       'ILLEGAL_STATUS_CHANGE',
       `${flag.flagId}: ${from} -> ${report.status} is not allowed; from ${from} the run may go to ${allowed.join(' or ')}` +
-        (report.status === 'NOT_STARTED' ? ' (only a new decision starts a run again)' : ''),
+        (restart ? ' (only the hub sets NOT_STARTED: a new flag, or a new decision)' : ''),
     );
   }
   if (flag.implementationStatusOn && report.on < flag.implementationStatusOn) {
