@@ -101,12 +101,10 @@ export function createHdirComponent(context: HubContext): HubComponent {
         ? {
             ok: false,
             detail: `${book.size} flags; Helsedirektoratet unreachable (${client.lastError})${waiting}`,
-            circuit: 'open',
           }
         : {
             ok: true,
             detail: `${book.size} flags; ${client.delivered} notification(s) delivered${client.lastDeliveredAt ? `, last ${client.lastDeliveredAt}` : ''}`,
-            circuit: 'closed',
           };
     },
   };

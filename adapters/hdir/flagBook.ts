@@ -10,6 +10,8 @@ import { TopicFollower } from '../../core/bus/topicFollower.ts';
 
 export class FlagBook {
   private readonly flags = new Map<string, GuidelineFlag>();
+  /** flagIds by method. */
+  private readonly byMethod = new Map<string, Set<string>>();
   /** Method events (and status reports) already turned into records: a redelivered one is not done twice. */
   private readonly handled = new Set<string>();
   private readonly follower: TopicFollower<GuidelineFlag>;
@@ -39,6 +41,9 @@ export class FlagBook {
 
   private apply(record: GuidelineFlag): void {
     this.flags.set(record.flagId, record);
+    const ids = this.byMethod.get(record.methodId) ?? new Set<string>();
+    ids.add(record.flagId);
+    this.byMethod.set(record.methodId, ids);
     if (record.causeEventId) this.handled.add(record.causeEventId);
     for (const listener of this.listeners) listener(record);
   }
@@ -60,7 +65,7 @@ export class FlagBook {
   }
 
   ofMethod(methodId: string): GuidelineFlag[] {
-    return [...this.flags.values()].filter((f) => f.methodId === methodId);
+    return [...(this.byMethod.get(methodId) ?? [])].map((id) => this.flags.get(id)!);
   }
 
   hasHandled(eventId: string): boolean {
