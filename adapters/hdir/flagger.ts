@@ -3,7 +3,9 @@
  * appends what each event changes for a method's flags to `hdir.guideline-flags.v1` (see mapping.ts).
  * The records of one event are written in one call with one key (one partition, all or none) and read
  * back before the next event, so the next one is judged against them. A redelivered event whose records
- * are already on the topic is recognised by its id and not done twice.
+ * are already on the topic is recognised by its id and not done twice. An event is acted on only once the
+ * method-state projection has taken it (it waits, retrying, while the projection is behind); one the state
+ * machine refused is passed over with a warning.
  */
 import { createHash } from 'node:crypto';
 import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
@@ -60,6 +62,20 @@ export class Flagger {
   private async handle({ value: event, headers, log }: Delivery<MethodEvent>): Promise<void> {
     const { book, directory, context } = this.parts;
     if (book.hasHandled(event.eventId)) return;
+    // Only what the state machine took counts: an event written straight to Kafka may have been refused.
+    const judged = await directory.fateOf(event, 10_000);
+    if (judged.fate === 'refused') {
+      log.warn(
+        { methodId: event.methodId, reason: judged.reason },
+        'not flagged: the method-state projection refused this event',
+      );
+      return;
+    }
+    if (judged.fate === 'pending') {
+      throw new Error(
+        `the method state has not taken event ${event.eventId} of ${event.methodId} yet; is the projection running?`,
+      );
+    }
     const records = flagRecordsFor(
       book.ofMethod(event.methodId),
       event,

@@ -6,10 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GuidelineFlag } from '../../contracts/generated/types.ts';
+import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
+import { contractFor } from '../../core/contracts/catalogue.ts';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { hdirCommand } from '../../adapters/hdir/cli.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
 import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
@@ -205,6 +207,65 @@ describe('flags', () => {
         .filter((n) => n.body.flagId === `${id}/NFR-DIABETES`)
         .map((n) => n.body.change),
     ).toEqual(['FLAGGED', 'UNFLAGGED']);
+  });
+});
+
+describe('events the state machine refused', () => {
+  it('passes over an event written straight to Kafka that the projection refused, and goes on', async () => {
+    const id = nextId();
+    await post(
+      registration(id, {
+        name: 'Sotatercept',
+        indication: 'Pulmonal arteriell hypertensjon',
+        guidelineFlags: ['NFR-HJERNESLAG'],
+      }),
+    );
+    await eventually(
+      async () => (await h.call(`/hdir/v1/flags/${id}`, { token: tokens.read })).status === 200,
+      20_000,
+      'method known',
+    );
+    const kafka = testKafka();
+    const { registry, producer } = testBus(kafka);
+    registry.alias(h.events, 'nyemetoder.method-events.v1');
+    // Beslutningsforum cannot decide before an assessment was ordered: the projection dead-letters this.
+    const illegal = contractFor('nyemetoder.method-events.v1').type.clone({
+      ...decision(id, '2024-02-02'),
+      source: 'case-system',
+      decision: { forum: 'BESLUTNINGSFORUM', outcome: 'INTRODUCED', decidedOn: '2024-02-02' },
+    }) as MethodEvent;
+    await producer.send(
+      'nyemetoder.method-events.v1',
+      [
+        {
+          key: id,
+          value: illegal,
+          headers: newHeaders({
+            id: illegal.eventId,
+            source: '/test',
+            type: 'no.nyemetoder.method.DECISION_MADE',
+          }),
+        },
+      ],
+      { to: h.events },
+    );
+    await post({
+      eventId: randomUUID(),
+      methodId: id,
+      type: 'DETAILS_CHANGED',
+      occurredAt: at('2024-02-03'),
+      detailsChanged: {
+        details: {
+          name: 'Sotatercept',
+          methodType: 'MEDICINE',
+          guidelineFlags: ['NFR-HJERNESLAG', 'NFR-RUS'],
+        },
+      },
+    });
+    await eventually(() => received(id, 'FLAGGED').length === 2, 30_000, 'the later event acted on');
+    expect((await flagsOf(id)).map((f) => f.decidedOn)).toEqual([null, null]);
+    expect(received(id, 'DECISION')).toHaveLength(0);
+    await producer.disconnect();
   });
 });
 
