@@ -759,6 +759,29 @@ export const ImplementationStatusValues = [
   'NOT_RELEVANT',
 ] as const;
 
+/** A reader that does not know a symbol reads OTHER. */
+export type FlagChange =
+  | 'FLAGGED'
+  | 'UNFLAGGED'
+  | 'DECISION'
+  | 'TEMPORARY_INTRODUCTION'
+  | 'REASSESSMENT'
+  | 'PHASE_OUT'
+  | 'IMPLEMENTATION_STATUS'
+  | 'UPDATED'
+  | 'OTHER';
+export const FlagChangeValues = [
+  'FLAGGED',
+  'UNFLAGGED',
+  'DECISION',
+  'TEMPORARY_INTRODUCTION',
+  'REASSESSMENT',
+  'PHASE_OUT',
+  'IMPLEMENTATION_STATUS',
+  'UPDATED',
+  'OTHER',
+] as const;
+
 /**
  * A method marked as relevant to a national guideline or cancer programme, and the state of its implementation run. Keyed by methodId.
  */
@@ -786,6 +809,55 @@ export interface GuidelineFlag {
   implementationStatusOn: string | null;
   /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
   changedAt: string;
+  /**
+   * What this record changed; Helsedirektoratet is notified of FLAGGED, UNFLAGGED, DECISION, TEMPORARY_INTRODUCTION, REASSESSMENT and PHASE_OUT.
+   * @default "OTHER"
+   */
+  change: FlagChange;
+  /**
+   * The method event (or status report) that made this record.
+   * @default null
+   */
+  causeEventId: string | null;
+  /** @default null */
+  methodName: string | null;
+  /**
+   * The latest decision's outcome (INTRODUCED, TEMPORARILY_INTRODUCED, ...).
+   * @default null
+   */
+  decisionOutcome: string | null;
+  /**
+   * Date of the latest decision: the implementation run's clock starts here.
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  decidedOn: string | null;
+  /**
+   * For a temporary introduction (midlertidig innført): the re-assessment date.
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  reassessBy: string | null;
+  /**
+   * Public link to the assessment report.
+   * @default null
+   */
+  assessmentUrl: string | null;
+  /**
+   * Public version of the price note; the confidential one never goes on this topic.
+   * @default null
+   */
+  publicPriceNoteUrl: string | null;
+  /**
+   * What the reporter said with the latest implementation status.
+   * @default null
+   */
+  statusNote: string | null;
+  /**
+   * Who reported the latest implementation status (token subject).
+   * @default null
+   */
+  reportedBy: string | null;
 }
 
 // financing.drug-decisions.v1 (financing.drug-decisions.v1.avsc)

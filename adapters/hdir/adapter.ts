@@ -1,0 +1,118 @@
+/**
+ * The Helsedirektoratet adapter: flags methods relevant to national guidelines and cancer programmes
+ * (hdir.guideline-flags.v1), notifies Helsedirektoratet of relevant changes, keeps the implementation
+ * runs they report, and raises runs past their deadline. See README.md.
+ */
+import { loadSettings } from '../../core/config/spec.ts';
+import type {
+  AdapterDefinition,
+  ComponentHealth,
+  HubComponent,
+  HubContext,
+} from '../../core/hub/component.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import { HdirClient } from './client.ts';
+import { FlagBook } from './flagBook.ts';
+import { FLAGS_TOPIC, Flagger } from './flagger.ts';
+import { MethodDirectory } from './methodDirectory.ts';
+import { OverdueWatch } from './monitoring.ts';
+import { Notifier } from './outbound.ts';
+import { hdirRoutes } from './routes.ts';
+import { loadRules } from './rules.ts';
+import { hdirSettings } from './settings.ts';
+
+const log = loggerFor('hdir');
+
+export function createHdirComponent(context: HubContext): HubComponent {
+  const settings = loadSettings(hdirSettings, context.env);
+  const ruleBook = loadRules(settings.HDIR_RULES_FILE);
+  const rules = () => ruleBook;
+  context.registry.alias(context.topic(FLAGS_TOPIC), FLAGS_TOPIC);
+  const book = new FlagBook(context.kafka, context.registry, context.topic(FLAGS_TOPIC));
+  const directory = new MethodDirectory(
+    context.kafka,
+    context.registry,
+    context.topic('nyemetoder.method-state.v1'),
+  );
+  const watch = new OverdueWatch(rules, settings.HDIR_DEADLINE_DAYS, log);
+  const flagger = new Flagger({ context, book, directory, rules });
+  const client = settings.HDIR_NOTIFY_URL
+    ? new HdirClient({
+        url: settings.HDIR_NOTIFY_URL,
+        token: settings.HDIR_NOTIFY_TOKEN,
+        timeoutMs: settings.HDIR_NOTIFY_TIMEOUT_MS,
+      })
+    : undefined;
+  const notifier = client
+    ? new Notifier({
+        context,
+        client,
+        directory,
+        rules,
+        retryBaseMs: settings.HDIR_RETRY_BASE_MS,
+        retryMaxMs: settings.HDIR_RETRY_MAX_MS,
+      })
+    : undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let checkQueued = false;
+
+  return {
+    async routes(app) {
+      await app.register(hdirRoutes({ context, settings, book, directory, rules, watch }));
+    },
+
+    async start() {
+      await directory.start();
+      await book.start();
+      book.onRecord(() => {
+        if (checkQueued) return;
+        checkQueued = true;
+        setImmediate(() => {
+          checkQueued = false;
+          watch.check(book.all());
+        });
+      });
+      watch.check(book.all());
+      timer = setInterval(() => watch.check(book.all()), settings.HDIR_ALERT_CHECK_MS);
+      timer.unref();
+      await flagger.start();
+      if (notifier) await notifier.start();
+      else log.warn('HDIR_NOTIFY_URL is not set: notifications wait on the flags topic until it is');
+      log.info(
+        { flags: book.size, methods: directory.size, rules: ruleBook.rules.length, source: ruleBook.source },
+        'hdir adapter started',
+      );
+    },
+
+    async stop() {
+      if (timer) clearInterval(timer);
+      await notifier?.stop();
+      await flagger.stop();
+      await book.stop();
+      await directory.stop();
+    },
+
+    health(): ComponentHealth {
+      if (!client) {
+        return { ok: true, detail: `${book.size} flags; notifications held: HDIR_NOTIFY_URL is not set` };
+      }
+      const waiting = notifier?.waitingOn ? `; waiting to deliver ${notifier.waitingOn}` : '';
+      return client.lastError
+        ? {
+            ok: false,
+            detail: `${book.size} flags; Helsedirektoratet unreachable (${client.lastError})${waiting}`,
+          }
+        : {
+            ok: true,
+            detail: `${book.size} flags; ${client.delivered} notification(s) delivered${client.lastDeliveredAt ? `, last ${client.lastDeliveredAt}` : ''}`,
+          };
+    },
+  };
+}
+
+export const hdirAdapter: AdapterDefinition = {
+  name: 'hdir',
+  description: 'Helsedirektoratet: guideline flags, notifications, implementation status and overdue alerts',
+  settings: hdirSettings,
+  create: createHdirComponent,
+};

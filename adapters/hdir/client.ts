@@ -1,0 +1,80 @@
+/**
+ * Helsedirektoratet's notification endpoint: one JSON notification per HTTP POST, with an
+ * `Idempotency-Key` header (the same key for every attempt of one notification). 2xx is delivered;
+ * 408, 425, 429, 5xx and network failures are transient (the caller retries with backoff); any other
+ * 4xx means the notification can never be taken and goes to the dead-letter topic with the answer.
+ */
+import { PermanentError } from '../../core/bus/errors.ts';
+import { notificationsSent } from './monitoring.ts';
+
+export interface ClientSettings {
+  url: string;
+  token: string;
+  timeoutMs: number;
+}
+
+export class HdirUnavailable extends Error {
+  override name = 'HdirUnavailable';
+}
+
+export interface DeliveryOutcome {
+  status: number;
+  duplicate: boolean;
+}
+
+export class HdirClient {
+  delivered = 0;
+  failures = 0;
+  lastError: string | undefined;
+  lastDeliveredAt: string | undefined;
+
+  constructor(private readonly settings: ClientSettings) {}
+
+  async deliver(notification: unknown, idempotencyKey: string): Promise<DeliveryOutcome> {
+    let response: Response;
+    try {
+      response = await fetch(this.settings.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': idempotencyKey,
+          ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
+        },
+        body: JSON.stringify(notification),
+        signal: AbortSignal.timeout(this.settings.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+      throw this.failed(`Helsedirektoratet did not answer at ${this.settings.url}: ${cause}`);
+    }
+    const text = await response.text().catch(() => '');
+    if (response.ok) {
+      let duplicate = false;
+      try {
+        duplicate = text ? (JSON.parse(text) as { duplicate?: boolean }).duplicate === true : false;
+      } catch {
+        // an answer that is not JSON is still a delivery
+      }
+      this.delivered++;
+      this.lastError = undefined;
+      this.lastDeliveredAt = new Date().toISOString();
+      notificationsSent.inc({ outcome: duplicate ? 'duplicate' : 'delivered' });
+      return { status: response.status, duplicate };
+    }
+    const answer = `${response.status} ${text.slice(0, 300)}`.trim();
+    if ([408, 425, 429].includes(response.status) || response.status >= 500)
+      throw this.failed(`Helsedirektoratet answered ${answer}`);
+    notificationsSent.inc({ outcome: 'rejected' });
+    throw new PermanentError(
+      'PARTNER_REJECTED',
+      `Helsedirektoratet refused notification ${idempotencyKey}: ${answer}`,
+    );
+  }
+
+  private failed(reason: string): HdirUnavailable {
+    this.failures++;
+    this.lastError = reason;
+    notificationsSent.inc({ outcome: 'failed' });
+    return new HdirUnavailable(reason);
+  }
+}

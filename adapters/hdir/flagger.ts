@@ -1,0 +1,118 @@
+/**
+ * Method events -> guideline flags: reads `nyemetoder.method-events.v1` in its own consumer group and
+ * appends what each event changes for a method's flags to `hdir.guideline-flags.v1` (see mapping.ts).
+ * The records of one event are written in one call with one key (one partition, all or none) and read
+ * back before the next event, so the next one is judged against them. A redelivered event whose records
+ * are already on the topic is recognised by its id and not done twice. An event is acted on only once the
+ * method-state projection has taken it (it waits, retrying, while the projection is behind); one the state
+ * machine refused is passed over with a warning.
+ */
+import { createHash } from 'node:crypto';
+import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
+import { guardOutbound } from '../../core/bus/confidential.ts';
+import { ConfidentialLeak, PermanentError } from '../../core/bus/errors.ts';
+import { causedBy } from '../../core/bus/headers.ts';
+import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
+import type { HubContext } from '../../core/hub/component.ts';
+import type { FlagBook } from './flagBook.ts';
+import { flagRecordsFor } from './mapping.ts';
+import type { MethodDirectory } from './methodDirectory.ts';
+import type { RuleBook } from './rules.ts';
+
+export const FLAGS_TOPIC = 'hdir.guideline-flags.v1';
+export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+
+/** A stable UUID-shaped id for a record: the same event makes the same ids, so resends are recognised. */
+export function recordIdOf(causeId: string, record: GuidelineFlag): string {
+  const hex = createHash('sha1').update(`${causeId}|${record.flagId}|${record.change}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface FlaggerParts {
+  context: HubContext;
+  book: FlagBook;
+  directory: MethodDirectory;
+  rules: () => RuleBook;
+}
+
+export class Flagger {
+  private readonly runner: ConsumerRunner<MethodEvent>;
+  records = 0;
+
+  constructor(private readonly parts: FlaggerParts) {
+    const { context } = parts;
+    this.runner = new ConsumerRunner<MethodEvent>(context.kafka, context.registry, context.producer, {
+      name: 'hdir-flagger',
+      groupId: context.group('hdir-flagger'),
+      topics: [context.topic(EVENTS_TOPIC)],
+      retryBaseMs: context.config.BUS_RETRY_BASE_MS,
+      retryMaxMs: context.config.BUS_RETRY_MAX_MS,
+      handle: (delivery) => this.handle(delivery),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  private async handle({ value: event, headers, log }: Delivery<MethodEvent>): Promise<void> {
+    const { book, directory, context } = this.parts;
+    if (book.hasHandled(event.eventId)) return;
+    // Only what the state machine took counts: an event written straight to Kafka may have been refused.
+    const judged = await directory.fateOf(event, 10_000);
+    if (judged.fate === 'refused') {
+      log.warn(
+        { methodId: event.methodId, reason: judged.reason },
+        'not flagged: the method-state projection refused this event',
+      );
+      return;
+    }
+    if (judged.fate === 'pending') {
+      throw new Error(
+        `the method state has not taken event ${event.eventId} of ${event.methodId} yet; is the projection running?`,
+      );
+    }
+    const records = flagRecordsFor(
+      book.ofMethod(event.methodId),
+      event,
+      this.parts.rules(),
+      directory.get(event.methodId),
+    );
+    if (records.length === 0) return;
+    try {
+      for (const record of records)
+        guardOutbound(FLAGS_TOPIC, record, {
+          outputTopic: FLAGS_TOPIC,
+          sources: [{ topic: EVENTS_TOPIC, value: event }],
+        });
+    } catch (error) {
+      if (error instanceof ConfidentialLeak) throw new PermanentError('DOMAIN_RULE', error.message);
+      throw error;
+    }
+    const written = await context.producer.send(
+      FLAGS_TOPIC,
+      records.map((record) => ({
+        key: record.methodId,
+        value: record,
+        headers: causedBy(headers, {
+          id: recordIdOf(event.eventId, record),
+          source: '/metodehub/hdir',
+          type: `no.nyemetoder.hdir.${record.change}`,
+          subject: record.flagId,
+        }),
+      })),
+      { to: context.topic(FLAGS_TOPIC) },
+    );
+    if (!(await book.readBack(written, records.length)))
+      throw new Error('the flag records were written but not read back in time; will look again');
+    this.records += records.length;
+    log.info(
+      { methodId: event.methodId, changes: records.map((r) => `${r.guidelineId}:${r.change}`) },
+      'guideline flags changed',
+    );
+  }
+}

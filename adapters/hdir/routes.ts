@@ -1,0 +1,370 @@
+/**
+ * The adapter's HTTP API on the hub's server:
+ *   GET  /hdir/v1/flags                  flags with their run and documentation basis (?status=&overdue=true&...)
+ *   GET  /hdir/v1/flags/:methodId        one method's flags
+ *   POST /hdir/v1/implementation-status  Helsedirektoratet (or an operator) reports a run's status
+ *   GET  /hdir/v1/alerts                 runs past their deadline
+ *   GET  /hdir/v1/implementation-times   days from decision to implemented, per guideline
+ *   GET  /hdir/v1/guidelines             the guideline catalogue and the flag rules
+ * Confidential documentation (the price note with prices, the supplier's note) is only in answers to a
+ * token with the confidential scope; every other answer passes the trust-boundary guard.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import type { GuidelineFlag, MethodState } from '../../contracts/generated/types.ts';
+import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
+import { guardOutbound } from '../../core/bus/confidential.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import type { HubContext } from '../../core/hub/component.ts';
+import { scopesOf } from '../../core/http/auth.ts';
+import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import type { FlagBook } from './flagBook.ts';
+import { FLAGS_TOPIC } from './flagger.ts';
+import { judgeStatusReport, osloDate, type StatusReport } from './implementationStatus.ts';
+import type { MethodDirectory } from './methodDirectory.ts';
+import { implementationDays, implementationTimes, type OverdueWatch, runOf } from './monitoring.ts';
+import type { RuleBook } from './rules.ts';
+import type { HdirSettings } from './settings.ts';
+
+export interface RouteParts {
+  context: HubContext;
+  settings: HdirSettings;
+  book: FlagBook;
+  directory: MethodDirectory;
+  rules: () => RuleBook;
+  watch: OverdueWatch;
+}
+
+const log = loggerFor('hdir-api');
+const METHOD_ID = '^ID\\d{4}_\\d{3}$';
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  503: problemSchema,
+};
+
+function hasScope(request: FastifyRequest, scope: string): boolean {
+  // The token was verified by requireScope before the handler runs; here only its scopes are read.
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '');
+  if (!match) return false;
+  try {
+    return scopesOf(decodeJwt(match[1]!)).includes(scope);
+  } catch {
+    return false;
+  }
+}
+
+export function hdirRoutes(parts: RouteParts) {
+  const { settings, book, directory, rules, context } = parts;
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const viewOf = (flag: GuidelineFlag, today: string, confidential: boolean) => {
+    const state = directory.get(flag.methodId);
+    const guideline = rules().guidelines.get(flag.guidelineId);
+    return {
+      ...flag,
+      guidelineName: guideline?.name ?? null,
+      guidelineKind: guideline?.kind ?? null,
+      run: runOf(flag, rules(), settings.HDIR_DEADLINE_DAYS, today),
+      documentation: {
+        assessmentUrl:
+          flag.assessmentUrl ?? state?.assessmentDelivered?.reportUrl ?? state?.details.assessmentUrl ?? null,
+        publicPriceNoteUrl: flag.publicPriceNoteUrl ?? state?.priceAgreement?.publicPriceNoteUrl ?? null,
+        ...(confidential
+          ? {
+              confidentialPriceNoteUrl: state?.priceAgreement?.confidentialPriceNoteUrl ?? null,
+              supplierConfidentialNote: state?.details.supplierConfidentialNote ?? null,
+            }
+          : {}),
+      },
+    };
+  };
+
+  /** The answer, checked against every confidential value of the methods in it unless the caller may see them. */
+  const guarded = <T>(request: FastifyRequest, name: string, body: T, flags: GuidelineFlag[]): T => {
+    if (hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE)) return body;
+    const states = [...new Set(flags.map((f) => f.methodId))]
+      .map((id) => directory.get(id))
+      .filter((s): s is MethodState => s !== undefined);
+    guardOutbound(name, body, {
+      sources: states.map((value) => ({ topic: 'nyemetoder.method-state.v1', value })),
+    });
+    return body;
+  };
+
+  return async (app: FastifyInstance) => {
+    const read = app.requireScope(settings.HDIR_READ_SCOPE);
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/hdir/') && !book.caughtUp)
+        return sendProblem(
+          reply,
+          503,
+          'NOT_READY',
+          'still reading the guideline flags topic; try again in a moment',
+        );
+    });
+
+    app.get<{
+      Querystring: {
+        status?: string;
+        overdue?: boolean;
+        methodId?: string;
+        guidelineId?: string;
+        includeInactive?: boolean;
+      };
+    }>(
+      '/hdir/v1/flags',
+      {
+        onRequest: read,
+        schema: {
+          summary: 'Guideline flags with their implementation run and documentation basis',
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              status: { type: 'string', enum: [...ImplementationStatusValues] },
+              overdue: { type: 'boolean', description: 'true: only runs past their deadline' },
+              methodId: { type: 'string', pattern: METHOD_ID },
+              guidelineId: { type: 'string', minLength: 1 },
+              includeInactive: { type: 'boolean', description: 'also flags that were removed' },
+            },
+          },
+          response: errors,
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const today = osloDate();
+        const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
+        const flags = [...book.all()]
+          .filter((f) => q.includeInactive || f.active)
+          .filter((f) => !q.status || f.implementationStatus === q.status)
+          .filter((f) => !q.methodId || f.methodId === q.methodId)
+          .filter((f) => !q.guidelineId || f.guidelineId === q.guidelineId)
+          .filter(
+            (f) =>
+              q.overdue === undefined ||
+              runOf(f, rules(), settings.HDIR_DEADLINE_DAYS, today).overdue === q.overdue,
+          )
+          .sort((a, b) => a.flagId.localeCompare(b.flagId));
+        const body = { count: flags.length, flags: flags.map((f) => viewOf(f, today, confidential)) };
+        return guarded(request, 'GET /hdir/v1/flags', body, flags);
+      },
+    );
+
+    app.get<{ Params: { methodId: string } }>(
+      '/hdir/v1/flags/:methodId',
+      {
+        onRequest: read,
+        schema: {
+          summary: "One method's guideline flags (removed ones too)",
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
+          params: {
+            type: 'object',
+            properties: { methodId: { type: 'string', pattern: METHOD_ID } },
+            required: ['methodId'],
+          },
+          response: errors,
+        },
+      },
+      async (request, reply) => {
+        const { methodId } = request.params;
+        const flags = book.ofMethod(methodId).sort((a, b) => a.flagId.localeCompare(b.flagId));
+        if (flags.length === 0 && !directory.has(methodId))
+          return sendProblem(reply, 404, 'UNKNOWN_METHOD', `the hub knows no method ${methodId}`);
+        const today = osloDate();
+        const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
+        const body = { methodId, flags: flags.map((f) => viewOf(f, today, confidential)) };
+        return guarded(request, `GET /hdir/v1/flags/${methodId}`, body, flags);
+      },
+    );
+
+    app.post<{
+      Body: {
+        methodId: string;
+        guidelineId: string;
+        status: StatusReport['status'];
+        date: string;
+        note?: string | null;
+      };
+    }>(
+      '/hdir/v1/implementation-status',
+      {
+        onRequest: app.requireScope(settings.HDIR_STATUS_SCOPE),
+        schema: {
+          summary: "Report the status of a method's implementation run in one guideline",
+          description:
+            'NOT_STARTED -> IN_PROGRESS | IMPLEMENTED | NOT_RELEVANT; IN_PROGRESS -> IMPLEMENTED | NOT_RELEVANT; ' +
+            'IMPLEMENTED or NOT_RELEVANT -> IN_PROGRESS. The date is the local date it took effect, not in the ' +
+            'future and not before the current status. Resending the same report changes nothing.',
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_STATUS_SCOPE] }],
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['methodId', 'guidelineId', 'status', 'date'],
+            properties: {
+              methodId: { type: 'string', pattern: METHOD_ID },
+              guidelineId: { type: 'string', minLength: 1 },
+              status: { type: 'string', enum: [...ImplementationStatusValues] },
+              date: { type: 'string', format: 'date' },
+              note: { type: ['string', 'null'], maxLength: 2000 },
+            },
+          },
+          response: { ...errors, 409: problemSchema, 422: problemSchema },
+        },
+      },
+      async (request, reply) =>
+        oneAtATime(async () => {
+          const { methodId, guidelineId, status, date, note } = request.body;
+          const flags = book.ofMethod(methodId);
+          if (flags.length === 0 && !directory.has(methodId))
+            return sendProblem(reply, 404, 'UNKNOWN_METHOD', `the hub knows no method ${methodId}`);
+          const known =
+            rules().guidelines.has(guidelineId) || flags.some((f) => f.guidelineId === guidelineId);
+          if (!known) {
+            return sendProblem(
+              reply,
+              404,
+              'UNKNOWN_GUIDELINE',
+              `${guidelineId} is not a guideline or cancer programme in the catalogue (${rules().source}); see GET /hdir/v1/guidelines`,
+            );
+          }
+          const flag = flags.find((f) => f.guidelineId === guidelineId);
+          if (!flag) {
+            const active = flags.filter((f) => f.active).map((f) => f.guidelineId);
+            return sendProblem(
+              reply,
+              404,
+              'NOT_FLAGGED',
+              `${methodId} is not flagged for ${guidelineId}; it is flagged for ${active.length > 0 ? active.join(', ') : 'no guideline'}`,
+            );
+          }
+          const eventId = randomUUID();
+          const verdict = judgeStatusReport(
+            flag,
+            { methodId, guidelineId, status, on: date, note: note ?? null },
+            { now: Date.now(), reportedBy: request.subject ?? 'unknown', eventId },
+          );
+          if (verdict.outcome === 'refused')
+            return sendProblem(reply, verdict.status, verdict.code, verdict.reason);
+          if (verdict.outcome === 'unchanged')
+            return { outcome: 'unchanged', flag: viewOf(verdict.record, osloDate(), false) };
+          const record = verdict.record;
+          try {
+            const written = await context.producer.send(
+              FLAGS_TOPIC,
+              [
+                {
+                  key: record.methodId,
+                  value: record,
+                  headers: newHeaders({
+                    id: eventId,
+                    source: '/metodehub/hdir/implementation-status',
+                    type: 'no.nyemetoder.hdir.IMPLEMENTATION_STATUS',
+                    subject: record.flagId,
+                  }),
+                },
+              ],
+              { to: context.topic(FLAGS_TOPIC) },
+            );
+            await book.readBack(written, 1);
+          } catch (error) {
+            log.error({ err: (error as Error).message }, 'could not write an implementation status');
+            return sendProblem(
+              reply,
+              503,
+              'BUS_UNAVAILABLE',
+              `Kafka did not take the status (${(error as Error).message}); nothing was written, send it again`,
+            );
+          }
+          if (record.implementationStatus === 'IMPLEMENTED' && record.decidedOn) {
+            implementationDays.observe(
+              { guideline: record.guidelineId },
+              Math.max(
+                0,
+                (Date.parse(record.implementationStatusOn!) - Date.parse(record.decidedOn)) / 86_400_000,
+              ),
+            );
+          }
+          parts.watch.check(book.all());
+          log.info(
+            { flagId: record.flagId, status: record.implementationStatus, by: record.reportedBy },
+            'implementation status reported',
+          );
+          return { outcome: 'changed', flag: viewOf(book.get(record.flagId) ?? record, osloDate(), false) };
+        }),
+    );
+
+    app.get(
+      '/hdir/v1/alerts',
+      {
+        onRequest: read,
+        schema: {
+          summary: 'Implementation runs past their deadline, the latest first',
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
+          response: errors,
+        },
+      },
+      async () => {
+        const alerts = parts.watch.check(book.all());
+        return {
+          asOf: osloDate(),
+          defaultDeadlineDays: settings.HDIR_DEADLINE_DAYS,
+          count: alerts.length,
+          alerts,
+        };
+      },
+    );
+
+    app.get(
+      '/hdir/v1/implementation-times',
+      {
+        onRequest: read,
+        schema: {
+          summary:
+            'Days from decision to implemented per guideline (median, p90, max), open and overdue runs',
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
+          response: errors,
+        },
+      },
+      async () => ({
+        asOf: osloDate(),
+        guidelines: implementationTimes(book.all(), rules(), settings.HDIR_DEADLINE_DAYS, osloDate()),
+      }),
+    );
+
+    app.get(
+      '/hdir/v1/guidelines',
+      {
+        onRequest: read,
+        schema: {
+          summary: 'The guideline catalogue and the rules that flag methods',
+          tags: ['hdir'],
+          security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
+          response: errors,
+        },
+      },
+      async () => ({
+        source: rules().source,
+        defaultDeadlineDays: settings.HDIR_DEADLINE_DAYS,
+        guidelines: [...rules().guidelines.values()],
+        rules: rules().rules,
+      }),
+    );
+  };
+}
