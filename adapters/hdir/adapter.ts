@@ -114,5 +114,11 @@ export const hdirAdapter: AdapterDefinition = {
   name: 'hdir',
   description: 'Helsedirektoratet: guideline flags, notifications, implementation status and overdue alerts',
   settings: hdirSettings,
+  flow: {
+    consumes: ['nyemetoder.method-events.v1', 'hdir.guideline-flags.v1'],
+    produces: ['hdir.guideline-flags.v1'],
+    partner: 'Helsedirektoratet',
+    direction: 'to-partner',
+  },
   create: createHdirComponent,
 };

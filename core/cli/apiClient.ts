@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/spec.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
+import { devScopes } from '../hub/hub.ts';
 import type { Problem } from '../http/problem.ts';
 
 export class ApiError extends Error {
@@ -37,7 +38,7 @@ export async function tokenFor(config: Config, given?: string): Promise<string> 
   }
   const issuer = await DevIssuer.fromFile(keyFile);
   return issuer.mint({
-    scopes: [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE],
+    scopes: devScopes(config),
     audience: config.AUTH_AUDIENCE,
     issuer: config.AUTH_ISSUER,
     subject: 'metodehub-cli',

@@ -5,11 +5,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MethodState } from '../../contracts/generated/types.ts';
 import { adapterCatalogue } from '../../adapters/catalogue.ts';
+import { hdirCommand } from '../../adapters/hdir/cli.ts';
 import { type Config, ConfigError, loadConfig, loadSettings, settingsTable } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
 import {
   componentDescriptions,
   componentNames,
+  devScopes,
   Hub,
   parseComponents,
   UnknownComponentError,
@@ -171,6 +173,8 @@ export function buildProgram(config: () => Config): Command {
     out(options.json ? JSON.stringify(body, null, 2) : describeTrace(body));
   });
 
+  program.addCommand(hdirCommand());
+
   program.addCommand(deadLetterCommand((options) => targetOf(config(), options), withTarget));
 
   program
@@ -185,7 +189,7 @@ export function buildProgram(config: () => Config): Command {
       const issuer = await DevIssuer.fromFile(resolve(c.DEV_ISSUER_KEY_FILE));
       out(
         await issuer.mint({
-          scopes: options.scopes?.split(',') ?? [c.AUTH_READ_SCOPE, c.AUTH_WRITE_SCOPE, c.AUTH_OPS_SCOPE],
+          scopes: options.scopes?.split(',') ?? devScopes(c),
           audience: c.AUTH_AUDIENCE,
           issuer: c.AUTH_ISSUER,
           expiresIn: options.expires,

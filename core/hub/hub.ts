@@ -16,7 +16,7 @@ import { createKafka } from '../bus/kafka.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
-import type { Config } from '../config/spec.ts';
+import { type Config, loadSettings } from '../config/spec.ts';
 import { TokenVerifier } from '../http/auth.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
 import { methodRoutes } from '../http/methodRoutes.ts';
@@ -74,6 +74,21 @@ export function parseComponents(list: string | undefined): ComponentName[] {
     );
   }
   return asked;
+}
+
+/**
+ * The scopes a local dev token carries: the core's and every adapter's `*_SCOPE` setting, except those
+ * for confidential material, which a token must be given on purpose.
+ */
+export function devScopes(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+  const scopes = new Set([config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE]);
+  for (const adapter of adapterCatalogue) {
+    const values = loadSettings(adapter.settings, env) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(values))
+      if (name.endsWith('_SCOPE') && !name.includes('CONFIDENTIAL') && typeof value === 'string' && value)
+        scopes.add(value);
+  }
+  return [...scopes];
 }
 
 export class Hub {
@@ -257,7 +272,7 @@ export class Hub {
     if (!this.devIssuer) throw new Error('the dev issuer is off (AUTH_DEV_ISSUER=false)');
     const { config } = this.options;
     return this.devIssuer.mint({
-      scopes: scopes ?? [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE],
+      scopes: scopes ?? devScopes(config, this.options.env ?? process.env),
       audience: config.AUTH_AUDIENCE,
       issuer: config.AUTH_ISSUER,
       expiresIn,
