@@ -41,13 +41,18 @@ export function createFinancing(context: HubContext): HubComponent & {
       await app.register(decisionRoutes(feed, settings, () => follower.caughtUp));
     },
     async start() {
-      await follower.start();
-      // The feed must be read to its end before publishing, so nothing already there is sent again.
-      if (!(await follower.waitUntilCaughtUp(settings.FINANCING_START_TIMEOUT_MS)))
+      // The feed must be read to its end before publishing, so nothing already there is sent again; the
+      // event log is folded meanwhile.
+      const feedRead = follower
+        .start()
+        .then(() => follower.waitUntilCaughtUp(settings.FINANCING_START_TIMEOUT_MS));
+      const [caughtUp] = await Promise.all([feedRead, publisher.catchUp()]);
+      if (!caughtUp) {
         throw new Error(
           `financing: could not read ${feedTopic} to its end in ${settings.FINANCING_START_TIMEOUT_MS} ms`,
         );
-      await publisher.start();
+      }
+      await publisher.consume();
       running = true;
     },
     async stop() {

@@ -43,7 +43,14 @@ export class DecisionPublisher {
 
   constructor(private readonly options: PublisherOptions) {}
 
+  /** Folds the event log to its end, then consumes in the group. */
   async start(): Promise<void> {
+    await this.catchUp();
+    await this.consume();
+  }
+
+  /** Folds the whole event log as it is now, so every method is known before consuming resumes. */
+  async catchUp(): Promise<void> {
     const { kafka, registry, eventsTopic } = this.options;
     const catchUp = new TopicFollower<MethodEvent>(kafka, registry, {
       name: 'financing-catch-up',
@@ -58,6 +65,11 @@ export class DecisionPublisher {
         `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
       );
     log.info({ methods: this.fold.methods }, 'folded the event log');
+  }
+
+  /** Consumes the event log in the adapter's group, publishing and dead-lettering as it goes. */
+  async consume(): Promise<void> {
+    const { kafka, registry, eventsTopic } = this.options;
     this.runner = new ConsumerRunner<MethodEvent>(kafka, registry, this.options.producer, {
       name: 'financing',
       groupId: this.options.groupId,

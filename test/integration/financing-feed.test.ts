@@ -4,8 +4,13 @@
  * superseding, the feed as it stood at any time, dead letters with reasons, and a restart that publishes
  * what is missing and nothing twice.
  */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { financingAdapter } from '../../adapters/financing/adapter.ts';
+import { financingCommand } from '../../adapters/financing/cli.ts';
 import type { FeedEntry } from '../../adapters/financing/decisionFeed.ts';
 import {
   dateOf,
@@ -300,6 +305,40 @@ describe('the HTTP answer', () => {
       token: reader,
     });
     expect(badBy.status).toBe(400);
+  });
+});
+
+describe('the CLI export', () => {
+  it('writes every page of a period to a CSV or JSON file', async () => {
+    const ids = [nextId(), nextId(), nextId()];
+    await post(ids.flatMap((id) => [...untilAwaitingDecision(id), decisionEvent(id, 650, 'INTRODUCED')]));
+    for (const id of ids) await waitForRecords(id, 1);
+    const dir = await mkdtemp(join(tmpdir(), 'financing-export-'));
+    const day = dateOf(650);
+    const run = (format: string, out: string, token = reader) =>
+      financingCommand()
+        .exitOverride()
+        .parseAsync(
+          ['export', '--from', day, '--to', day, '--format', format, '--out', out, '--page-size', '2'].concat(
+            ['--hub', h.url, '--token', token, '--no-progress'],
+          ),
+          { from: 'user' },
+        );
+    await run('csv', join(dir, 'decisions.csv'));
+    const csv = await readFile(join(dir, 'decisions.csv'), 'utf8');
+    expect(csv.startsWith('\uFEFFrecordId;')).toBe(true);
+    const rows = csv.split('\r\n').filter((l) => l.includes('ID2024_'));
+    expect(rows.map((r) => r.split(';')[4]).sort()).toEqual([...ids].sort());
+    await run('json', join(dir, 'decisions.json'));
+    const json = JSON.parse(await readFile(join(dir, 'decisions.json'), 'utf8')) as {
+      total: number;
+      decisions: FeedEntry[];
+    };
+    expect(json.total).toBe(3);
+    expect(json.decisions.map((d) => d.methodId).sort()).toEqual([...ids].sort());
+    await expect(run('csv', join(dir, 'refused.csv'), 'not-a-token')).rejects.toThrow(/401/);
+    expect(existsSync(join(dir, 'refused.csv'))).toBe(false);
+    expect(existsSync(join(dir, 'refused.csv.partial'))).toBe(false);
   });
 });
 
