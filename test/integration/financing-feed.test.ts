@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { financingAdapter } from '../../adapters/financing/adapter.ts';
 import { financingCommand } from '../../adapters/financing/cli.ts';
-import type { FeedEntry } from '../../adapters/financing/decisionFeed.ts';
+import type { DecisionFeed, FeedEntry } from '../../adapters/financing/decisionFeed.ts';
 import {
   dateOf,
   decisionEvent,
@@ -343,21 +343,35 @@ describe('the CLI export', () => {
 });
 
 describe('restart', () => {
-  it('publishes what came while it was away, once, and nothing it had published before', async () => {
+  it('folds the log again, publishes what came while it was away, once, and nothing it had published before', async () => {
+    const id = nextId();
+    await post([...untilAwaitingDecision(id), decisionEvent(id, 700, 'TEMPORARILY_INTRODUCED')]);
+    const [temporary] = await waitForRecords(id, 1);
     const running = h.hub.adapters.get('financing')!;
     const before = await decisions({ ...wholeYear, includeSuperseded: 'true' });
     await running.stop();
-    const id = nextId();
-    await post([...untilAwaitingDecision(id), decisionEvent(id, 700, 'INTRODUCED')]);
+    // Only the new decision arrives while it is away: the restarted adapter must know the method from the log.
+    await post([decisionEvent(id, 900, 'INTRODUCED')]);
     const again = await financingAdapter.create(h.hub.context());
     await again.start();
     try {
-      const feed = (again as unknown as { feed: { size: number } }).feed;
+      const feed = (again as unknown as { feed: DecisionFeed }).feed;
       await eventually(
         () => feed.size === before.total + 1,
         30_000,
         'the missed decision in the restarted feed',
       );
+      const latest = feed
+        .query({
+          ...wholeYear,
+          by: 'decision',
+          asOf: new Date().toISOString(),
+          includeSuperseded: false,
+          limit: 10,
+          offset: 0,
+        })
+        .decisions.filter((r) => r.methodId === id);
+      expect(latest).toMatchObject([{ outcome: 'INTRODUCED', supersedes: temporary!.recordId }]);
       const kafka = testKafka();
       const { registry } = testBus(kafka);
       registry.alias(h.topics[FEED]!, FEED);
