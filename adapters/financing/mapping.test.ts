@@ -261,3 +261,13 @@ describe('CSV', () => {
     expect(asOfInstant('2024-02-30')).toBeNull();
   });
 });
+
+describe('the README', () => {
+  it('lists every setting as declared', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { settingsTable } = await import('../../core/config/spec.ts');
+    const { financingSettings } = await import('./settings.ts');
+    const readme = await readFile(new URL('./README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(settingsTable(financingSettings));
+  });
+});
