@@ -4,19 +4,27 @@
  * past instants. Prints fold throughput and p50/p95/p99/max per query kind.
  *
  *   LOG_LEVEL=warn npx tsx bench/financing-feed.ts [--methods 320] [--requests 1000] [--concurrency 4]
+ *   LOG_LEVEL=warn npx tsx bench/financing-feed.ts --end-to-end 50
  *
- * Needs no Kafka: records are stamped as published when their source event occurred.
+ * The first needs no Kafka: records are stamped as published when their source event occurred. With
+ * --end-to-end N it instead runs a hub (api, projection, financing) against KAFKA_BROKERS and
+ * SCHEMA_REGISTRY_URL on fresh topics (deleted afterwards), posts N medicine decisions one at a time and
+ * times each from the ingress answer until the record is served by GET /financing/v1/decisions.
  */
+import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { DecisionFeed } from '../adapters/financing/decisionFeed.ts';
 import { DecisionFold } from '../adapters/financing/decisionFold.ts';
 import { decisionRoutes } from '../adapters/financing/routes.ts';
 import { financingSettings } from '../adapters/financing/settings.ts';
+import { dateOf, decisionEvent, untilAwaitingDecision } from '../adapters/financing/testEvents.ts';
+import { createKafka } from '../core/bus/kafka.ts';
 import { loadConfig, loadSettings } from '../core/config/spec.ts';
 import { demoHistory } from '../core/demo/history.ts';
 import { TokenVerifier } from '../core/http/auth.ts';
 import { DEV_ISSUER, DevIssuer } from '../core/http/devIssuer.ts';
 import { createHubServer } from '../core/http/server.ts';
+import { Hub } from '../core/hub/hub.ts';
 
 const options = new Command('financing-feed')
   .description('Fold throughput and period-query latency of the financing feed over the demo data.')
@@ -24,8 +32,9 @@ const options = new Command('financing-feed')
   .option('--requests <n>', 'requests per query kind', (v) => Number(v), 1000)
   .option('--concurrency <n>', 'requests in flight', (v) => Number(v), 4)
   .option('--seed <n>', 'demo seed', (v) => Number(v), 2016)
+  .option('--end-to-end <n>', 'time N decisions through a real hub and Kafka instead', (v) => Number(v))
   .parse()
-  .opts<{ methods: number; requests: number; concurrency: number; seed: number }>();
+  .opts<{ methods: number; requests: number; concurrency: number; seed: number; endToEnd?: number }>();
 
 const config = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'true' });
 const settings = loadSettings(financingSettings, process.env);
@@ -125,7 +134,78 @@ async function main() {
   await server.close();
 }
 
-main().catch((error: unknown) => {
+async function endToEnd(count: number) {
+  const hubConfig = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'true' });
+  const kafka = createKafka(hubConfig.KAFKA_BROKERS, 'metodehub-bench');
+  const suffix = randomUUID().slice(0, 8);
+  const topics = {
+    'nyemetoder.method-events.v1': `bench.financing.${suffix}.events`,
+    'nyemetoder.method-state.v1': `bench.financing.${suffix}.state`,
+    'financing.drug-decisions.v1': `bench.financing.${suffix}.feed`,
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
+    waitForLeaders: true,
+  });
+  const hub = new Hub({
+    config: hubConfig,
+    components: ['api', 'projection', 'financing'],
+    topics,
+    groupPrefix: `bench.${suffix}`,
+    devIssuer: await DevIssuer.ephemeral(),
+    kafka,
+  });
+  try {
+    await hub.start();
+    await hub.waitUntilReady(60_000);
+    const writer = await hub.devToken();
+    const reader = await hub.devToken([settings.FINANCING_READ_SCOPE]);
+    const call = (path: string, token: string, body?: unknown) =>
+      fetch(`${hub.url}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = `ID2024_${String(i + 1).padStart(3, '0')}`;
+      const life = untilAwaitingDecision(id);
+      if ((await call('/api/v1/case-events', writer, life)).status !== 200)
+        throw new Error(`${id}: not accepted`);
+      const answered = await call('/api/v1/case-events', writer, [decisionEvent(id, 40, 'INTRODUCED')]);
+      if (answered.status !== 200) throw new Error(`${id}: decision not accepted`);
+      const started = performance.now();
+      const day = dateOf(40);
+      for (;;) {
+        const page = (await (
+          await call(`/financing/v1/decisions?from=${day}&to=${day}&limit=1000`, reader)
+        ).json()) as {
+          decisions: { methodId: string }[];
+        };
+        if (page.decisions.some((d) => d.methodId === id)) break;
+        if (performance.now() - started > 30_000) throw new Error(`${id}: not in the feed after 30 s`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      samples.push(performance.now() - started);
+    }
+    const p = percentiles(samples);
+    console.log(
+      `end to end, ${count} decisions one at a time: ingress answer -> served by GET /financing/v1/decisions\n` +
+        `p50 ${p.p50.toFixed(0)} ms, p95 ${p.p95.toFixed(0)} ms, p99 ${p.p99.toFixed(0)} ms, max ${p.max.toFixed(0)} ms (polled every 5 ms)`,
+    );
+  } finally {
+    await hub.stop();
+    const names = Object.values(topics);
+    const existing = new Set(await admin.listTopics());
+    const ours = [...names, ...names.map((t) => `${t}.dlq`)].filter((t) => existing.has(t));
+    await admin.deleteTopics({ topics: ours }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+(options.endToEnd ? endToEnd(options.endToEnd) : main()).catch((error: unknown) => {
   console.error(`financing-feed bench failed: ${(error as Error).stack ?? error}`);
   process.exit(1);
 });
