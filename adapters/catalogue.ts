@@ -3,6 +3,7 @@
  * exports an `AdapterDefinition` from `adapter.ts`.
  */
 import type { AdapterDefinition } from '../core/hub/component.ts';
+import { financingAdapter } from './financing/adapter.ts';
 import { hdirAdapter } from './hdir/adapter.ts';
 
-export const adapterCatalogue: readonly AdapterDefinition[] = [hdirAdapter];
+export const adapterCatalogue: readonly AdapterDefinition[] = [hdirAdapter, financingAdapter];

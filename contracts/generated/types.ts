@@ -894,6 +894,21 @@ export interface DrugDecision {
   estimatedPatientsPerYear: number | null;
   /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
   publishedAt: string;
+  /**
+   * Why this record was published: DECISION (a decision was made), PHASE_OUT (utfasing, of the method or a sub-group), or CORRECTION (the case changed a field of an earlier record). Null in records written before this field.
+   * @default null
+   */
+  change: string | null;
+  /**
+   * The sub-group a PHASE_OUT record is about; null when it is about the whole method.
+   * @default null
+   */
+  subGroup: string | null;
+  /**
+   * The eventId of the nyemetoder.method-events.v1 event this record was made from.
+   * @default null
+   */
+  sourceEventId: string | null;
 }
 
 // eu.jca-notifications.v1 (eu.jca-notifications.v1.avsc)

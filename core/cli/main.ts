@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { MethodState } from '../../contracts/generated/types.ts';
 import { adapterCatalogue } from '../../adapters/catalogue.ts';
+import { financingCommand } from '../../adapters/financing/cli.ts';
 import { hdirCommand } from '../../adapters/hdir/cli.ts';
 import { type Config, ConfigError, loadConfig, loadSettings, settingsTable } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
@@ -174,6 +175,7 @@ export function buildProgram(config: () => Config): Command {
   });
 
   program.addCommand(hdirCommand());
+  program.addCommand(financingCommand());
 
   program.addCommand(deadLetterCommand((options) => targetOf(config(), options), withTarget));
 

@@ -89,6 +89,9 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     assessmentUrl: null,
     estimatedPatientsPerYear: null,
     publishedAt: now,
+    change: 'DECISION',
+    subGroup: null,
+    sourceEventId: null,
   },
   'eu.jca-notifications.v1': {
     procedureId: 'JCA-2025-0001',

@@ -1,0 +1,119 @@
+/**
+ * Method events -> `financing.drug-decisions.v1`. At start it folds the event log to its end (so it knows
+ * every method even when its consumer group resumes mid-log), then consumes in its own group: each
+ * medicine decision, phase-out or correction is published as new records (ids derived from the source
+ * event, so a record already in the feed is not sent again); one that cannot be published goes to the
+ * dead-letter topic with the reason.
+ */
+import type { Kafka } from 'kafkajs';
+import type { DrugDecision, MethodEvent } from '../../contracts/generated/types.ts';
+import { guardOutbound } from '../../core/bus/confidential.ts';
+import { DomainRuleError } from '../../core/bus/errors.ts';
+import { causedBy } from '../../core/bus/headers.ts';
+import type { ContractProducer } from '../../core/bus/producer.ts';
+import type { ContractRegistry } from '../../core/bus/registry.ts';
+import { ConsumerRunner, type DeadLetteredEvent, type Delivery } from '../../core/bus/runner.ts';
+import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import { DecisionFold } from './decisionFold.ts';
+
+export const FEED_TOPIC = 'financing.drug-decisions.v1';
+export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+
+export interface PublisherOptions {
+  kafka: Kafka;
+  registry: ContractRegistry;
+  producer: ContractProducer;
+  /** Physical topic names. */
+  eventsTopic: string;
+  feedTopic: string;
+  groupId: string;
+  /** Whether the feed already holds a record (read back from the feed topic). */
+  published: (recordId: string) => boolean;
+  startTimeoutMs: number;
+}
+
+const log = loggerFor('financing-outbound');
+
+export class DecisionPublisher {
+  readonly fold = new DecisionFold();
+  private runner: ConsumerRunner<MethodEvent> | undefined;
+  readonly deadLetters: DeadLetteredEvent[] = [];
+  publishedCount = 0;
+
+  constructor(private readonly options: PublisherOptions) {}
+
+  /** Folds the event log to its end, then consumes in the group. */
+  async start(): Promise<void> {
+    await this.catchUp();
+    await this.consume();
+  }
+
+  /** Folds the whole event log as it is now, so every method is known before consuming resumes. */
+  async catchUp(): Promise<void> {
+    const { kafka, registry, eventsTopic } = this.options;
+    const catchUp = new TopicFollower<MethodEvent>(kafka, registry, {
+      name: 'financing-catch-up',
+      topic: eventsTopic,
+      onMessage: (event) => void this.fold.offer(event),
+    });
+    await catchUp.start();
+    const caughtUp = await catchUp.waitUntilCaughtUp(this.options.startTimeoutMs);
+    await catchUp.stop();
+    if (!caughtUp)
+      throw new Error(
+        `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
+      );
+    log.info({ methods: this.fold.methods }, 'folded the event log');
+  }
+
+  /** Consumes the event log in the adapter's group, publishing and dead-lettering as it goes. */
+  async consume(): Promise<void> {
+    const { kafka, registry, eventsTopic } = this.options;
+    this.runner = new ConsumerRunner<MethodEvent>(kafka, registry, this.options.producer, {
+      name: 'financing',
+      groupId: this.options.groupId,
+      topics: [eventsTopic],
+      handle: (delivery) => this.handle(delivery),
+    });
+    this.runner.onDeadLetter((event) => this.deadLetters.push(event));
+    await this.runner.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.runner?.stop();
+  }
+
+  private async handle(delivery: Delivery<MethodEvent>): Promise<void> {
+    const event = delivery.value;
+    const outcome = this.fold.offer(event);
+    if (!outcome) return;
+    if (outcome.problem) throw new DomainRuleError(`financing feed: ${outcome.problem}`);
+    const publishedAt = new Date().toISOString();
+    const fresh: DrugDecision[] = outcome.records
+      .filter((r) => !this.options.published(r.recordId))
+      .map((r) => ({ ...r, publishedAt }));
+    if (fresh.length === 0) return;
+    for (const record of fresh)
+      guardOutbound(FEED_TOPIC, record, {
+        outputTopic: FEED_TOPIC,
+        sources: [{ topic: EVENTS_TOPIC, value: event }],
+      });
+    await this.options.producer.send(
+      FEED_TOPIC,
+      fresh.map((record) => ({
+        key: record.methodId,
+        value: record,
+        headers: causedBy(delivery.headers, {
+          id: record.recordId,
+          source: '/metodehub/financing',
+          type: `no.nyemetoder.financing.${record.change}`,
+          subject: record.methodId,
+        }),
+      })),
+      { to: this.options.feedTopic },
+    );
+    this.publishedCount += fresh.length;
+    delivery.log.info({ records: fresh.map((r) => r.recordId) }, 'published to the financing feed');
+  }
+}
