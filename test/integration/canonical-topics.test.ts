@@ -97,6 +97,10 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     linkedMethodIds: [],
     nationalComplementNeeded: [],
     receivedAt: now,
+    linkOutcome: 'NOT_LINKED',
+    linkCandidates: [],
+    schemaVersion: null,
+    dates: null,
   },
 };
 
