@@ -131,14 +131,14 @@ export const hostile = {
   },
   /** Quadratic blow-up: one large entity referenced many times. */
   quadraticBlowup: (): string =>
-    `<?xml version="1.0"?>\n<!DOCTYPE q [<!ENTITY a "${'a'.repeat(5000)}">]>\n<jcaNotification>${'&a;'.repeat(5000)}</jcaNotification>`,
+    `<?xml version="1.0"?>\n<!DOCTYPE q [<!ENTITY a "${'a'.repeat(2000)}">]>\n<jcaNotification>${'&a;'.repeat(2000)}</jcaNotification>`,
   /** A DOCTYPE written in lower case and with odd spacing. */
   sneakyDoctype: (): string => `<?xml version="1.0"?><!doctype   x [<!entity e "e">]><x>&e;</x>`,
   /** Unclosed tags. */
   malformedXml: (): string =>
     `<?xml version="1.0"?><jcaNotification xmlns="${JCA_NAMESPACE}" schemaVersion="1.0"><procedureId>JCA-1</procedureId><milestone>`,
   /** Deep nesting beyond any real notification. */
-  deepXml: (depth = 5000): string => `${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}`,
+  deepXml: (depth = 1500): string => `${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}`,
   malformedJson: (): string => '{"schemaVersion": "1.0", "procedureId": "JCA-2025-1",',
   /** A body larger than `bytes`, still a syntactically fine notification. */
   oversizedJson: (bytes: number): string =>
