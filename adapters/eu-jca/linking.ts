@@ -150,10 +150,27 @@ function trigrams(text: string): Set<string> {
   return grams;
 }
 
+/** Trigrams of national texts, which repeat on every JCA scored against the same catalogue. */
+const nationalTrigrams = new Map<string, Set<string>>();
+const NATIONAL_TRIGRAMS_KEPT = 20_000;
+
+function trigramsOfNational(text: string): Set<string> {
+  let grams = nationalTrigrams.get(text);
+  if (!grams) {
+    grams = trigrams(text);
+    if (nationalTrigrams.size >= NATIONAL_TRIGRAMS_KEPT) nationalTrigrams.clear();
+    nationalTrigrams.set(text, grams);
+  }
+  return grams;
+}
+
 /** Dice coefficient of character trigrams, 0 to 1. */
-export function indicationSimilarity(jcaIndication: string, nationalIndication: string): number {
-  const a = trigrams(inNorwegianWords(jcaIndication));
-  const b = trigrams(nationalIndication);
+export function indicationSimilarity(
+  jcaIndication: string | Set<string>,
+  nationalIndication: string,
+): number {
+  const a = typeof jcaIndication === 'string' ? trigrams(inNorwegianWords(jcaIndication)) : jcaIndication;
+  const b = trigramsOfNational(nationalIndication);
   if (a.size === 0 || b.size === 0) return 0;
   let shared = 0;
   for (const g of a) if (b.has(g)) shared++;
@@ -168,7 +185,11 @@ export const substancesOf = (inn: string | null | undefined): string[] =>
     .filter(Boolean);
 
 /** How well one national method fits the JCA, with the reasons. */
-export function scoreMethod(jca: JcaTechnology, method: MethodState): LinkCandidate {
+export function scoreMethod(
+  jca: JcaTechnology,
+  method: MethodState,
+  jcaTrigrams: Set<string> = trigrams(inNorwegianWords(jca.indication)),
+): LinkCandidate {
   const reasons: string[] = [];
   let score = 0;
   let substance = false;
@@ -197,7 +218,7 @@ export function scoreMethod(jca: JcaTechnology, method: MethodState): LinkCandid
     }
   }
   const national = [method.details.indication, method.details.name].filter(Boolean).join(' ');
-  const similarity = national ? indicationSimilarity(jca.indication, national) : 0;
+  const similarity = national ? indicationSimilarity(jcaTrigrams, national) : 0;
   if (similarity > 0) {
     score += WEIGHTS.indication * Math.min(1, similarity * 1.6);
     reasons.push(`indication ${Math.round(similarity * 100)} % alike`);
@@ -222,8 +243,9 @@ export function decideLink(
   thresholds: LinkThresholds,
 ): LinkDecision {
   const candidates: LinkCandidate[] = [];
+  const jcaTrigrams = trigrams(inNorwegianWords(jca.indication));
   for (const method of catalogue) {
-    const candidate = scoreMethod(jca, method);
+    const candidate = scoreMethod(jca, method, jcaTrigrams);
     if (candidate.score >= thresholds.candidate) candidates.push(candidate);
   }
   candidates.sort((a, b) => b.score - a.score || a.methodId.localeCompare(b.methodId));
