@@ -5,18 +5,21 @@
  * method's history, and the timeline of overdue and upcoming milestones.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { euJcaAdapter } from '../../adapters/eu-jca/adapter.ts';
 import type { JcaNotification, MethodState } from '../../contracts/generated/types.ts';
+import { loadConfig } from '../../core/config/spec.ts';
+import { Hub } from '../../core/hub/hub.ts';
 import { JcaSender } from '../emulators/eu-jca/sender.ts';
 import { jcaDocument } from '../emulators/eu-jca/documents.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
+import { eventually, readAll, testBus, testKafka, uniqueName } from '../support/kafka.ts';
 
 let h: TestHub;
 let sender: JcaSender;
 let notificationsTopic: string;
+let firstLinked: ReturnType<typeof jcaDocument> | undefined;
 
 const national = {
   melanoma: 'ID2019_101',
@@ -125,6 +128,7 @@ const melanomaJca = () =>
 describe('intake and linking', () => {
   it('takes in a JSON notification, links it to the one national method, and adds the link to its history', async () => {
     const doc = melanomaJca();
+    firstLinked = doc;
     const r = await sender.post(doc);
     expect(r.status).toBe(201);
     const body = r.body as unknown as Accepted;
@@ -337,5 +341,44 @@ describe('timeline', () => {
     );
     const bad = await h.call('/jca/v1/timeline?on=yesterday');
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('after a restart', () => {
+  it('a new hub on the same topics still knows every procedure version and its links', async () => {
+    const doc = firstLinked!;
+    const config = loadConfig({
+      KAFKA_BROKERS: inject('kafkaBrokers'),
+      SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+      HUB_PORT: '0',
+      AUTH_DEV_ISSUER: 'true',
+    });
+    const second = new Hub({
+      config,
+      components: ['eu-jca'],
+      topics: h.topics,
+      groupPrefix: uniqueName('restart'),
+      devIssuer: h.issuer,
+      adapters: [euJcaAdapter],
+    });
+    await second.start();
+    try {
+      const again = new JcaSender(second.url!, await second.devToken(['eu-jca:intake:write']));
+      const resent = await again.post(doc, 'xml');
+      expect(resent.status).toBe(200);
+      expect(resent.body.outcome).toBe('duplicate');
+      const next = await again.post({
+        ...doc,
+        procedureVersion: 2,
+        milestone: 'PICO_SCOPE_AGREED',
+        milestoneOn: '2025-05-20',
+      });
+      expect(next.status).toBe(201);
+      const body = next.body as unknown as Accepted & { methodEventIds: string[] };
+      expect(body.linking.linkedMethodIds).toEqual([national.melanoma]);
+      expect(body.methodEventIds).toEqual([]); // linked already: no second link event
+    } finally {
+      await second.stop();
+    }
   });
 });
