@@ -56,6 +56,7 @@ const expected: Record<string, [number, string]> = {
   'malformed XML': [400, 'MALFORMED_XML'],
   'deep XML': [400, 'MALFORMED_XML'],
   'malformed JSON': [400, 'MALFORMED_JSON'],
+  'deep JSON': [400, 'INVALID_DOCUMENT'],
   'oversized JSON': [413, 'BODY_TOO_LARGE'],
   'unknown version': [422, 'UNSUPPORTED_SCHEMA_VERSION'],
 };

@@ -139,6 +139,9 @@ export const hostile = {
     `<?xml version="1.0"?><jcaNotification xmlns="${JCA_NAMESPACE}" schemaVersion="1.0"><procedureId>JCA-1</procedureId><milestone>`,
   /** Deep nesting beyond any real notification. */
   deepXml: (depth = 1500): string => `${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}`,
+  /** JSON nested far deeper than a notification, inside a field the schema knows. */
+  deepJson: (depth = 8000): string =>
+    `{"schemaVersion": "1.0", "picos": ${'['.repeat(depth)}${']'.repeat(depth)}}`,
   malformedJson: (): string => '{"schemaVersion": "1.0", "procedureId": "JCA-2025-1",',
   /** A body larger than `bytes`, still a syntactically fine notification. */
   oversizedJson: (bytes: number): string =>

@@ -98,6 +98,7 @@ export class JcaSender {
       { name: 'malformed XML', body: hostile.malformedXml(), contentType: 'application/xml' },
       { name: 'deep XML', body: hostile.deepXml(), contentType: 'application/xml' },
       { name: 'malformed JSON', body: hostile.malformedJson(), contentType: 'application/json' },
+      { name: 'deep JSON', body: hostile.deepJson(), contentType: 'application/json' },
       { name: 'oversized JSON', body: hostile.oversizedJson(maxBytes), contentType: 'application/json' },
       {
         name: 'unknown version',
