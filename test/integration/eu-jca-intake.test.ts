@@ -180,6 +180,20 @@ describe('intake and linking', () => {
     await eventually(async () => (await published(doc.procedureId)).length === 1, 20_000, 'one record');
   });
 
+  it('takes the same notification posted five times at once exactly once', async () => {
+    const doc = jcaDocument({
+      indication: 'Second-line treatment of advanced non-small cell lung cancer',
+      technology: { inn: 'nivolumab', atcCode: 'L01FF01' },
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => sender.post(doc, i % 2 === 0 ? 'json' : 'xml')),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    const state = await stateOf(national.nivolumab);
+    expect(state.links.filter((l) => l.target === doc.procedureId)).toHaveLength(1);
+    await eventually(async () => (await published(doc.procedureId)).length === 1, 20_000, 'one record');
+  });
+
   it('follows a whole procedure in XML to a published report', async () => {
     const doc = jcaDocument({
       indication:
