@@ -42,7 +42,8 @@ describe('hostile XML is refused before parsing', () => {
   it('refuses malformed XML naming the line', () => {
     const checked = documentFromXml(hostile.malformedXml());
     expect(checked.ok || checked.code).toBe('MALFORMED_XML');
-    if (!checked.ok) expect(checked.detail).toMatch(/line \d+/);
+    if (!checked.ok)
+      expect(checked.detail).toMatch(/unclosed element\(s\) jcaNotification, milestone \(line \d+/);
   });
 
   it('refuses nesting deeper than a notification has', () => {

@@ -72,7 +72,14 @@ export function documentFromXml(text: string): Checked {
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { msg, line, col } = valid.err;
-    return refused('MALFORMED_XML', `the body is not well-formed XML: ${msg} (line ${line}, column ${col})`);
+    const unclosed = /^Invalid '(\[[^\]]*\])' found/.exec(msg.replace(/\s+/g, ' '));
+    const what = unclosed
+      ? `unclosed element(s) ${unclosed[1]!
+          .replace(/[[\]"]/g, '')
+          .replace(/\s*,\s*/g, ', ')
+          .trim()}`
+      : msg;
+    return refused('MALFORMED_XML', `the body is not well-formed XML: ${what} (line ${line}, column ${col})`);
   }
   let tree: Record<string, unknown>;
   try {
