@@ -3,7 +3,8 @@
  * exports an `AdapterDefinition` from `adapter.ts`.
  */
 import type { AdapterDefinition } from '../core/hub/component.ts';
+import { euJcaAdapter } from './eu-jca/adapter.ts';
 import { financingAdapter } from './financing/adapter.ts';
 import { hdirAdapter } from './hdir/adapter.ts';
 
-export const adapterCatalogue: readonly AdapterDefinition[] = [hdirAdapter, financingAdapter];
+export const adapterCatalogue: readonly AdapterDefinition[] = [hdirAdapter, financingAdapter, euJcaAdapter];

@@ -939,6 +939,55 @@ export interface Pico {
   outcomes: string[];
 }
 
+/** A reader that does not know a symbol reads NOT_LINKED. */
+export type JcaLinkOutcome = 'LINKED' | 'AMBIGUOUS' | 'NEW_PROPOSAL' | 'NOT_LINKED';
+export const JcaLinkOutcomeValues = ['LINKED', 'AMBIGUOUS', 'NEW_PROPOSAL', 'NOT_LINKED'] as const;
+
+export interface JcaLinkCandidate {
+  methodId: string;
+  score: number;
+  /** @default [] */
+  reasons: string[];
+}
+
+export interface JcaDates {
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  scopingStartedOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  scopeAgreedOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  dossierDueOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  dossierSubmittedOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  expectedChmpOpinionOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  marketingAuthorisationOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  reportPublishedOn: string | null;
+}
+
 /**
  * A Joint Clinical Assessment milestone from the EU HTA channel, linked to national methods. Keyed by procedureId.
  */
@@ -970,6 +1019,26 @@ export interface JcaNotification {
   nationalComplementNeeded: string[];
   /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
   receivedAt: string;
+  /**
+   * How the JCA was matched to national methods: LINKED to linkedMethodIds, AMBIGUOUS (see linkCandidates; a person chooses), NEW_PROPOSAL (a method was registered for Bestillerforum), or NOT_LINKED.
+   * @default "NOT_LINKED"
+   */
+  linkOutcome: JcaLinkOutcome;
+  /**
+   * National methods that could be the one this JCA is about, best first, with a score from 0 to 1 and why.
+   * @default []
+   */
+  linkCandidates: JcaLinkCandidate[];
+  /**
+   * The version of the intake document format the notification arrived in (1.0).
+   * @default null
+   */
+  schemaVersion: string | null;
+  /**
+   * The procedure's dates as the EU notification gave them (Europe/Oslo calendar days).
+   * @default null
+   */
+  dates: JcaDates | null;
 }
 
 // ops.dead-letter-audit.v1 (ops.dead-letter-audit.v1.avsc)

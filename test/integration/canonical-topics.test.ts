@@ -110,6 +110,10 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     linkedMethodIds: [],
     nationalComplementNeeded: [],
     receivedAt: now,
+    linkOutcome: 'NOT_LINKED',
+    linkCandidates: [],
+    schemaVersion: null,
+    dates: null,
   },
   'ops.dead-letter-audit.v1': {
     entryId: 'nyemetoder.method-events.v1.dlq:0:17',

@@ -1,0 +1,592 @@
+/**
+ * The JCA intake: `POST /jca/v1/intake` takes one notification as JSON or XML, checks it, keeps it if it
+ * is refused, takes each (procedureId, procedureVersion) once, links it to national methods (or proposes
+ * a new one), writes the method events and then the notification, and answers with where the procedure
+ * stands. Requests are handled one at a time, so each is judged against everything taken in before it.
+ * Reads: the procedures, the timeline (overdue and upcoming milestones) and the rejected documents.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { JcaLinkOutcome, JcaNotification, MethodEvent } from '../../contracts/generated/types.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import type { ContractProducer } from '../../core/bus/producer.ts';
+import { type ProblemItem, problemSchema, sendProblem } from '../../core/http/problem.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import type { Logger } from '../../core/log/logger.ts';
+import { decideLink, type LinkCandidate } from './linking.ts';
+import {
+  jcaLinkEvent,
+  newIndicationLinkEvent,
+  notificationOf,
+  proposalEvent,
+  proposalMethodId,
+  withLinks,
+} from './mapping.ts';
+import { type Checked, documentFromJson, type JcaDocument } from './notification.ts';
+import type { JcaProcedures, Procedure } from './procedures.ts';
+import type { RejectedDocuments } from './rejections.ts';
+import type { JcaConfig } from './settings.ts';
+import { osloToday, timelineLists, timelineOf } from './timeline.ts';
+import { documentFromXml } from './xmlDocument.ts';
+
+export interface JcaIntakeOptions {
+  settings: JcaConfig;
+  producer: ContractProducer;
+  /** The national method catalogue, folded from the method events. */
+  store: MethodStore;
+  procedures: JcaProcedures;
+  rejected: RejectedDocuments;
+  eventsTopic: string;
+  notificationsTopic: string;
+  /** Whether the catalogue and the procedures have been read to the end of their topics. */
+  ready: () => boolean;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface LinkingAnswer {
+  outcome: JcaLinkOutcome;
+  linkedMethodIds: string[];
+  candidates: LinkCandidate[];
+  proposedMethodId: string | null;
+}
+
+const XML = /^(application|text)\/([\w.+-]*\+)?xml\b/i;
+const MEDIA_TYPES = ['application/json', 'application/xml', 'text/xml'];
+
+const itemsOf = (problems: { code: string; path: string; reason: string }[]): ProblemItem[] =>
+  problems.map((p) => ({ code: p.code, path: p.path, reason: p.reason }));
+
+export function jcaIntakeRoutes(options: JcaIntakeOptions) {
+  const { settings, producer, store, procedures, rejected, log } = options;
+  const now = options.now ?? (() => new Date());
+  const issuedIds = new Set<string>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const rules = {
+    scopeDueDays: settings.JCA_SCOPE_DUE_DAYS,
+    dossierDaysBeforeOpinion: settings.JCA_DOSSIER_DAYS_BEFORE_OPINION,
+    reportDaysAfterAuthorisation: settings.JCA_REPORT_DAYS_AFTER_AUTHORISATION,
+  };
+  const timeline = (procedure: Procedure, today = osloToday(now()), within = settings.JCA_UPCOMING_DAYS) =>
+    timelineOf(procedure, today, within, rules);
+
+  /** Refuses a request and keeps what was sent. */
+  async function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    code: string,
+    detail: string,
+    errors: ProblemItem[] = [],
+    body: string | null = null,
+  ) {
+    const entry = await rejected.keepRejected({
+      status,
+      code,
+      detail,
+      errors,
+      body,
+      contentType: request.headers['content-type'] ?? null,
+      bytes: body === null ? Number(request.headers['content-length'] ?? 0) : undefined,
+      sender: request.subject ?? null,
+    });
+    reply.header('x-rejection-id', entry.rejectionId);
+    return sendProblem(
+      reply,
+      status,
+      code,
+      `${detail} (kept for inspection as ${entry.rejectionId})`,
+      errors,
+    );
+  }
+
+  /** What to link, what to write. */
+  function link(doc: JcaDocument, base: JcaNotification, occurredAt: string) {
+    const previous = procedures.procedure(doc.procedureId)?.linkedMethodIds ?? [];
+    const events: MethodEvent[] = [];
+    const alreadyLinked = (methodId: string) =>
+      (store.stateOf(methodId)?.links ?? []).some(
+        (l) => l.relation === 'JOINT_CLINICAL_ASSESSMENT' && l.target === doc.procedureId,
+      );
+    if (previous.length > 0) {
+      for (const id of previous.filter((m) => store.stateOf(m) && !alreadyLinked(m)))
+        events.push(jcaLinkEvent(id, base, 'linked earlier', occurredAt));
+      const answer: LinkingAnswer = {
+        outcome: 'LINKED',
+        linkedMethodIds: previous,
+        candidates: [],
+        proposedMethodId: null,
+      };
+      return { answer, events };
+    }
+    const decision = decideLink(
+      { inn: doc.technology.inn, atcCode: doc.technology.atcCode, indication: doc.indication },
+      store.states(),
+      {
+        link: settings.JCA_LINK_SCORE,
+        candidate: settings.JCA_CANDIDATE_SCORE,
+        margin: settings.JCA_AMBIGUITY_MARGIN,
+        sameIndication: settings.JCA_SAME_INDICATION,
+      },
+    );
+    if (decision.outcome === 'LINKED') {
+      const best = decision.candidates[0]!;
+      for (const id of decision.methodIds.filter((m) => !alreadyLinked(m)))
+        events.push(
+          jcaLinkEvent(id, base, `matched on ${best.reasons.join(', ')}; score ${best.score}`, occurredAt),
+        );
+      const answer: LinkingAnswer = {
+        outcome: 'LINKED',
+        linkedMethodIds: decision.methodIds,
+        candidates: decision.candidates,
+        proposedMethodId: null,
+      };
+      return { answer, events };
+    }
+    if (decision.outcome === 'AMBIGUOUS' || doc.milestone === 'WITHDRAWN' || !settings.JCA_RAISE_PROPOSALS) {
+      const answer: LinkingAnswer = {
+        outcome: decision.outcome === 'AMBIGUOUS' ? 'AMBIGUOUS' : 'NOT_LINKED',
+        linkedMethodIds: [],
+        candidates: decision.candidates,
+        proposedMethodId: null,
+      };
+      return { answer, events };
+    }
+    const year = Number(occurredAt.slice(0, 4));
+    const methodId = proposalMethodId(year, (id) => issuedIds.has(id) || store.stateOf(id) !== undefined);
+    events.push(proposalEvent(methodId, doc, occurredAt));
+    events.push(jcaLinkEvent(methodId, base, 'proposed from this JCA', occurredAt));
+    if (decision.outcome === 'NEW_INDICATION')
+      events.push(newIndicationLinkEvent(methodId, decision.sameSubstanceAs, occurredAt));
+    const answer: LinkingAnswer = {
+      outcome: 'NEW_PROPOSAL',
+      linkedMethodIds: [methodId],
+      candidates: decision.candidates,
+      proposedMethodId: methodId,
+    };
+    return { answer, events };
+  }
+
+  /** Writes method events (one transaction), then the notification; both or an error. */
+  async function publish(notification: JcaNotification, events: MethodEvent[], correlationId: string) {
+    const notificationId = randomUUID();
+    await producer.sendAtomically(
+      'nyemetoder.method-events.v1',
+      events.map((event) => ({
+        key: event.methodId,
+        value: event,
+        headers: newHeaders({
+          id: event.eventId,
+          source: '/metodehub/eu-jca',
+          type: `no.nyemetoder.method.${event.type}`,
+          subject: event.methodId,
+          correlationId,
+          causationId: notificationId,
+        }),
+      })),
+      { to: options.eventsTopic },
+    );
+    await producer.send(
+      'eu.jca-notifications.v1',
+      [
+        {
+          key: notification.procedureId,
+          value: notification,
+          headers: newHeaders({
+            id: notificationId,
+            source: '/metodehub/eu-jca',
+            type: `no.nyemetoder.eujca.${notification.milestone}`,
+            subject: notification.procedureId,
+            correlationId,
+          }),
+        },
+      ],
+      { to: options.notificationsTopic },
+    );
+    procedures.offer(notification);
+    for (const e of events) if (e.type === 'METHOD_REGISTERED') issuedIds.add(e.methodId);
+    await store.whenSettled(
+      events.map((e) => e.eventId),
+      settings.JCA_SETTLE_TIMEOUT_MS,
+    );
+  }
+
+  async function take(request: FastifyRequest, reply: FastifyReply, doc: JcaDocument, body: string) {
+    const receivedAt = now().toISOString();
+    const base = notificationOf(doc, receivedAt);
+    const judgement = procedures.judge(base);
+    if (judgement.outcome === 'duplicate') {
+      const procedure = procedures.procedure(doc.procedureId)!;
+      return reply.code(200).send({
+        outcome: 'duplicate',
+        procedureId: doc.procedureId,
+        procedureVersion: doc.procedureVersion,
+        detail: `version ${doc.procedureVersion} was taken in on ${judgement.existing.receivedAt}; nothing was done`,
+        notification: judgement.existing,
+        timeline: timeline(procedure),
+      });
+    }
+    if (judgement.outcome === 'conflict') {
+      return refuse(
+        request,
+        reply,
+        409,
+        'VERSION_REUSED',
+        `version ${doc.procedureVersion} of ${doc.procedureId} was taken in on ${judgement.existing.receivedAt} with other content; a changed notification needs a new procedureVersion`,
+        [],
+        body,
+      );
+    }
+    const { answer, events } = link(doc, base, receivedAt);
+    const verdicts = store.judgeBatch(events);
+    const refusedEvents = verdicts.flatMap((v, i) =>
+      v.outcome === 'rejected' ? v.errors.map((e) => `${events[i]!.methodId}: ${e.code} ${e.reason}`) : [],
+    );
+    let written = events.filter((_, i) => verdicts[i]!.outcome === 'applied');
+    let linking = answer;
+    if (refusedEvents.length > 0) {
+      log.warn(
+        { procedureId: doc.procedureId, refusedEvents },
+        'link events refused; taking the JCA in unlinked',
+      );
+      written = [];
+      linking = { ...answer, outcome: 'NOT_LINKED', linkedMethodIds: [], proposedMethodId: null };
+    }
+    const notification = withLinks(
+      base,
+      linking.outcome,
+      linking.linkedMethodIds,
+      linking.candidates,
+      judgement.outOfOrder,
+    );
+    const correlationId = (request.headers['x-correlation-id'] as string | undefined) ?? randomUUID();
+    try {
+      await publish(notification, written, correlationId);
+    } catch (error) {
+      log.error({ err: (error as Error).message, correlationId }, 'could not write a JCA notification');
+      return sendProblem(
+        reply,
+        503,
+        'BUS_UNAVAILABLE',
+        `Kafka did not take the notification (${(error as Error).message}); resend the same document`,
+      );
+    }
+    return reply.code(201).send({
+      outcome: 'accepted',
+      procedureId: doc.procedureId,
+      procedureVersion: doc.procedureVersion,
+      milestone: doc.milestone,
+      outOfOrder: judgement.outOfOrder,
+      outOfOrderReasons: judgement.reasons,
+      linking: { ...linking, refusedEvents },
+      methodEventIds: written.map((e) => e.eventId),
+      nationalComplementNeeded: notification.nationalComplementNeeded,
+      timeline: timeline(procedures.procedure(doc.procedureId)!),
+    });
+  }
+
+  return async (app: FastifyInstance) => {
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser(
+        MEDIA_TYPES,
+        { parseAs: 'string', bodyLimit: settings.JCA_MAX_BODY_BYTES },
+        (_request, body, done) => done(null, body),
+      );
+      scope.setErrorHandler(
+        async (
+          error: Error & { code?: string; statusCode?: number; validation?: unknown[] },
+          request,
+          reply,
+        ) => {
+          if (error.validation) {
+            const items = (error.validation as { instancePath: string; message?: string }[]).map((v) => ({
+              path: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(request)',
+              reason: v.message ?? 'invalid',
+            }));
+            return sendProblem(
+              reply,
+              400,
+              'INVALID_REQUEST',
+              `the request is not valid: ${error.message}`,
+              items,
+            );
+          }
+          switch (error.code) {
+            case 'FST_ERR_CTP_BODY_TOO_LARGE':
+              return refuse(
+                request,
+                reply,
+                413,
+                'BODY_TOO_LARGE',
+                `the body is larger than ${settings.JCA_MAX_BODY_BYTES} bytes; one JCA notification fits well within that, so send links to large documents, not the documents`,
+              );
+            case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+              return refuse(
+                request,
+                reply,
+                415,
+                'UNSUPPORTED_MEDIA_TYPE',
+                `send the notification as application/json or application/xml, not ${request.headers['content-type'] ?? '(no content type)'}`,
+              );
+            case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+              return sendProblem(
+                reply,
+                400,
+                'INVALID_CONTENT_LENGTH',
+                'the body does not match its Content-Length',
+              );
+          }
+          const status = error.statusCode ?? 500;
+          if (status >= 400 && status < 500)
+            return sendProblem(reply, status, error.code ?? 'BAD_REQUEST', error.message);
+          log.error({ err: error.message }, 'JCA intake failed');
+          return sendProblem(reply, 500, 'INTERNAL', `the JCA intake failed: ${error.message}`);
+        },
+      );
+      registerRoutes(scope);
+    });
+  };
+
+  function registerRoutes(app: FastifyInstance) {
+    const write = settings.JCA_WRITE_SCOPE;
+    const read = settings.JCA_READ_SCOPE;
+    const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 503: problemSchema };
+
+    app.post(
+      '/jca/v1/intake',
+      {
+        onRequest: app.requireScope(write),
+        schema: {
+          summary: 'Take in one EU HTA Joint Clinical Assessment notification (JSON or XML)',
+          description:
+            'The body follows contracts/json/jca-notification.schema.json (application/json) or ' +
+            'contracts/xml/jca-notification.xsd (application/xml). Each (procedureId, procedureVersion) is taken ' +
+            'once: a resend answers 200 "duplicate", other content under a used version 409. A refused document is ' +
+            'kept on eu.jca-notifications.v1.dlq and listed at /jca/v1/rejected. DTDs and entity declarations are refused.',
+          tags: ['eu-jca'],
+          security: [{ bearer: [write] }],
+          response: {
+            ...problems,
+            409: problemSchema,
+            413: problemSchema,
+            415: problemSchema,
+            422: problemSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        if (!options.ready()) {
+          return sendProblem(
+            reply,
+            503,
+            'NOT_READY',
+            'still reading the method catalogue and the JCA log; resend in a moment',
+          );
+        }
+        const body = typeof request.body === 'string' ? request.body : '';
+        if (body.trim() === '') {
+          return refuse(
+            request,
+            reply,
+            400,
+            'EMPTY_BODY',
+            'the body is empty; send one JCA notification',
+            [],
+            body,
+          );
+        }
+        const xml = XML.test(request.headers['content-type'] ?? '');
+        const checked: Checked = xml ? documentFromXml(body) : documentFromJson(body);
+        if (!checked.ok) {
+          return refuse(
+            request,
+            reply,
+            checked.status,
+            checked.code,
+            checked.detail,
+            itemsOf(checked.problems),
+            body,
+          );
+        }
+        return oneAtATime(() => take(request, reply, checked.document, body));
+      },
+    );
+
+    app.post<{ Params: { procedureId: string }; Body: string }>(
+      '/jca/v1/procedures/:procedureId/links',
+      {
+        onRequest: app.requireScope(write),
+        schema: {
+          summary: 'Link a JCA to the national method a person chose (resolves an AMBIGUOUS match)',
+          description:
+            'Body: {"methodId": "ID2024_010"}. Adds METHOD_LINKED to the method and republishes the notification as LINKED.',
+          tags: ['eu-jca'],
+          security: [{ bearer: [write] }],
+          response: { ...problems, 404: problemSchema, 409: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        let methodId: unknown;
+        try {
+          methodId = (JSON.parse(request.body || '{}') as { methodId?: unknown }).methodId;
+        } catch (error) {
+          return sendProblem(
+            reply,
+            400,
+            'MALFORMED_JSON',
+            `the body is not valid JSON: ${(error as Error).message}`,
+          );
+        }
+        if (typeof methodId !== 'string')
+          return sendProblem(reply, 400, 'INVALID_REQUEST', 'send {"methodId": "ID2024_010"}');
+        return oneAtATime(async () => {
+          const procedure = procedures.procedure(request.params.procedureId);
+          if (!procedure)
+            return sendProblem(
+              reply,
+              404,
+              'UNKNOWN_PROCEDURE',
+              `no JCA ${request.params.procedureId} was taken in`,
+            );
+          if (!store.stateOf(methodId))
+            return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${methodId} is not a method the hub knows`);
+          if (procedure.linkedMethodIds.includes(methodId))
+            return sendProblem(
+              reply,
+              409,
+              'ALREADY_LINKED',
+              `${procedure.procedureId} is already linked to ${methodId}`,
+            );
+          const latest = procedure.latest;
+          const occurredAt = now().toISOString();
+          const event = jcaLinkEvent(
+            methodId,
+            latest,
+            `chosen by ${request.subject ?? 'a person'}`,
+            occurredAt,
+          );
+          const linked = withLinks(
+            latest,
+            'LINKED',
+            [...procedure.linkedMethodIds, methodId],
+            latest.linkCandidates.map((c) => ({ ...c, indication: 0, substance: false })),
+            latest.outOfOrder,
+          );
+          const verdict = store.judgeBatch([event])[0]!;
+          if (verdict.outcome === 'rejected')
+            return sendProblem(
+              reply,
+              409,
+              'REJECTED',
+              verdict.errors.map((e) => `${e.code}: ${e.reason}`).join('; '),
+            );
+          try {
+            await publish(linked, [event], randomUUID());
+          } catch (error) {
+            return sendProblem(
+              reply,
+              503,
+              'BUS_UNAVAILABLE',
+              `Kafka did not take the link (${(error as Error).message}); resend`,
+            );
+          }
+          return reply.code(201).send({
+            procedureId: procedure.procedureId,
+            linkedMethodIds: linked.linkedMethodIds,
+            methodEventId: event.eventId,
+          });
+        });
+      },
+    );
+
+    app.get(
+      '/jca/v1/procedures',
+      {
+        onRequest: app.requireScope(read),
+        schema: {
+          summary: 'Every JCA procedure taken in, with where it stands',
+          tags: ['eu-jca'],
+          security: [{ bearer: [read] }],
+        },
+      },
+      async () => ({ procedures: procedures.all().map((p) => timeline(p)) }),
+    );
+
+    app.get<{ Params: { procedureId: string } }>(
+      '/jca/v1/procedures/:procedureId',
+      {
+        onRequest: app.requireScope(read),
+        schema: {
+          summary: 'One JCA procedure: every version taken in, its links and its timeline',
+          tags: ['eu-jca'],
+          security: [{ bearer: [read] }],
+          response: { 404: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const procedure = procedures.procedure(request.params.procedureId);
+        if (!procedure)
+          return sendProblem(
+            reply,
+            404,
+            'UNKNOWN_PROCEDURE',
+            `no JCA ${request.params.procedureId} was taken in`,
+          );
+        return {
+          procedureId: procedure.procedureId,
+          versions: procedure.versions,
+          timeline: timeline(procedure),
+        };
+      },
+    );
+
+    app.get<{ Querystring: { on?: string; withinDays?: number } }>(
+      '/jca/v1/timeline',
+      {
+        onRequest: app.requireScope(read),
+        schema: {
+          summary: 'Overdue and upcoming JCA milestones',
+          description:
+            'on: the day to judge from (default today in Norway); withinDays: how far ahead counts as upcoming.',
+          tags: ['eu-jca'],
+          security: [{ bearer: [read] }],
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              on: { type: 'string', format: 'date' },
+              withinDays: { type: 'integer', minimum: 0, maximum: 3650 },
+            },
+          },
+          response: { 400: problemSchema },
+        },
+      },
+      async (request) => {
+        const on = request.query.on ?? osloToday(now());
+        const within = request.query.withinDays ?? settings.JCA_UPCOMING_DAYS;
+        const timelines = procedures.all().map((p) => timeline(p, on, within));
+        return { on, withinDays: within, procedures: timelines.length, ...timelineLists(timelines) };
+      },
+    );
+
+    app.get(
+      '/jca/v1/rejected',
+      {
+        onRequest: app.requireScope(read),
+        schema: {
+          summary:
+            'The latest refused JCA documents, with why (the bodies are on eu.jca-notifications.v1.dlq)',
+          tags: ['eu-jca'],
+          security: [{ bearer: [read] }],
+        },
+      },
+      async () => ({ rejected: rejected.list() }),
+    );
+  }
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { JcaSender } from '../../test/emulators/eu-jca/sender.ts';
+import { jcaDocument } from '../../test/emulators/eu-jca/documents.ts';
+import { notificationOf } from './mapping.ts';
+import { JcaProcedures } from './procedures.ts';
+import { timelineLists, timelineOf } from './timeline.ts';
+
+const rules = { scopeDueDays: 90, dossierDaysBeforeOpinion: 45, reportDaysAfterAuthorisation: 30 };
+
+function proceduresOf(...lives: ReturnType<typeof JcaSender.lifeOf>[]) {
+  const procedures = new JcaProcedures();
+  for (const life of lives)
+    for (const doc of life) procedures.offer(notificationOf(doc, '2025-01-01T00:00:00.000Z'));
+  return procedures;
+}
+
+describe('where a JCA stands', () => {
+  it('judges each milestone against its due date', () => {
+    const doc = jcaDocument({ dates: { expectedChmpOpinionOn: '2025-10-16' } });
+    const procedures = proceduresOf(JcaSender.lifeOf(doc, 'SCOPING_STARTED'));
+    const t = timelineOf(procedures.procedure(doc.procedureId)!, '2025-06-15', 30, rules);
+    expect(t.stage).toBe('SCOPING_STARTED');
+    expect(t.steps.map((s) => [s.milestone, s.state, s.dueOn])).toEqual([
+      ['SCOPING_STARTED', 'DONE', null],
+      ['PICO_SCOPE_AGREED', 'OVERDUE', '2025-06-01'],
+      ['DOSSIER_SUBMITTED', 'LATER', '2025-09-01'],
+      ['REPORT_PUBLISHED', 'NOT_DUE_YET_KNOWN', null],
+    ]);
+    expect(t.steps[1]!.days).toBe(14);
+  });
+
+  it('counts the report from the marketing authorisation and marks late ones', () => {
+    const doc = jcaDocument();
+    const life = JcaSender.lifeOf(doc, 'REPORT_PUBLISHED');
+    const t = timelineOf(proceduresOf(life).procedure(doc.procedureId)!, '2026-02-01', 30, rules);
+    const report = t.steps.find((s) => s.milestone === 'REPORT_PUBLISHED')!;
+    expect(report).toMatchObject({
+      state: 'DONE',
+      dueOn: '2026-01-17',
+      reachedOn: '2026-01-15',
+      late: false,
+    });
+    expect(t.steps.every((s) => s.state === 'DONE')).toBe(true);
+  });
+
+  it('takes a later milestone as showing the earlier ones were reached', () => {
+    const doc = jcaDocument({ milestone: 'DOSSIER_SUBMITTED', milestoneOn: '2025-08-01', dates: {} });
+    const t = timelineOf(proceduresOf([doc]).procedure(doc.procedureId)!, '2025-08-02', 30, rules);
+    expect(t.steps.slice(0, 3).map((s) => s.state)).toEqual(['DONE', 'DONE', 'DONE']);
+  });
+
+  it('cancels what is open when the procedure is withdrawn', () => {
+    const doc = jcaDocument();
+    const life = [
+      ...JcaSender.lifeOf(doc, 'SCOPING_STARTED'),
+      { ...doc, procedureVersion: 2, milestone: 'WITHDRAWN' as const },
+    ];
+    const t = timelineOf(proceduresOf(life).procedure(doc.procedureId)!, '2026-01-01', 30, rules);
+    expect(t.withdrawn).toBe(true);
+    expect(t.steps.slice(1).map((s) => s.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+  });
+
+  it('lists overdue (longest first) and upcoming (soonest first)', () => {
+    const a = jcaDocument({ dates: { scopingStartedOn: '2025-01-01', expectedChmpOpinionOn: '2025-08-20' } });
+    const b = jcaDocument({ dates: { scopingStartedOn: '2025-02-01', expectedChmpOpinionOn: '2025-07-30' } });
+    const procedures = proceduresOf(
+      JcaSender.lifeOf(a, 'SCOPING_STARTED'),
+      JcaSender.lifeOf(b, 'SCOPING_STARTED'),
+    );
+    const lists = timelineLists(procedures.all().map((p) => timelineOf(p, '2025-06-10', 30, rules)));
+    expect(lists.overdue.map((e) => [e.procedureId, e.milestone])).toEqual([
+      [a.procedureId, 'PICO_SCOPE_AGREED'],
+      [b.procedureId, 'PICO_SCOPE_AGREED'],
+    ]);
+    expect(lists.upcoming.map((e) => [e.procedureId, e.dueOn])).toEqual([
+      [b.procedureId, '2025-06-15'],
+      [a.procedureId, '2025-07-06'],
+    ]);
+  });
+});
+
+describe('idempotency and order', () => {
+  it('takes a version once, knows a resend, and refuses other content under a used version', () => {
+    const doc = jcaDocument();
+    const procedures = proceduresOf([doc]);
+    const again = notificationOf(doc, '2025-02-02T00:00:00.000Z');
+    expect(procedures.judge(again).outcome).toBe('duplicate');
+    expect(procedures.judge({ ...again, indication: 'Something else' }).outcome).toBe('conflict');
+  });
+
+  it('flags versions and milestones that arrive out of order, and keeps them', () => {
+    const doc = jcaDocument();
+    const [v1, v2, v3] = JcaSender.lifeOf(doc, 'DOSSIER_SUBMITTED');
+    const procedures = proceduresOf([v1!, v3!]);
+    const late = procedures.judge(notificationOf(v2!, '2025-09-01T00:00:00.000Z'));
+    expect(late).toMatchObject({ outcome: 'new', outOfOrder: true });
+    if (late.outcome === 'new') {
+      expect(late.reasons).toEqual([
+        `version 2 arrived after version 3 of ${doc.procedureId}`,
+        'PICO_SCOPE_AGREED arrived after DOSSIER_SUBMITTED',
+      ]);
+    }
+    const update = procedures.judge(
+      notificationOf({ ...v1!, procedureVersion: 9, milestone: 'UPDATED' }, 'x'),
+    );
+    expect(update).toMatchObject({ outcome: 'new', outOfOrder: true });
+  });
+});
