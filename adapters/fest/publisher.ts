@@ -40,8 +40,13 @@ export class VilkarPublisher {
     private readonly mapping: MappingOptions,
   ) {}
 
+  /** Set once the method state that existed at start has been read (then drafts are published). */
+  private live = false;
+  private initialPublished = false;
+
+  /** Whether the catalogue reflects all method state that existed at start. */
   get caughtUp(): boolean {
-    return (this.catalogueFollower?.caughtUp ?? false) && (this.stateFollower?.caughtUp ?? false);
+    return this.initialPublished;
   }
 
   async start(timeoutMs = 120_000): Promise<void> {
@@ -61,17 +66,19 @@ export class VilkarPublisher {
       topic: this.context.topic(STATE_TOPIC),
       onMessage: (state) => {
         this.pending.set(state.methodId, state);
-        this.drainSoon();
+        // While restoring, only the latest state of each method counts: older ones would publish stale versions.
+        if (this.live) this.drainSoon();
       },
     });
     await this.stateFollower.start();
+    void this.goLiveWhenCaughtUp();
   }
 
-  /** Resolves once the method state that existed at start has been read and published. */
-  async waitUntilCaughtUp(timeoutMs: number): Promise<boolean> {
-    if (!(await this.stateFollower?.waitUntilCaughtUp(timeoutMs))) return false;
-    while (this.draining) await this.draining;
-    return true;
+  private async goLiveWhenCaughtUp(): Promise<void> {
+    while (!this.stopped && !(await this.stateFollower!.waitUntilCaughtUp(5_000)));
+    if (this.stopped) return;
+    this.live = true;
+    this.drainSoon();
   }
 
   async stop(): Promise<void> {
@@ -102,6 +109,7 @@ export class VilkarPublisher {
       }
     })().finally(() => {
       this.draining = undefined;
+      if (this.live) this.initialPublished = true;
       if (this.pending.size > 0 && !this.stopped) this.drainSoon();
     });
   }
