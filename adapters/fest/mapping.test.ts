@@ -6,7 +6,13 @@ import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { XsdValidator } from '../../test/emulators/fest-vendor/xsdValidator.ts';
 import { festXsdPath } from '../../test/emulators/fest-vendor/server.ts';
 import { festVilkarFor, osloDateOf, sameVilkar, withdrawnVilkar } from './mapping.ts';
-import { FEST_NAMESPACE, festDocument, osloDateTime } from './xml.ts';
+import {
+  FEST_NAMESPACE,
+  festDocument,
+  osloDateTime,
+  renderOppfVilkar,
+  renderOppfVilkarByBuilder,
+} from './xml.ts';
 
 const id = 'ID2021_042';
 const options = { linkBase: 'https://www.nyemetoder.no/metoder/' };
@@ -262,6 +268,24 @@ describe('FEST XML', () => {
       ['ATC', 'L01FX04'],
     ]);
     expect(xml).toContain('&lt; 75 år &amp;');
+  });
+
+  it('renders each entry exactly as fast-xml-parser builds it', () => {
+    const tricky = [
+      entry(),
+      entry({ withdrawn: true, validTo: '2024-02-01', link: null, substances: [], atcCodes: [] }),
+      entry({
+        text: `'Sitat' "dobbel" <b>&amp; æøå ÆØÅ`,
+        statusText: 'A&B "C"',
+        methodId: 'X1',
+        vilkarId: 'NM-X1',
+      }),
+      entry({ validFrom: null, indication: null }),
+    ];
+    for (const e of tricky)
+      expect(renderOppfVilkar(e, { codeSetOid: '1.2&3' })).toBe(
+        renderOppfVilkarByBuilder(e, { codeSetOid: '1.2&3' }),
+      );
   });
 
   it('renders UTC instants in Oslo time across the autumn change', () => {

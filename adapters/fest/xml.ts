@@ -97,8 +97,52 @@ export function oppfVilkarOf(entry: FestVilkar, options: RenderOptions) {
   };
 }
 
-export const renderOppfVilkar = (entry: FestVilkar, options: RenderOptions): string =>
+/** The reference rendering by fast-xml-parser's builder; tests hold the fast one below equal to it. */
+export const renderOppfVilkarByBuilder = (entry: FestVilkar, options: RenderOptions): string =>
   builder.build({ OppfVilkar: oppfVilkarOf(entry, options) }) as string;
+
+const entities: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+/** Escapes as the builder does, for text and attribute values alike. */
+export const escapeXml = (text: string): string =>
+  /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => entities[c]!) : text;
+
+const cvXml = (tag: string, v: string, s: string, dn: string) =>
+  `<${tag} V="${escapeXml(v)}" S="${escapeXml(s)}" DN="${escapeXml(dn)}"/>`;
+
+/**
+ * One `OppfVilkar` as text, byte for byte what the builder makes of `oppfVilkarOf` (a test holds them
+ * equal), about five times faster: the full extract of 20,000 conditions must stream in under a second.
+ */
+export function renderOppfVilkar(entry: FestVilkar, options: RenderOptions): string {
+  const oid = options.codeSetOid;
+  const vilkarNr = vilkarNrOf(entry.methodId);
+  let xml =
+    `<OppfVilkar><Id>OPPF-${escapeXml(entry.vilkarId)}</Id>` +
+    `<Tidspunkt>${osloDateTime(Date.parse(entry.changedAt))}</Tidspunkt>` +
+    (entry.withdrawn ? '<Status V="U" DN="Utgått"/>' : '<Status V="A" DN="Aktiv"/>') +
+    `<Vilkar><Id>${escapeXml(entry.vilkarId)}</Id>` +
+    (vilkarNr ? `<VilkarNr>${vilkarNr}</VilkarNr>` : '') +
+    cvXml('Gruppe', 'NYE-METODER', oid, 'Nye metoder') +
+    '<GjelderFor V="NYE-METODER" DN="Bruk i spesialisthelsetjenesten"/>' +
+    `<Tekst>${escapeXml(entry.text)}</Tekst>` +
+    (entry.validFrom ? `<GyldigFraDato>${escapeXml(entry.validFrom)}</GyldigFraDato>` : '') +
+    (entry.validTo ? `<GyldigTilDato>${escapeXml(entry.validTo)}</GyldigTilDato>` : '') +
+    `<StrukturertVilkar>${cvXml('Type', 'METODE-ID', oid, 'Nye metoder ID')}<VerdiTekst>${escapeXml(entry.methodId)}</VerdiTekst></StrukturertVilkar>` +
+    `<StrukturertVilkar>${cvXml('Type', 'BESLUTNING', oid, 'Status i Nye metoder')}${cvXml('VerdiKodet', entry.statusCode, oid, entry.statusText)}</StrukturertVilkar>`;
+  if (entry.link)
+    xml += `<StrukturertVilkar>${cvXml('Type', 'LENKE', oid, 'Lenke')}<VerdiTekst>${escapeXml(entry.link)}</VerdiTekst></StrukturertVilkar>`;
+  for (const substance of entry.substances)
+    xml += `<StrukturertVilkar>${cvXml('Type', 'VIRKESTOFF', oid, 'Virkestoff')}<VerdiTekst>${escapeXml(substance)}</VerdiTekst></StrukturertVilkar>`;
+  for (const atc of entry.atcCodes)
+    xml += `<StrukturertVilkar>${cvXml('Type', 'ATC', oid, 'ATC-kode')}${cvXml('VerdiKodet', atc, ATC_CODE_SET_OID, atc)}</StrukturertVilkar>`;
+  return `${xml}</Vilkar></OppfVilkar>`;
+}
 
 export function festHead(fetchedAt: number): string {
   return (
