@@ -288,6 +288,19 @@ describe('fest extracts', () => {
     expect(JSON.parse(ahead.text).code).toBe('SINCE_AHEAD');
   });
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const r = await h.call('/api/v1/openapi.json');
+    expect(r.status).toBe(200);
+    const paths = Object.keys(((await r.json()) as { paths: Record<string, unknown> }).paths);
+    for (const path of [
+      '/fest/v1/vilkar',
+      '/fest/v1/vilkar/gjelder-for',
+      '/fest/v1/webhook',
+      '/fest/v1/webhook/resend',
+    ])
+      expect(paths).toContain(path);
+  });
+
   it('tells vendors which substances and ATC codes each condition applies to', async () => {
     const { r, text } = await vilkar('/fest/v1/vilkar/gjelder-for?atc=L01');
     expect(r.status).toBe(200);
