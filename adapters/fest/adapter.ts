@@ -64,13 +64,14 @@ export class FestAdapter implements HubComponent {
 
   health() {
     const failing = this.webhooks.all().filter((w) => w.failures > 0);
-    const ok = this.publisher.caughtUp && !this.publisher.lastError;
+    const ok = this.publisher.caughtUp && !this.publisher.lastError && this.publisher.refused === 0;
     return {
       ok,
       detail:
         `catalogue version ${this.catalogue.version}, ${this.catalogue.size} conditions` +
         `${this.publisher.caughtUp ? '' : ', still restoring'}` +
         `${this.publisher.lastError ? `, publishing fails: ${this.publisher.lastError}` : ''}` +
+        `${this.publisher.refused > 0 ? `, ${this.publisher.refused} condition(s) refused by the trust-boundary guard (see the log)` : ''}` +
         `, ${this.webhooks.all().length} webhook(s)` +
         `${failing.length > 0 ? `, failing: ${failing.map((w) => `${w.vendor} (${w.lastError})`).join('; ')}` : ''}`,
     };

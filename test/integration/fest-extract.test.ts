@@ -473,6 +473,47 @@ describe('webhook pushes', () => {
   });
 });
 
+describe('confidential fields', () => {
+  it('are stopped by the core guard when a condition would carry one, and health says so', async () => {
+    const id = newMethodId();
+    const [registration] = toAwaitingDecision(id);
+    // A careless note that repeats public text: the condition would carry the confidential value.
+    registration!.registered!.details.supplierConfidentialNote =
+      'Tarlatamab til behandling av småcellet lungekreft';
+    const refusedBefore = fest.publisher.refused;
+    await post([registration!]);
+    await eventually(() => fest.publisher.refused > refusedBefore, 30_000, 'the guard refusing');
+    expect(fest.catalogue.get(`NM-${id}`)).toBeUndefined();
+    const health = await fest.health();
+    expect(health.ok).toBe(false);
+    expect(health.detail).toContain('refused by the trust-boundary guard');
+  });
+
+  it('appear in no output: extracts, gzip, JSON, webhook bodies, the state file or the fest.vilkar.v1 topic', async () => {
+    const secrets = new Set<string>(['HEMMELIG', 'intern.sykehusinnkjop.no', 'taushetsbelagt']);
+    for (const e of demo) {
+      const note =
+        e.registered?.details.supplierConfidentialNote ?? e.detailsChanged?.details?.supplierConfidentialNote;
+      if (note) secrets.add(note);
+      const url = e.priceNegotiationConcluded?.confidentialPriceNoteUrl;
+      if (url) secrets.add(url);
+    }
+    // The demo has both kinds, so the search is not vacuous.
+    expect([...secrets].some((s) => s.includes('prisnotater'))).toBe(true);
+    expect(secrets.has('Leverandøren har varslet en prisendring som er taushetsbelagt.')).toBe(true);
+    const topic = await readAll(testKafka(), h.topics['fest.vilkar.v1']!);
+    expect(topic.length).toBeGreaterThan(0);
+    const everything = [
+      ...outputs,
+      ...vendor.deliveries.map((d) => d.body),
+      ...topic.map((m) => m.value?.toString('utf8') ?? ''),
+      await readFile(stateFile, 'utf8'),
+    ];
+    expect(everything.length).toBeGreaterThan(10);
+    for (const text of everything) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
 describe('restart', () => {
   it('keeps the cursor in the state file, publishes nothing again and pushes what came while it was down', async () => {
     await eventually(
@@ -527,31 +568,5 @@ describe('restart', () => {
     } finally {
       await second.stop();
     }
-  });
-});
-
-describe('confidential fields', () => {
-  it('appear in no output: extracts, gzip, JSON, webhook bodies, the state file or the fest.vilkar.v1 topic', async () => {
-    const secrets = new Set<string>(['HEMMELIG', 'intern.sykehusinnkjop.no', 'taushetsbelagt']);
-    for (const e of demo) {
-      const note =
-        e.registered?.details.supplierConfidentialNote ?? e.detailsChanged?.details?.supplierConfidentialNote;
-      if (note) secrets.add(note);
-      const url = e.priceNegotiationConcluded?.confidentialPriceNoteUrl;
-      if (url) secrets.add(url);
-    }
-    // The demo has both kinds, so the search is not vacuous.
-    expect([...secrets].some((s) => s.includes('prisnotater'))).toBe(true);
-    expect(secrets.has('Leverandøren har varslet en prisendring som er taushetsbelagt.')).toBe(true);
-    const topic = await readAll(testKafka(), h.topics['fest.vilkar.v1']!);
-    expect(topic.length).toBeGreaterThan(0);
-    const everything = [
-      ...outputs,
-      ...vendor.deliveries.map((d) => d.body),
-      ...topic.map((m) => m.value?.toString('utf8') ?? ''),
-      await readFile(stateFile, 'utf8'),
-    ];
-    expect(everything.length).toBeGreaterThan(10);
-    for (const text of everything) for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });
