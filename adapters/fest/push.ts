@@ -25,6 +25,7 @@ export const signatureOf = (secret: string, body: string): string =>
 /** One delivery loop per vendor; woken by catalogue changes, re-registration and resend requests. */
 class VendorLoop {
   private wake: (() => void) | undefined;
+  private poked = false;
   private stopped = false;
   readonly done: Promise<void>;
 
@@ -36,7 +37,8 @@ class VendorLoop {
   }
 
   poke(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.poked = true; // busy delivering: look again before sleeping
   }
 
   stop(): Promise<void> {
@@ -46,6 +48,10 @@ class VendorLoop {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.poked) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish(), ms);
       const finish = () => {

@@ -322,6 +322,7 @@ describe('a new decision', () => {
       `${id} under assessment`,
     );
     const before = fest.catalogue.version;
+    const etagBefore = (await vilkar()).r.headers.get('etag')!;
     const registered = await h.call('/fest/v1/webhook', {
       method: 'PUT',
       token: vendorToken,
@@ -357,6 +358,9 @@ describe('a new decision', () => {
     expect(changed[0]!.Vilkar.GyldigFraDato).toBe('2026-05-01');
     expect(changed[0]!.Vilkar.GyldigTilDato).toBe('2028-05-01');
     expect(entriesOf(delivery.body).map((e) => e.Vilkar.Id)).toEqual([`NM-${id}`]);
+    const full = await vilkar('/fest/v1/vilkar', { 'if-none-match': etagBefore });
+    expect(full.r.status).toBe(200);
+    expect(full.r.headers.get('etag')).not.toBe(etagBefore);
   });
 
   it('shows a withdrawn condition in the incremental extract and leaves it out of the full one', async () => {
