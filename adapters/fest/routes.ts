@@ -19,7 +19,6 @@ export interface RouteOptions extends RenderOptions {
 }
 
 const problems = {
-  204: { type: 'null' },
   400: problemSchema,
   401: problemSchema,
   403: problemSchema,
@@ -309,7 +308,7 @@ export function festRoutes(options: RouteOptions) {
           summary: "Remove the calling vendor's webhook",
           tags: ['fest'],
           security,
-          response: problems,
+          response: { 204: { type: 'null', description: 'Removed' }, ...problems },
         },
       },
       async (request, reply) => {

@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { festAdapter, type FestAdapter } from '../../adapters/fest/adapter.ts';
-import { festVilkarFor, type VilkarDraft } from '../../adapters/fest/mapping.ts';
+import { festVilkarFor, sameVilkar, type VilkarDraft } from '../../adapters/fest/mapping.ts';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { demoHistory } from '../../core/demo/history.ts';
@@ -218,10 +218,18 @@ beforeAll(async () => {
   });
   for (let i = 0; i < demo.length; i += 100) await post(demo.slice(i, i + 100));
   const expected = expectedDrafts(demo);
+  // Caught up when every condition is as the demo history says, not merely when there are as many.
   await eventually(
-    () => fest.catalogue.active().length === expected.size,
+    () =>
+      fest.catalogue.active().length === expected.size &&
+      [...expected.values()].every((draft) => {
+        const known = fest.catalogue.get(draft.vilkarId);
+        if (!known) return false;
+        const { catalogueVersion: _v, changedAt: _c, ...published } = known;
+        return sameVilkar(published, draft);
+      }),
     60_000,
-    `${expected.size} conditions in the catalogue`,
+    `the ${expected.size} conditions of the demo history in the catalogue`,
   );
 }, 180_000);
 
@@ -474,6 +482,18 @@ describe('webhook pushes', () => {
     });
     expect(none.status).toBe(404);
     expect(((await none.json()) as { code: string }).code).toBe('WEBHOOK_NOT_REGISTERED');
+    const put = await h.call('/fest/v1/webhook', {
+      method: 'PUT',
+      token: stranger,
+      json: {
+        url: 'http://127.0.0.1:9/nowhere',
+        secret: 'another-secret-0123456789',
+        fromVersion: fest.catalogue.version,
+      },
+    });
+    expect(put.status).toBe(201);
+    expect((await h.call('/fest/v1/webhook', { method: 'DELETE', token: stranger })).status).toBe(204);
+    expect((await h.call('/fest/v1/webhook', { token: stranger })).status).toBe(404);
   });
 });
 
