@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { festAdapter, type FestAdapter } from '../../adapters/fest/adapter.ts';
 import { festVilkarFor, sameVilkar, type VilkarDraft } from '../../adapters/fest/mapping.ts';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
@@ -564,8 +564,8 @@ describe('restart', () => {
     const count = vendor.deliveries.length;
     const second = new Hub({
       config: loadConfig({
-        KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-        SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+        KAFKA_BROKERS: inject('kafkaBrokers'),
+        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
         HUB_PORT: '0',
         AUTH_DEV_ISSUER: 'true',
       }),
