@@ -4,7 +4,13 @@
  */
 import type { AdapterDefinition } from '../core/hub/component.ts';
 import { euJcaAdapter } from './eu-jca/adapter.ts';
+import { festAdapter } from './fest/adapter.ts';
 import { financingAdapter } from './financing/adapter.ts';
 import { hdirAdapter } from './hdir/adapter.ts';
 
-export const adapterCatalogue: readonly AdapterDefinition[] = [hdirAdapter, financingAdapter, euJcaAdapter];
+export const adapterCatalogue: readonly AdapterDefinition[] = [
+  hdirAdapter,
+  financingAdapter,
+  festAdapter,
+  euJcaAdapter,
+];

@@ -1,0 +1,92 @@
+/**
+ * fest: Nye metoder status as FEST conditions for prescribing-support vendors. Derives a condition per
+ * medicine method from method state, publishes it to `fest.vilkar.v1`, serves full and incremental FEST
+ * XML extracts and pushes deltas to vendors' webhooks.
+ */
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadSettings } from '../../core/config/spec.ts';
+import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
+import { VilkarCatalogue } from './catalogue.ts';
+import { VilkarPublisher } from './publisher.ts';
+import { WebhookPusher } from './push.ts';
+import { festRoutes } from './routes.ts';
+import { type FestSettings, festSettings } from './settings.ts';
+import { VendorWebhooks } from './vendors.ts';
+
+export class FestAdapter implements HubComponent {
+  readonly catalogue = new VilkarCatalogue();
+  readonly publisher: VilkarPublisher;
+  readonly webhooks: VendorWebhooks;
+  readonly pusher: WebhookPusher;
+  private readonly settings: FestSettings;
+
+  constructor(context: HubContext) {
+    this.settings = loadSettings(festSettings, context.env);
+    const render = { codeSetOid: this.settings.FEST_CODE_SET_OID };
+    this.publisher = new VilkarPublisher(context, this.catalogue, {
+      linkBase: this.settings.FEST_METHOD_LINK_BASE,
+    });
+    this.webhooks = new VendorWebhooks(resolve(this.settings.FEST_STATE_FILE));
+    this.pusher = new WebhookPusher(this.webhooks, this.catalogue, {
+      ...render,
+      batchSize: this.settings.FEST_PUSH_BATCH,
+      retryBaseMs: this.settings.FEST_PUSH_RETRY_BASE_MS,
+      retryMaxMs: this.settings.FEST_PUSH_RETRY_MAX_MS,
+      timeoutMs: this.settings.FEST_PUSH_TIMEOUT_MS,
+    });
+  }
+
+  async routes(app: FastifyInstance): Promise<void> {
+    await app.register(
+      festRoutes({
+        catalogue: this.catalogue,
+        webhooks: this.webhooks,
+        pusher: this.pusher,
+        vendorScope: this.settings.FEST_VENDOR_SCOPE,
+        codeSetOid: this.settings.FEST_CODE_SET_OID,
+        ready: () => this.publisher.caughtUp,
+      }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.webhooks.load();
+    await this.publisher.start();
+    this.pusher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.pusher.stop();
+    await this.publisher.stop();
+    await this.webhooks.save();
+  }
+
+  health() {
+    const failing = this.webhooks.all().filter((w) => w.failures > 0);
+    const ok = this.publisher.caughtUp && !this.publisher.lastError && this.publisher.refused === 0;
+    return {
+      ok,
+      detail:
+        `catalogue version ${this.catalogue.version}, ${this.catalogue.size} conditions` +
+        `${this.publisher.caughtUp ? '' : ', still restoring'}` +
+        `${this.publisher.lastError ? `, publishing fails: ${this.publisher.lastError}` : ''}` +
+        `${this.publisher.refused > 0 ? `, ${this.publisher.refused} condition(s) refused by the trust-boundary guard (see the log)` : ''}` +
+        `, ${this.webhooks.all().length} webhook(s)` +
+        `${failing.length > 0 ? `, failing: ${failing.map((w) => `${w.vendor} (${w.lastError})`).join('; ')}` : ''}`,
+    };
+  }
+}
+
+export const festAdapter: AdapterDefinition = {
+  name: 'fest',
+  description: 'Nye metoder status as FEST conditions: fest.vilkar.v1, XML extracts and vendor webhooks',
+  settings: festSettings,
+  flow: {
+    consumes: [],
+    produces: ['fest.vilkar.v1'],
+    partner: 'prescribing-support vendors',
+    direction: 'to-partner',
+  },
+  create: (context) => new FestAdapter(context),
+};

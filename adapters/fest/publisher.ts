@@ -1,0 +1,174 @@
+/**
+ * Method state -> `fest.vilkar.v1`. Restores the catalogue from its own compacted topic first (so versions
+ * go on where they stopped and nothing unchanged is published again), then follows
+ * `nyemetoder.method-state.v1` and publishes a new version of a condition only when what a vendor sees
+ * changes. One publisher per deployment: it is the single writer of catalogue versions.
+ */
+import type { FestVilkar, MethodState } from '../../contracts/generated/types.ts';
+import { guardOutbound, withoutConfidential } from '../../core/bus/confidential.ts';
+import { ConfidentialLeak } from '../../core/bus/errors.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import type { HubContext } from '../../core/hub/component.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import type { VilkarCatalogue } from './catalogue.ts';
+import {
+  festVilkarFor,
+  type MappingOptions,
+  sameVilkar,
+  type VilkarDraft,
+  withdrawnVilkar,
+} from './mapping.ts';
+
+const STATE_TOPIC = 'nyemetoder.method-state.v1';
+const VILKAR_TOPIC = 'fest.vilkar.v1';
+const log = loggerFor('fest-publisher');
+
+export class VilkarPublisher {
+  private catalogueFollower: TopicFollower<FestVilkar> | undefined;
+  private stateFollower: TopicFollower<MethodState> | undefined;
+  private readonly pending = new Map<string, MethodState>();
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  /** Conditions the trust-boundary guard refused, and the last failure to publish. */
+  refused = 0;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly context: HubContext,
+    private readonly catalogue: VilkarCatalogue,
+    private readonly mapping: MappingOptions,
+  ) {}
+
+  /** Set once the method state that existed at start has been read (then drafts are published). */
+  private live = false;
+  private initialPublished = false;
+
+  /** Whether the catalogue reflects all method state that existed at start. */
+  get caughtUp(): boolean {
+    return this.initialPublished;
+  }
+
+  async start(timeoutMs = 120_000): Promise<void> {
+    const { kafka, registry } = this.context;
+    this.catalogueFollower = new TopicFollower<FestVilkar>(kafka, registry, {
+      name: 'fest-catalogue',
+      topic: this.context.topic(VILKAR_TOPIC),
+      onMessage: (entry) => this.catalogue.offer(entry),
+    });
+    await this.catalogueFollower.start();
+    if (!(await this.catalogueFollower.waitUntilCaughtUp(timeoutMs)))
+      throw new Error(
+        `fest: could not read ${this.context.topic(VILKAR_TOPIC)} to its end in ${timeoutMs} ms`,
+      );
+    this.stateFollower = new TopicFollower<MethodState>(kafka, registry, {
+      name: 'fest-method-state',
+      topic: this.context.topic(STATE_TOPIC),
+      onMessage: (state) => {
+        this.pending.set(state.methodId, state);
+        // While restoring, only the latest state of each method counts: older ones would publish stale versions.
+        if (this.live) this.drainSoon();
+      },
+    });
+    await this.stateFollower.start();
+    void this.goLiveWhenCaughtUp();
+  }
+
+  private async goLiveWhenCaughtUp(): Promise<void> {
+    while (!this.stopped && !(await this.stateFollower!.waitUntilCaughtUp(5_000)));
+    if (this.stopped) return;
+    this.live = true;
+    this.drainSoon();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.stateFollower?.stop();
+    await this.catalogueFollower?.stop();
+    await this.draining?.catch(() => undefined);
+  }
+
+  private drainSoon(): void {
+    if (this.draining) return;
+    this.draining = (async () => {
+      let failures = 0;
+      while (this.pending.size > 0 && !this.stopped) {
+        const states = [...this.pending.values()];
+        this.pending.clear();
+        try {
+          await this.publish(states);
+          failures = 0;
+        } catch (error) {
+          // Kafka or the registry away: keep the states (newer ones win) and try again.
+          for (const s of states) if (!this.pending.has(s.methodId)) this.pending.set(s.methodId, s);
+          this.lastError = (error as Error).message;
+          failures++;
+          log.warn({ err: this.lastError, failures }, 'could not publish conditions; retrying');
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** failures)));
+        }
+      }
+    })().finally(() => {
+      this.draining = undefined;
+      if (this.live) this.initialPublished = true;
+      if (this.pending.size > 0 && !this.stopped) this.drainSoon();
+    });
+  }
+
+  /** The changes these states make to the catalogue, published as one batch with consecutive versions. */
+  private async publish(states: MethodState[]): Promise<void> {
+    const now = new Date().toISOString();
+    let version = this.catalogue.version;
+    const changed: FestVilkar[] = [];
+    for (const state of states) {
+      const draft = this.changeFor(state);
+      if (!draft) continue;
+      const entry: FestVilkar = { ...draft, catalogueVersion: ++version, changedAt: now };
+      try {
+        guardOutbound(VILKAR_TOPIC, entry, {
+          outputTopic: VILKAR_TOPIC,
+          sources: [{ topic: STATE_TOPIC, value: state }],
+        });
+      } catch (error) {
+        if (!(error instanceof ConfidentialLeak)) throw error;
+        version--;
+        this.refused++;
+        log.error(
+          { methodId: state.methodId, err: error.message },
+          'condition refused by the trust-boundary guard',
+        );
+        continue;
+      }
+      changed.push(entry);
+    }
+    if (changed.length === 0) return;
+    await this.context.producer.send(
+      VILKAR_TOPIC,
+      changed.map((entry) => ({
+        key: entry.vilkarId,
+        value: entry,
+        headers: newHeaders({
+          source: '/metodehub/fest',
+          type: 'no.nyemetoder.fest.vilkar',
+          subject: entry.vilkarId,
+        }),
+      })),
+      { to: this.context.topic(VILKAR_TOPIC) },
+    );
+    for (const entry of changed) this.catalogue.offer(entry);
+    this.lastError = undefined;
+    log.info({ count: changed.length, version }, 'published conditions');
+  }
+
+  /** The new draft for a method, or undefined when vendors would see no difference. */
+  private changeFor(state: MethodState): VilkarDraft | undefined {
+    const draft = festVilkarFor(withoutConfidential(STATE_TOPIC, state), this.mapping);
+    const vilkarId = draft?.vilkarId ?? `NM-${state.methodId}`;
+    const known = this.catalogue.get(vilkarId);
+    if (!draft) return known && !known.withdrawn ? withdrawnVilkar(known) : undefined;
+    if (known) {
+      const { catalogueVersion: _v, changedAt: _c, ...knownDraft } = known;
+      if (sameVilkar(knownDraft, draft)) return undefined;
+    }
+    return draft;
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * The vendors' HTTP face on the hub server: the full and incremental extracts (ETag, gzip, streamed),
+ * which substances and ATC codes each condition applies to, and each vendor's own webhook.
+ */
+import { createGzip } from 'node:zlib';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import type { VilkarCatalogue } from './catalogue.ts';
+import type { WebhookPusher } from './push.ts';
+import type { VendorWebhook, VendorWebhooks } from './vendors.ts';
+import { festDocumentStream, type RenderOptions } from './xml.ts';
+
+export interface RouteOptions extends RenderOptions {
+  catalogue: VilkarCatalogue;
+  webhooks: VendorWebhooks;
+  pusher: WebhookPusher;
+  vendorScope: string;
+  ready: () => boolean;
+}
+
+const problems = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  503: problemSchema,
+};
+
+const etagOf = (version: number, since: number | undefined) =>
+  `W/"fest-vilkar-${version}${since === undefined ? '' : `-since-${since}`}"`;
+
+/** Whether an If-None-Match header names this ETag (weak comparison, lists and `*` allowed). */
+export function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim() === '*' || bare(t) === bare(etag));
+}
+
+const webhookView = (w: VendorWebhook, catalogueVersion: number) => ({
+  vendor: w.vendor,
+  url: w.url,
+  cursor: w.cursor,
+  behind: Math.max(0, catalogueVersion - w.cursor),
+  registeredAt: w.registeredAt,
+  lastDeliveredAt: w.lastDeliveredAt,
+  failures: w.failures,
+  lastError: w.lastError,
+});
+
+const versionOf = (raw: unknown): number | undefined => {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return raw;
+  if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) return Number(raw);
+  return Number.NaN;
+};
+
+export function festRoutes(options: RouteOptions) {
+  const { catalogue, webhooks, pusher } = options;
+  return async (app: FastifyInstance) => {
+    const auth = app.requireScope(options.vendorScope);
+    const security = [{ bearer: [options.vendorScope] }];
+    const notReady = (reply: FastifyReply) =>
+      sendProblem(
+        reply,
+        503,
+        'CATALOGUE_NOT_READY',
+        'the condition catalogue is still being restored from Kafka; try again in a few seconds',
+      );
+
+    app.get<{
+      Querystring: { since?: string };
+      Headers: { 'if-none-match'?: string; 'accept-encoding'?: string };
+    }>(
+      '/fest/v1/vilkar',
+      {
+        onRequest: auth,
+        schema: {
+          summary:
+            'Nye metoder conditions as FEST XML: the full extract, or with ?since=<version> what changed',
+          description:
+            'Full extract: every condition in force. Incremental (?since=N): every condition changed or withdrawn ' +
+            '(Status U) after catalogue version N. The catalogue version is in X-Fest-Catalogue-Version; send the ' +
+            'ETag back in If-None-Match for a 304 when nothing changed. Gzip when asked for.',
+          tags: ['fest'],
+          security,
+          querystring: {
+            type: 'object',
+            properties: { since: { type: 'string' } },
+            additionalProperties: false,
+          },
+          response: problems,
+        },
+      },
+      async (request, reply) => {
+        if (!options.ready()) return notReady(reply);
+        const since = versionOf(request.query.since);
+        if (since !== undefined && Number.isNaN(since)) {
+          return sendProblem(
+            reply,
+            400,
+            'INVALID_SINCE',
+            `since=${request.query.since} is not a catalogue version (a whole number from 0)`,
+          );
+        }
+        const version = catalogue.version;
+        if (since !== undefined && since > version) {
+          return sendProblem(
+            reply,
+            400,
+            'SINCE_AHEAD',
+            `since=${since} is ahead of the catalogue (version ${version}); fetch the full extract and use its X-Fest-Catalogue-Version`,
+          );
+        }
+        const etag = etagOf(version, since);
+        reply
+          .header('etag', etag)
+          .header('cache-control', 'no-cache')
+          .header('vary', 'accept-encoding')
+          .header('x-fest-catalogue-version', String(version));
+        if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        const entries = since === undefined ? catalogue.active() : catalogue.since(since);
+        reply.header('x-fest-count', String(entries.length)).type('application/xml; charset=utf-8');
+        const document = festDocumentStream(entries, Date.now(), options);
+        if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+          reply.header('content-encoding', 'gzip');
+          return reply.send(document.pipe(createGzip()));
+        }
+        return reply.send(document);
+      },
+    );
+
+    app.get<{ Querystring: { atc?: string; substance?: string } }>(
+      '/fest/v1/vilkar/gjelder-for',
+      {
+        onRequest: auth,
+        schema: {
+          summary: 'Which substances and ATC codes each condition in force applies to, to attach RefVilkar',
+          tags: ['fest'],
+          security,
+          querystring: {
+            type: 'object',
+            properties: { atc: { type: 'string' }, substance: { type: 'string' } },
+            additionalProperties: false,
+          },
+          response: problems,
+        },
+      },
+      async (request, reply) => {
+        if (!options.ready()) return notReady(reply);
+        const { atc, substance } = request.query;
+        const wanted = catalogue
+          .active()
+          .filter((e) => !atc || e.atcCodes.some((code) => code.startsWith(atc.toUpperCase())))
+          .filter((e) => !substance || e.substances.some((s) => s.toLowerCase() === substance.toLowerCase()));
+        reply.header('x-fest-catalogue-version', String(catalogue.version));
+        return {
+          catalogueVersion: catalogue.version,
+          conditions: wanted.map((e) => ({
+            vilkarId: e.vilkarId,
+            methodId: e.methodId,
+            statusCode: e.statusCode,
+            substances: e.substances,
+            atcCodes: e.atcCodes,
+            indication: e.indication,
+          })),
+        };
+      },
+    );
+
+    const webhookBody = {
+      type: 'object',
+      required: ['url', 'secret'],
+      additionalProperties: false,
+      properties: {
+        url: { type: 'string', pattern: '^https?://', description: 'Where deltas are POSTed.' },
+        secret: { type: 'string', minLength: 16, description: 'Key of the X-Fest-Signature HMAC-SHA256.' },
+        fromVersion: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Push what changed after this version (default 0: everything).',
+        },
+      },
+    };
+
+    app.put<{ Body: { url: string; secret: string; fromVersion?: number } }>(
+      '/fest/v1/webhook',
+      {
+        onRequest: auth,
+        schema: {
+          summary: "Register (or replace) the calling vendor's webhook",
+          tags: ['fest'],
+          security,
+          body: webhookBody,
+          response: problems,
+        },
+      },
+      async (request, reply) => {
+        const vendor = request.subject!;
+        const { url, secret } = request.body;
+        try {
+          new URL(url);
+        } catch {
+          return sendProblem(
+            reply,
+            400,
+            'INVALID_WEBHOOK_URL',
+            `url "${url}" is not an absolute http(s) URL`,
+          );
+        }
+        const fromVersion = request.body.fromVersion ?? 0;
+        if (fromVersion > catalogue.version) {
+          return sendProblem(
+            reply,
+            400,
+            'SINCE_AHEAD',
+            `fromVersion ${fromVersion} is ahead of the catalogue (version ${catalogue.version})`,
+          );
+        }
+        const existed = webhooks.get(vendor) !== undefined;
+        const webhook: VendorWebhook = {
+          vendor,
+          url,
+          secret,
+          cursor: fromVersion,
+          registeredAt: new Date().toISOString(),
+          lastDeliveredAt: null,
+          failures: 0,
+          lastError: null,
+        };
+        await webhooks.put(webhook);
+        pusher.ensureLoop(vendor);
+        return reply.code(existed ? 200 : 201).send(webhookView(webhook, catalogue.version));
+      },
+    );
+
+    app.get(
+      '/fest/v1/webhook',
+      {
+        onRequest: auth,
+        schema: {
+          summary: "The calling vendor's webhook and cursor",
+          tags: ['fest'],
+          security,
+          response: problems,
+        },
+      },
+      async (request, reply) => {
+        const webhook = webhooks.get(request.subject!);
+        if (!webhook)
+          return sendProblem(
+            reply,
+            404,
+            'WEBHOOK_NOT_REGISTERED',
+            `vendor ${request.subject} has no webhook; PUT /fest/v1/webhook first`,
+          );
+        return webhookView(webhook, catalogue.version);
+      },
+    );
+
+    app.post<{ Body: { fromVersion: number } }>(
+      '/fest/v1/webhook/resend',
+      {
+        onRequest: auth,
+        schema: {
+          summary: 'Push again everything that changed after a version',
+          tags: ['fest'],
+          security,
+          body: {
+            type: 'object',
+            required: ['fromVersion'],
+            additionalProperties: false,
+            properties: { fromVersion: { type: 'integer', minimum: 0 } },
+          },
+          response: problems,
+        },
+      },
+      async (request, reply) => {
+        const vendor = request.subject!;
+        const webhook = webhooks.get(vendor);
+        if (!webhook)
+          return sendProblem(
+            reply,
+            404,
+            'WEBHOOK_NOT_REGISTERED',
+            `vendor ${vendor} has no webhook; PUT /fest/v1/webhook first`,
+          );
+        const { fromVersion } = request.body;
+        if (fromVersion > catalogue.version) {
+          return sendProblem(
+            reply,
+            400,
+            'SINCE_AHEAD',
+            `fromVersion ${fromVersion} is ahead of the catalogue (version ${catalogue.version})`,
+          );
+        }
+        const moved: VendorWebhook = { ...webhook, cursor: fromVersion, failures: 0, lastError: null };
+        await webhooks.put(moved);
+        pusher.ensureLoop(vendor);
+        return reply.code(202).send(webhookView(moved, catalogue.version));
+      },
+    );
+
+    app.delete(
+      '/fest/v1/webhook',
+      {
+        onRequest: auth,
+        schema: {
+          summary: "Remove the calling vendor's webhook",
+          tags: ['fest'],
+          security,
+          response: { 204: { type: 'null', description: 'Removed' }, ...problems },
+        },
+      },
+      async (request, reply) => {
+        const vendor = request.subject!;
+        await pusher.forget(vendor);
+        if (!(await webhooks.remove(vendor)))
+          return sendProblem(reply, 404, 'WEBHOOK_NOT_REGISTERED', `vendor ${vendor} has no webhook`);
+        return reply.code(204).send();
+      },
+    );
+  };
+}

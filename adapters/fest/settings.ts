@@ -1,0 +1,48 @@
+/** The fest adapter's settings, declared once; the README's table is checked against this list. */
+import { positive, text, url } from '../../core/config/spec.ts';
+
+export const festSettings = {
+  FEST_VENDOR_SCOPE: {
+    description:
+      'Scope a vendor token needs to read extracts and manage its webhook; the token subject names the vendor.',
+    default: 'fest:vilkar:read',
+    parse: text,
+  },
+  FEST_CODE_SET_OID: {
+    description:
+      'OID of our code set for the condition group, the prescriber status and the structured-condition types (placeholder until one is registered in Volven).',
+    default: '2.16.578.1.12.4.1.1.9901',
+    parse: text,
+  },
+  FEST_METHOD_LINK_BASE: {
+    description: 'Base of the public link to a method; the method ID is appended.',
+    default: 'https://www.nyemetoder.no/metoder/',
+    parse: url,
+  },
+  FEST_STATE_FILE: {
+    description:
+      'Where vendor webhooks and their cursors are kept (written atomically), so pushes resume after a restart.',
+    default: '.stack/fest/vendors.json',
+    parse: text,
+  },
+  FEST_PUSH_BATCH: { description: 'Most conditions in one webhook POST.', default: 500, parse: positive },
+  FEST_PUSH_RETRY_BASE_MS: {
+    description: 'First wait before re-POSTing a failed delivery; doubles each attempt, with jitter.',
+    default: 250,
+    parse: positive,
+  },
+  FEST_PUSH_RETRY_MAX_MS: {
+    description: 'Longest wait between delivery attempts; a vendor is retried until it answers 2xx.',
+    default: 60_000,
+    parse: positive,
+  },
+  FEST_PUSH_TIMEOUT_MS: {
+    description: 'How long one webhook POST may take.',
+    default: 10_000,
+    parse: positive,
+  },
+};
+
+export type FestSettings = {
+  [K in keyof typeof festSettings]: (typeof festSettings)[K]['default'];
+};

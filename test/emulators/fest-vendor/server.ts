@@ -1,0 +1,94 @@
+/**
+ * A prescribing-support vendor's webhook receiver, for tests: a real HTTP server on 127.0.0.1 that takes
+ * FEST deltas, checks their HMAC signature, validates each body against contracts/xml/fest-vilkar.xsd and
+ * keeps them. It can be told to fail the next N deliveries (with a status, or by dropping the connection).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { XsdValidator } from './xsdValidator.ts';
+
+export const festXsdPath = resolve(import.meta.dirname, '../../../contracts/xml/fest-vilkar.xsd');
+
+export interface Delivery {
+  receivedAt: number;
+  fromVersion: number;
+  toVersion: number;
+  body: string;
+  signatureValid: boolean;
+  schemaErrors: string[];
+}
+
+export interface FailurePlan {
+  /** How many next deliveries fail. */
+  count: number;
+  /** Answer with this status, or 'drop' to destroy the connection without an answer. */
+  with: number | 'drop';
+}
+
+export class FestVendorEmulator {
+  readonly deliveries: Delivery[] = [];
+  /** Every attempt, accepted or failed on purpose. */
+  attempts = 0;
+  private failures: FailurePlan = { count: 0, with: 500 };
+  private server: Server | undefined;
+  private readonly validator = XsdValidator.fromFile(festXsdPath);
+  url = '';
+
+  constructor(readonly secret: string) {}
+
+  /** The next `count` deliveries fail as told. */
+  failNext(count: number, withWhat: number | 'drop' = 500): void {
+    this.failures = { count, with: withWhat };
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      void this.handle(request).then(
+        (answer) => {
+          if (answer === 'drop') {
+            request.socket.destroy();
+            return;
+          }
+          response.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'fail');
+        },
+        () => response.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}/fest/deltas`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((done) => (this.server ? this.server.close(() => done()) : done()));
+  }
+
+  private async handle(request: IncomingMessage): Promise<number | 'drop'> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    this.attempts++;
+    if (this.failures.count > 0) {
+      this.failures.count--;
+      return this.failures.with;
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    const expected = `sha256=${createHmac('sha256', this.secret).update(body, 'utf8').digest('hex')}`;
+    const given = String(request.headers['x-fest-signature'] ?? '');
+    const signatureValid =
+      given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+    if (!signatureValid) return 401;
+    this.deliveries.push({
+      receivedAt: Date.now(),
+      fromVersion: Number(request.headers['x-fest-from-version']),
+      toVersion: Number(request.headers['x-fest-to-version']),
+      body,
+      signatureValid,
+      schemaErrors: this.validator.validate(body),
+    });
+    return 204;
+  }
+}
