@@ -26,7 +26,6 @@ async function start(): Promise<void> {
     KAFKA_BROKERS: endpoints.kafkaBrokers,
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     AUTH_DEV_ISSUER: 'true',
-    LOG_LEVEL: 'warn',
     ...process.env,
   });
   const kafka = createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
@@ -69,6 +68,7 @@ metodehub is up (${seconds} s). Ctrl-C stops the hub; npm run stack:down stops K
   OpenAPI        ${url}/api/v1/openapi.json
   health         ${url}/healthz   ${url}/readyz
   metrics        ${url}/metrics
+  logs           ${process.env.LOG_FILE || 'standard output'}
 
 A token (12 h, read, write and operations scopes; \`npx metodehub token\` mints another):
   export METODEHUB_TOKEN=${token}
@@ -86,6 +86,12 @@ Try:
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods?status=DECIDED&atc=L01'
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/methods/ID2016_001/history?asOf=2018-01-01'
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/api/v1/stats/stages?by=specialty'
+
+Partners:
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/fest/v1/vilkar' | head -c 2000     # FEST conditions (XML)
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" -H 'Accept: text/csv' '${url}/financing/v1/decisions?from=2024-01-01&to=2024-12-31'
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/hdir/v1/flags?overdue=true'
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/jca/v1/timeline'
 `;
 }
 

@@ -64,6 +64,11 @@ export const settings = {
     default: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   },
+  LOG_FILE: {
+    description: 'Write logs to this file instead of standard output (npm start uses .stack/logs/hub.log).',
+    default: '',
+    parse: text,
+  },
   BUS_RETRY_BASE_MS: {
     description: 'First wait before retrying a transient handler failure; doubles each time, with jitter.',
     default: 200,
