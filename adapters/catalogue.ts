@@ -3,5 +3,6 @@
  * exports an `AdapterDefinition` from `adapter.ts`.
  */
 import type { AdapterDefinition } from '../core/hub/component.ts';
+import { slvAdapter } from './slv/adapter.ts';
 
-export const adapterCatalogue: readonly AdapterDefinition[] = [];
+export const adapterCatalogue: readonly AdapterDefinition[] = [slvAdapter];
