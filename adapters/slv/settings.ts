@@ -63,8 +63,8 @@ export const slvSettings = {
   },
   SLV_STATE_DIR: {
     description:
-      'Directory of the inbound state file (delta link and last seen cases), written atomically; must survive restarts.',
-    default: '.state/slv',
+      'Directory of the inbound state file (delta link and last seen cases), written atomically; must survive restarts and be lost only with the Kafka data (the default sits beside the local stack data).',
+    default: '.stack/data/slv',
     parse: text,
   },
 } satisfies Record<string, Setting<unknown>>;
