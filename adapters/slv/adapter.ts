@@ -38,8 +38,10 @@ export class SlvAdapter implements HubComponent {
   readonly poller: SlvChangePoller;
   readonly mapper: SlvCaseUpdateMapper;
   private readonly readScope: string;
+  private readonly eventsTopic: string;
+  private readonly outboundGroup: string;
 
-  constructor(context: HubContext) {
+  constructor(private readonly context: HubContext) {
     this.settings = loadSettings(slvSettings, context.env);
     const missing = (['SLV_URL', 'SLV_TOKEN_URL', 'SLV_CLIENT_SECRET'] as const).filter(
       (name) => !this.settings[name],
@@ -51,6 +53,8 @@ export class SlvAdapter implements HubComponent {
     }
     this.readScope = context.config.AUTH_READ_SCOPE;
     const eventsTopic = context.topic('nyemetoder.method-events.v1');
+    this.eventsTopic = eventsTopic;
+    this.outboundGroup = context.group('slv-outbound');
     const caseUpdatesTopic = context.topic('slv.case-updates.v1');
     this.client = new SlvClient(this.settings);
     this.events = new TopicFollower<MethodEvent>(context.kafka, context.registry, {
@@ -61,7 +65,7 @@ export class SlvAdapter implements HubComponent {
         const verdict = this.store.offer(event, position);
         if (verdict.outcome !== 'applied') return;
         const work = slvWorkFor(event, before, verdict.state);
-        if (work) this.exchanges.recordOutbound(event, work);
+        if (work) this.exchanges.recordOutbound(event, work, position);
       },
     });
     this.updates = new TopicFollower<SlvCaseUpdate>(context.kafka, context.registry, {
@@ -80,7 +84,7 @@ export class SlvAdapter implements HubComponent {
       this.client,
       this.store,
       this.exchanges,
-      { eventsTopic, groupId: context.group('slv-outbound'), ...retry },
+      { eventsTopic, groupId: this.outboundGroup, ...retry },
     );
     this.mapper = new SlvCaseUpdateMapper(
       context.kafka,
@@ -135,9 +139,26 @@ export class SlvAdapter implements HubComponent {
     await this.updates.start();
     await this.events.waitUntilCaughtUp(120_000);
     await this.updates.waitUntilCaughtUp(120_000);
+    this.exchanges.markDeliveredBefore(await this.committedOutboundOffsets());
     await this.outbound.start();
     await this.mapper.start();
     await this.poller.start();
+  }
+
+  /** Where the outbound consumer group stands in the events topic: everything before was written to SLV. */
+  private async committedOutboundOffsets(): Promise<Map<number, bigint>> {
+    const admin = this.context.kafka.admin();
+    await admin.connect();
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId: this.outboundGroup, topics: [this.eventsTopic] });
+      return new Map(
+        (topic?.partitions ?? [])
+          .filter((p) => Number(p.offset) >= 0)
+          .map((p) => [p.partition, BigInt(p.offset)]),
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@
  * an outbound write is `pending` until delivered, and `confirmed` once SLV's change tracking shows it back.
  */
 import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import type { LogPosition } from '../../core/lifecycle/ledger.ts';
 import type { SlvCaseChanges } from './client.ts';
 import type { SlvWork } from './mapping.ts';
 
@@ -45,10 +46,25 @@ const columnNames: Record<keyof SlvCaseChanges, string | null> = {
 export class ExchangeLog {
   private readonly byMethod = new Map<string, Exchange[]>();
   private readonly current = new Map<string, Record<string, string | null>>();
-  private readonly outbound = new Map<string, { exchange: Exchange; work: SlvWork }>();
+  private readonly outbound = new Map<
+    string,
+    { exchange: Exchange; work: SlvWork; position?: LogPosition }
+  >();
+
+  /**
+   * After a restart: a write whose event lies before the outbound consumer's committed offset was accepted
+   * by SLV before (the offset is committed only then).
+   */
+  markDeliveredBefore(committed: Map<number, bigint>): void {
+    for (const { exchange, position } of this.outbound.values()) {
+      if (exchange.delivery !== 'pending' || !position) continue;
+      const next = committed.get(position.partition);
+      if (next !== undefined && BigInt(position.offset) < next) exchange.delivery = 'delivered';
+    }
+  }
 
   /** Records work for SLV when its event is folded; outbound asks for it by event id. */
-  recordOutbound(event: MethodEvent, work: SlvWork): void {
+  recordOutbound(event: MethodEvent, work: SlvWork, position?: LogPosition): void {
     if (this.outbound.has(event.eventId)) return;
     const values: Record<string, string | null> = {};
     if (work.kind === 'note') values.note = `${work.subject}: ${work.text}`;
@@ -65,7 +81,7 @@ export class ExchangeLog {
       values,
       delivery: 'pending',
     });
-    this.outbound.set(event.eventId, { exchange, work });
+    this.outbound.set(event.eventId, { exchange, work, ...(position ? { position } : {}) });
   }
 
   workFor(eventId: string): SlvWork | undefined {

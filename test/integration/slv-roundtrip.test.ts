@@ -196,6 +196,11 @@ describe('SLV round trip', () => {
       'change made while down',
     );
     expect(restarted.poller.totals.fullLoads).toBe(0);
+    // Writes accepted before the restart (the note of ID2025_501 too, which change tracking never shows) are not backlog.
+    expect(restarted.exchanges.pending).toBe(0);
+    expect(
+      restarted.exchanges.exchangesOf('ID2025_501').find((e) => e.what === 'NOTE_ATTACHED')?.delivery,
+    ).toBe('delivered');
     expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED', 'ASSESSMENT_PAUSED']);
   });
 });
