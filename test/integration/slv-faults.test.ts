@@ -95,6 +95,18 @@ describe('SLV faults', () => {
     expect(after.unauthorized401).toBeGreaterThan(before.unauthorized401);
   });
 
+  it('renews a token shortly before it expires, without waiting for a 401', async () => {
+    const client = bed.adapter().client;
+    bed.slv.configure({ tokenLifetimeSeconds: 2 });
+    bed.slv.expireAllTokens(); // the token in hand was issued for an hour; the next one lives 2 s
+    const unauthorized = bed.slv.counters().unauthorized401;
+    const renewals = client.counts.tokenRenewals;
+    // The poller reads SLV every 250 ms, so it keeps needing a token.
+    await eventually(() => client.counts.tokenRenewals >= renewals + 4, 30_000, 'four renewals');
+    expect(bed.slv.counters().unauthorized401 - unauthorized).toBeLessThanOrEqual(2);
+    bed.slv.configure({ tokenLifetimeSeconds: 3600 });
+  });
+
   it('sends a malformed SLV row, an unknown SLV status and an illegal change to the dead-letter topic with the reason', async () => {
     const id = 'ID2025_620';
     await bed.post(orderedFromSlv(id, 'A'));
