@@ -39,6 +39,9 @@ describe('SLV round trip', () => {
     const upsert = bed.slv.requestLog().find((e) => e.method === 'PATCH' && e.path.includes(id));
     expect(upsert?.path).toContain(`nm_methodcases(nm_nyemetoderid='${id}')`);
     expect(upsert?.headers['if-none-match']).toBe('*');
+    // Our write comes back through change tracking as an echo: recognised, and no event made of it.
+    await eventually(() => bed.adapter().mapper.totals.echoes >= 1, 30_000, 'echo of our write read');
+    expect(slvEventsOf(id)).toEqual([]);
 
     await bed.post([note(id, 'Dokumentasjon', 'Leverandøren har sendt inn dokumentasjon for æ, ø og å')]);
     await eventually(() => bed.slv.notes().length === 1, 30_000, 'note at SLV');
@@ -70,14 +73,12 @@ describe('SLV round trip', () => {
       'https://www.dmp.no/rapporter/ID2025_501.pdf',
     );
 
-    // Our own writes echoed back through change tracking; none of them became an event.
     expect(slvEventsOf(id).map((e) => e.type)).toEqual([
       'ASSESSMENT_STARTED',
       'ASSESSMENT_PAUSED',
       'ASSESSMENT_RESUMED',
       'ASSESSMENT_DELIVERED',
     ]);
-    expect(bed.adapter().mapper.totals.echoes).toBeGreaterThanOrEqual(1);
   });
 
   it('serves the exchanges with SLV and their change log, to a reader with the read scope', async () => {
