@@ -7,8 +7,10 @@ import { euJcaAdapter } from './eu-jca/adapter.ts';
 import { festAdapter } from './fest/adapter.ts';
 import { financingAdapter } from './financing/adapter.ts';
 import { hdirAdapter } from './hdir/adapter.ts';
+import { slvAdapter } from './slv/adapter.ts';
 
 export const adapterCatalogue: readonly AdapterDefinition[] = [
+  slvAdapter,
   hdirAdapter,
   financingAdapter,
   festAdapter,

@@ -51,6 +51,11 @@ export interface DynamicsEmulator {
   createAsSlv(methodCase: SeedCase): Entity<MethodCase>;
   /** SLV deletes a case; change tracking reports it as deleted. */
   deleteAsSlv(nyeMetoderId: string): void;
+  /**
+   * Runs `edit` once, just before the next PATCH is applied: an edit at SLV that lands between a client's
+   * read and its conditional write, so the write meets a newer version (412 when it sent If-Match).
+   */
+  beforeNextPatch(edit: () => void): void;
   records(): Entity<MethodCase>[];
   record(nyeMetoderId: string): Entity<MethodCase> | undefined;
   notes(): Entity<Annotation>[];
@@ -70,6 +75,7 @@ export async function startDynamicsEmulator(
   let settings = initial;
   let faults = noFaults();
   let minimumDeltaVersion = 0;
+  const pendingPatchEdits: (() => void)[] = [];
   let baseUrl = '';
 
   const store = new CaseStore();
@@ -241,6 +247,7 @@ export async function startDynamicsEmulator(
           if (faults.fail500Count > 0) faults.fail500Count--;
           throw new ODataError(500, errorCodes.unexpected, 'An unexpected error occurred.');
         }
+        if (request.method === 'PATCH') pendingPatchEdits.shift()?.();
         const [pathname, search = ''] = request.url.slice(apiPath.length + 1).split(/\?(.*)/s);
         const response = webApi.handle({
           method: request.method,
@@ -341,6 +348,7 @@ export async function startDynamicsEmulator(
     faults = noFaults();
     settings = initial;
     minimumDeltaVersion = 0;
+    pendingPatchEdits.length = 0;
     store.clear();
     protection.clear();
     log.clear();
@@ -449,6 +457,9 @@ export async function startDynamicsEmulator(
     editAsSlv,
     createAsSlv,
     deleteAsSlv,
+    beforeNextPatch: (edit) => {
+      pendingPatchEdits.push(edit);
+    },
     records: () => store.all().map((row) => asEntity({ ...row })),
     record(nyeMetoderId) {
       const row = store.getByNyeMetoderId(nyeMetoderId);

@@ -1,0 +1,228 @@
+/**
+ * The SLV adapter: SLV (Statens legemiddelverk, the Norwegian Medicines Agency) and its case platform on
+ * Dynamics 365, both ways. Outbound writes assignments, status changes and notes to SLV; inbound reads
+ * SLV's changes into `slv.case-updates.v1` and from there into method events; `GET
+ * /slv/v1/methods/{id}/exchanges` shows what was exchanged, with its change log.
+ */
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { ConfigError, loadSettings } from '../../core/config/spec.ts';
+import type {
+  AdapterDefinition,
+  ComponentHealth,
+  HubComponent,
+  HubContext,
+} from '../../core/hub/component.ts';
+import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { methodIdError } from '../../core/lifecycle/identifiers.ts';
+import { loggerFor } from '../../core/log/logger.ts';
+import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import { SlvClient } from './client.ts';
+import { ExchangeLog } from './exchanges.ts';
+import { SlvCaseUpdateMapper, SlvChangePoller } from './inbound.ts';
+import { InboundStateFile } from './inboundState.ts';
+import { slvWorkFor } from './mapping.ts';
+import { SlvOutbound } from './outbound.ts';
+import { type SlvSettings, slvSettings } from './settings.ts';
+
+export class SlvAdapter implements HubComponent {
+  readonly settings: SlvSettings;
+  readonly client: SlvClient;
+  readonly store = new MethodStore();
+  readonly exchanges = new ExchangeLog();
+  readonly events: TopicFollower<MethodEvent>;
+  readonly updates: TopicFollower<SlvCaseUpdate>;
+  readonly outbound: SlvOutbound;
+  readonly poller: SlvChangePoller;
+  readonly mapper: SlvCaseUpdateMapper;
+  private readonly readScope: string;
+  private readonly eventsTopic: string;
+  private readonly outboundGroup: string;
+
+  constructor(private readonly context: HubContext) {
+    this.settings = loadSettings(slvSettings, context.env);
+    const missing = (['SLV_URL', 'SLV_TOKEN_URL', 'SLV_CLIENT_SECRET'] as const).filter(
+      (name) => !this.settings[name],
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `the slv adapter needs ${missing.join(', ')}: SLV's organisation URL, its token endpoint and the hub's client secret there`,
+      );
+    }
+    this.readScope = context.config.AUTH_READ_SCOPE;
+    const eventsTopic = context.topic('nyemetoder.method-events.v1');
+    this.eventsTopic = eventsTopic;
+    this.outboundGroup = context.group('slv-outbound');
+    const caseUpdatesTopic = context.topic('slv.case-updates.v1');
+    this.client = new SlvClient(this.settings);
+    this.events = new TopicFollower<MethodEvent>(context.kafka, context.registry, {
+      name: 'slv-read-model',
+      topic: eventsTopic,
+      onMessage: (event, position) => {
+        const before = this.store.ledger(event.methodId)?.current;
+        const verdict = this.store.offer(event, position);
+        if (verdict.outcome !== 'applied') return;
+        const work = slvWorkFor(event, before, verdict.state);
+        if (work) this.exchanges.recordOutbound(event, work, position);
+      },
+    });
+    this.updates = new TopicFollower<SlvCaseUpdate>(context.kafka, context.registry, {
+      name: 'slv-exchanges',
+      topic: caseUpdatesTopic,
+      onMessage: (update) => this.exchanges.recordInbound(update),
+    });
+    const retry = {
+      retryBaseMs: this.settings.SLV_RETRY_BASE_MS,
+      retryMaxMs: this.settings.SLV_RETRY_MAX_MS,
+    };
+    this.outbound = new SlvOutbound(
+      context.kafka,
+      context.registry,
+      context.producer,
+      this.client,
+      this.store,
+      this.exchanges,
+      { eventsTopic, groupId: this.outboundGroup, ...retry },
+    );
+    this.mapper = new SlvCaseUpdateMapper(
+      context.kafka,
+      context.registry,
+      context.producer,
+      this.store,
+      this.exchanges,
+      { caseUpdatesTopic, eventsTopic, groupId: context.group('slv-inbound'), ...retry },
+    );
+    this.poller = new SlvChangePoller(
+      this.client,
+      context.producer,
+      new InboundStateFile(resolve(this.settings.SLV_STATE_DIR)),
+      { caseUpdatesTopic, intervalMs: this.settings.SLV_POLL_INTERVAL_MS },
+    );
+  }
+
+  routes(app: FastifyInstance): void {
+    app.get<{ Params: { methodId: string } }>(
+      '/slv/v1/methods/:methodId/exchanges',
+      {
+        onRequest: app.requireScope(this.readScope),
+        schema: {
+          summary: 'What was exchanged with SLV for one method, with the change log of texts and statuses',
+          tags: ['slv'],
+          security: [{ bearer: [this.readScope] }],
+          params: { type: 'object', properties: { methodId: { type: 'string' } }, required: ['methodId'] },
+          response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const { methodId } = request.params;
+        const invalid = methodIdError(methodId);
+        if (invalid) return sendProblem(reply, 400, invalid.code, invalid.reason);
+        const exchanges = this.exchanges.exchangesOf(methodId);
+        if (exchanges.length === 0 && !this.store.ledger(methodId)) {
+          return sendProblem(reply, 404, 'UNKNOWN_METHOD', `no method ${methodId} is known to the hub`);
+        }
+        const state = this.store.ledger(methodId)?.current;
+        return reply.send({
+          methodId,
+          status: state?.status ?? null,
+          slvTrack: state?.assignment?.slvTrack ?? null,
+          exchanges,
+        });
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.events.start();
+    await this.updates.start();
+    await this.events.waitUntilCaughtUp(120_000);
+    await this.updates.waitUntilCaughtUp(120_000);
+    this.exchanges.markDeliveredBefore(await this.committedOutboundOffsets());
+    await this.outbound.start();
+    await this.mapper.start();
+    await this.poller.start();
+  }
+
+  /** Where the outbound consumer group stands in the events topic: everything before was written to SLV. */
+  private async committedOutboundOffsets(): Promise<Map<number, bigint>> {
+    const admin = this.context.kafka.admin();
+    await admin.connect();
+    try {
+      const [topic] = await admin.fetchOffsets({ groupId: this.outboundGroup, topics: [this.eventsTopic] });
+      return new Map(
+        (topic?.partitions ?? [])
+          .filter((p) => Number(p.offset) >= 0)
+          .map((p) => [p.partition, BigInt(p.offset)]),
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.poller.stop();
+    await this.mapper.stop();
+    await this.outbound.stop();
+    await this.updates.stop();
+    await this.events.stop();
+  }
+
+  health(): ComponentHealth {
+    const circuit = this.client.circuit;
+    const backlog = this.exchanges.pending;
+    const poll = this.poller.lastPoll;
+    const ok = circuit === 'closed' && (poll?.ok ?? true);
+    const parts = [
+      `circuit ${circuit}`,
+      `${backlog} write(s) to SLV waiting`,
+      poll
+        ? `last read of SLV changes ${poll.at}: ${poll.ok ? 'ok' : 'failed'} (${poll.detail})`
+        : 'SLV changes not read yet',
+    ];
+    if (this.client.lastProblem) parts.push(`last problem: ${this.client.lastProblem}`);
+    return { ok, detail: parts.join('; '), circuit };
+  }
+}
+
+/** What is missing for the adapter to reach SLV, as one line a person can act on; undefined when nothing. */
+function missingSettings(settings: SlvSettings): string | undefined {
+  const missing = (['SLV_URL', 'SLV_TOKEN_URL', 'SLV_CLIENT_SECRET'] as const).filter(
+    (name) => !settings[name],
+  );
+  return missing.length > 0
+    ? `the slv adapter needs ${missing.join(', ')}: SLV's organisation URL, its token endpoint and the hub's client secret there`
+    : undefined;
+}
+
+/**
+ * Without SLV's address and credentials the adapter idles and says why in its health, so a hub started
+ * with every adapter (`npm start`) runs; nothing is consumed, so nothing is lost until it is configured.
+ */
+function unconfigured(reason: string): HubComponent {
+  const log = loggerFor('slv');
+  return {
+    start: async () => {
+      log.warn({ reason }, 'slv adapter idle: not configured');
+    },
+    stop: async () => undefined,
+    health: () => ({ ok: false, detail: `not configured: ${reason}` }),
+  };
+}
+
+export const slvAdapter: AdapterDefinition = {
+  name: 'slv',
+  description: "SLV's case platform (Dynamics 365), both ways: assignments and notes out, SLV's changes in",
+  settings: slvSettings,
+  flow: {
+    consumes: ['nyemetoder.method-events.v1', 'slv.case-updates.v1'],
+    produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1'],
+    partner: 'SLV (Dynamics 365)',
+    direction: 'both',
+  },
+  create: (context) => {
+    const unset = missingSettings(loadSettings(slvSettings, context.env));
+    return unset ? unconfigured(unset) : new SlvAdapter(context);
+  },
+};

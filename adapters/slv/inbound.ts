@@ -1,0 +1,272 @@
+/**
+ * SLV to Nye metoder, in two steps:
+ * - `SlvChangePoller` reads SLV's change tracking (`Prefer: odata.track-changes`, then the delta link) and
+ *   writes each changed case to `slv.case-updates.v1`; a malformed row goes to that topic's dead-letter
+ *   topic with its reason. The delta link is saved (InboundStateFile) only after Kafka has the changes.
+ * - `SlvCaseUpdateMapper` turns case updates into method events on `nyemetoder.method-events.v1`, judged
+ *   against the method's current state; echoes of our own writes give none, an illegal one is dead-lettered.
+ */
+import type { Kafka } from 'kafkajs';
+import type { SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import { dlqTopicOf } from '../../contracts/topics.ts';
+import { DLQ_HEADERS } from '../../core/bus/deadLetter.ts';
+import { PermanentError } from '../../core/bus/errors.ts';
+import { causedBy, newHeaders } from '../../core/bus/headers.ts';
+import type { ContractProducer } from '../../core/bus/producer.ts';
+import type { ContractRegistry } from '../../core/bus/registry.ts';
+import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
+import { describeErrors } from '../../core/lifecycle/errors.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import { type Logger, loggerFor } from '../../core/log/logger.ts';
+import { DeltaLinkRefused, type SlvClient } from './client.ts';
+import type { ExchangeLog } from './exchanges.ts';
+import type { InboundState, InboundStateFile } from './inboundState.ts';
+import { caseFromRow, caseUpdateOf, eventIdOfChange, methodEventsOf, snapshotOf } from './mapping.ts';
+
+const CASE_UPDATES = 'slv.case-updates.v1';
+
+export interface PollerOptions {
+  caseUpdatesTopic: string;
+  intervalMs: number;
+}
+
+export interface PollReport {
+  updates: number;
+  deadLettered: number;
+  fullLoad: boolean;
+}
+
+export class SlvChangePoller {
+  private state: InboundState | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private readonly log: Logger = loggerFor('slv-inbound');
+  lastPoll: { at: string; ok: boolean; detail: string } | undefined;
+  readonly totals = { updates: 0, deadLettered: 0, fullLoads: 0 };
+
+  constructor(
+    private readonly client: SlvClient,
+    private readonly producer: ContractProducer,
+    private readonly stateFile: InboundStateFile,
+    private readonly options: PollerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.state = await this.stateFile.load();
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.pollOnce()
+        .then((report) => {
+          this.lastPoll = { at: new Date().toISOString(), ok: true, detail: `${report.updates} change(s)` };
+        })
+        .catch((error: Error) => {
+          this.lastPoll = { at: new Date().toISOString(), ok: false, detail: error.message };
+          this.log.warn(
+            { err: error.message },
+            'reading SLV changes failed; the same delta link is tried next time',
+          );
+        })
+        .finally(() => this.schedule(this.options.intervalMs));
+    }, delayMs);
+  }
+
+  /** One round: read changes, write them to Kafka, then save the new delta link. */
+  async pollOnce(): Promise<PollReport> {
+    const state = this.state ?? (await this.stateFile.load());
+    let fullLoad = state.deltaLink === null;
+    let changes: Awaited<ReturnType<SlvClient['changesSince']>>;
+    try {
+      changes = await this.client.changesSince(state.deltaLink ?? undefined);
+    } catch (error) {
+      if (!(error instanceof DeltaLinkRefused)) throw error;
+      this.log.warn({ reason: error.message }, 'delta link refused; starting again with a full load');
+      fullLoad = true;
+      changes = await this.client.changesSince(undefined);
+    }
+    if (fullLoad) this.totals.fullLoads++;
+    // The very first load only learns what SLV has; later full loads emit what differs from what we knew.
+    const baselineOnly = state.deltaLink === null && Object.keys(state.cases).length === 0;
+    const cases = { ...state.cases };
+    const updates: SlvCaseUpdate[] = [];
+    const malformed: { raw: unknown; reason: string }[] = [];
+    for (const raw of changes.rows) {
+      const checked = caseFromRow(raw);
+      if (!checked.ok) {
+        malformed.push({ raw, reason: checked.reason });
+        continue;
+      }
+      const row = checked.row;
+      const previous = cases[row.nm_methodcaseid];
+      cases[row.nm_methodcaseid] = snapshotOf(row);
+      if (baselineOnly) continue;
+      if (fullLoad && previous && JSON.stringify(previous) === JSON.stringify(snapshotOf(row))) continue;
+      updates.push(caseUpdateOf(row, previous));
+    }
+    for (const id of changes.deletedIds) delete cases[id];
+    await this.producer.send(
+      CASE_UPDATES,
+      updates.map((update) => ({
+        key: update.methodId,
+        value: update,
+        headers: newHeaders({
+          id: eventIdOfChange(`case-update:${update.changeId}`),
+          source: '/metodehub/slv',
+          type: `no.nyemetoder.slv.${update.kind}`,
+          subject: update.methodId,
+          time: update.changedAt,
+        }),
+      })),
+      { to: this.options.caseUpdatesTopic },
+    );
+    if (malformed.length > 0) await this.deadLetterRows(malformed);
+    const next: InboundState = { deltaLink: changes.deltaLink, cases, savedAt: null };
+    await this.stateFile.save(next);
+    this.state = next;
+    this.totals.updates += updates.length;
+    this.totals.deadLettered += malformed.length;
+    return { updates: updates.length, deadLettered: malformed.length, fullLoad };
+  }
+
+  /** Rows that are not a case as we know it: kept, as SLV sent them, with the reason, on the dead-letter topic. */
+  private async deadLetterRows(rows: { raw: unknown; reason: string }[]): Promise<void> {
+    await this.producer.sendRaw(
+      dlqTopicOf(this.options.caseUpdatesTopic),
+      rows.map(({ raw, reason }) => {
+        const record = (raw ?? {}) as Record<string, unknown>;
+        this.log.warn({ reason }, 'malformed SLV row sent to the dead-letter topic');
+        return {
+          key: typeof record.nm_nyemetoderid === 'string' ? record.nm_nyemetoderid : null,
+          value: Buffer.from(JSON.stringify(raw), 'utf8'),
+          headers: {
+            'content-type': 'application/json',
+            [DLQ_HEADERS.errorClass]: 'PARTNER_REJECTED',
+            [DLQ_HEADERS.reason]: reason,
+            [DLQ_HEADERS.sourceTopic]: 'slv:nm_methodcases (change tracking)',
+            [DLQ_HEADERS.sourcePartition]: '-1',
+            [DLQ_HEADERS.sourceOffset]: '-1',
+            [DLQ_HEADERS.time]: new Date().toISOString(),
+            [DLQ_HEADERS.handler]: 'slv-inbound',
+          },
+        };
+      }),
+    );
+  }
+}
+
+export interface MapperOptions {
+  caseUpdatesTopic: string;
+  eventsTopic: string;
+  groupId: string;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export class SlvCaseUpdateMapper {
+  readonly runner: ConsumerRunner<SlvCaseUpdate>;
+  readonly totals = { emitted: 0, echoes: 0, duplicates: 0, none: 0 };
+
+  constructor(
+    kafka: Kafka,
+    registry: ContractRegistry,
+    private readonly producer: ContractProducer,
+    private readonly store: MethodStore,
+    private readonly exchanges: ExchangeLog,
+    private readonly options: MapperOptions,
+  ) {
+    this.runner = new ConsumerRunner<SlvCaseUpdate>(kafka, registry, producer, {
+      name: 'slv-case-updates',
+      groupId: options.groupId,
+      topics: [options.caseUpdatesTopic],
+      retryBaseMs: options.retryBaseMs,
+      retryMaxMs: options.retryMaxMs,
+      handle: (delivery) => this.handle(delivery),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  private async handle({ value: update, headers, log }: Delivery<SlvCaseUpdate>): Promise<void> {
+    const mapped = methodEventsOf(update, this.store.ledger(update.methodId)?.current);
+    if (mapped.outcome === 'refused') {
+      this.exchanges.settleInbound(update.methodId, update.changeId, `refused: ${mapped.reason}`);
+      throw new PermanentError('DOMAIN_RULE', mapped.reason);
+    }
+    if (mapped.outcome === 'none') {
+      if (update.originEventId) this.totals.echoes++;
+      else this.totals.none++;
+      this.exchanges.settleInbound(update.methodId, update.changeId, mapped.why);
+      return;
+    }
+    // A replayed change: its events are in the log already.
+    const unseen = mapped.events.filter((e) => this.store.settlementOf(e.eventId)?.outcome !== 'applied');
+    this.totals.duplicates += mapped.events.length - unseen.length;
+    if (unseen.length === 0) return;
+    // SLV stamps changes to the second; one seen after a later-stamped event of ours is not older than it.
+    const lastApplied = this.store.ledger(update.methodId)?.current?.updatedAt;
+    const events = unseen.map((e) =>
+      lastApplied && Date.parse(e.occurredAt) < Date.parse(lastApplied)
+        ? { ...e, occurredAt: lastApplied }
+        : e,
+    );
+    const verdicts = this.store.judgeBatch(events);
+    const refused = verdicts.flatMap((v, i) =>
+      v.outcome === 'rejected' ? [`${events[i]!.type}: ${describeErrors(v.errors)}`] : [],
+    );
+    if (refused.length > 0) {
+      const reason = `SLV change ${update.changeId} (${update.kind}, status ${JSON.stringify(update.slvStatus)}) of ${update.methodId}: ${refused.join('; ')}`;
+      this.exchanges.settleInbound(update.methodId, update.changeId, `refused: ${reason}`);
+      throw new PermanentError('DOMAIN_RULE', reason);
+    }
+    const fresh = events.filter((_, i) => verdicts[i]!.outcome === 'applied');
+    this.totals.duplicates += events.length - fresh.length;
+    if (fresh.length === 0) return;
+    await this.producer.send(
+      'nyemetoder.method-events.v1',
+      fresh.map((event) => ({
+        key: event.methodId,
+        value: event,
+        headers: causedBy(headers, {
+          id: event.eventId,
+          source: '/metodehub/slv',
+          type: `no.nyemetoder.method.${event.type}`,
+          subject: event.methodId,
+        }),
+      })),
+      { to: this.options.eventsTopic },
+    );
+    this.totals.emitted += fresh.length;
+    const outcome = fresh.map((e) => `${e.type} ${e.eventId}`).join(', ');
+    this.exchanges.settleInbound(update.methodId, update.changeId, outcome);
+    log.info(
+      { methodId: update.methodId, events: fresh.map((e) => e.type) },
+      'SLV change emitted as method events',
+    );
+    // The next change of this method is judged against these.
+    if (
+      !(await this.store.whenSettled(
+        fresh.map((e) => e.eventId),
+        30_000,
+      ))
+    ) {
+      log.warn({ methodId: update.methodId }, 'the read model did not fold the emitted events in 30 s');
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Nye metoder to SLV: consumes method events in its own consumer group and writes what needs work at SLV
+ * to its case platform. The offset is committed only after SLV accepted the write, and the runner retries a
+ * failed write in place, so while SLV is down its events wait in Kafka (the backlog) and drain in order per
+ * method (one method, one partition) when it returns.
+ */
+import type { Kafka } from 'kafkajs';
+import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { PermanentError } from '../../core/bus/errors.ts';
+import type { ContractProducer } from '../../core/bus/producer.ts';
+import type { ContractRegistry } from '../../core/bus/registry.ts';
+import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import { type SlvClient, SlvRejected } from './client.ts';
+import type { ExchangeLog } from './exchanges.ts';
+import { mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
+
+/** Re-read, merge and write again at most this many times when SLV keeps answering 412. */
+const MAX_CONFLICTS = 20;
+
+export interface OutboundOptions {
+  eventsTopic: string;
+  groupId: string;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export class SlvOutbound {
+  readonly runner: ConsumerRunner<MethodEvent>;
+  /** Writes refused by SLV with 412 and resolved by re-read and merge. */
+  conflictsResolved = 0;
+
+  constructor(
+    kafka: Kafka,
+    registry: ContractRegistry,
+    producer: ContractProducer,
+    private readonly client: SlvClient,
+    private readonly store: MethodStore,
+    private readonly exchanges: ExchangeLog,
+    options: OutboundOptions,
+  ) {
+    this.runner = new ConsumerRunner<MethodEvent>(kafka, registry, producer, {
+      name: 'slv-outbound',
+      groupId: options.groupId,
+      topics: [options.eventsTopic],
+      retryBaseMs: options.retryBaseMs,
+      retryMaxMs: options.retryMaxMs,
+      handle: (delivery) => this.handle(delivery),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  private async handle({ value: event, log }: Delivery<MethodEvent>): Promise<void> {
+    if (event.source === SLV_SOURCE) return; // it came from SLV: never sent back
+    // The work is worked out when the adapter's own read of the log folds the event.
+    if (!(await this.store.whenSettled([event.eventId], 30_000))) {
+      throw new Error(`the SLV adapter's read model has not yet folded event ${event.eventId}`);
+    }
+    if (this.store.settlementOf(event.eventId)?.outcome !== 'applied') return; // refused by the state machine
+    const work = this.exchanges.workFor(event.eventId);
+    if (!work) return;
+    try {
+      const outcome = work.kind === 'case' ? await this.writeCase(work) : await this.attachNote(work);
+      this.exchanges.markDelivered(event.eventId, outcome);
+      log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to SLV');
+    } catch (error) {
+      if (error instanceof SlvRejected) throw new PermanentError('PARTNER_REJECTED', error.message);
+      throw error;
+    }
+  }
+
+  /** Upsert by alternate key, conditional on the version read; on 412 re-read, merge and try again. */
+  private async writeCase(work: Extract<SlvWork, { kind: 'case' }>): Promise<string> {
+    for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
+      const current = await this.client.caseOf(work.methodId);
+      if (current?.nm_sourceeventid === work.eventId) return 'already written';
+      if (!current && !work.createIfMissing) return 'no case at SLV; nothing to update';
+      const changes = mergeOntoCurrent(work.changes, current);
+      if (await this.client.upsertCase(work.methodId, changes, current?.['@odata.etag'])) {
+        if (conflicts > 0) this.conflictsResolved++;
+        return conflicts > 0 ? `written after ${conflicts} conflict(s)` : current ? 'updated' : 'created';
+      }
+    }
+    throw new Error(
+      `SLV answered 412 ${MAX_CONFLICTS} times in a row for ${work.methodId}; trying again later`,
+    );
+  }
+
+  private async attachNote(work: Extract<SlvWork, { kind: 'note' }>): Promise<string> {
+    const slvCase = await this.client.caseOf(work.methodId);
+    if (!slvCase) {
+      throw new PermanentError(
+        'PARTNER_REJECTED',
+        `NO_SLV_CASE: SLV has no case for ${work.methodId}, so note ${work.eventId} cannot be attached; ask SLV whether the case was deleted, then redrive`,
+      );
+    }
+    const marker = work.subject.slice(0, work.subject.indexOf(']') + 1);
+    const notes = await this.client.notesOf(slvCase.nm_methodcaseid);
+    if (notes.some((n) => n.subject?.startsWith(marker))) return 'note already attached';
+    await this.client.addNote(slvCase.nm_methodcaseid, work.subject, work.text);
+    return 'note attached';
+  }
+}
