@@ -16,12 +16,57 @@ import { replay } from './simulate.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+interface StandIns {
+  lines: string[];
+  close: () => Promise<void>;
+}
+
+/**
+ * For a local run, stand-ins for the partners we cannot reach (SLV's Dynamics 365, Helsedirektoratet's
+ * endpoint), the same ones the tests use, so every adapter has someone to talk to and an operator can
+ * switch a partner off and on to watch the dashboard. Skipped for a partner whose URL is set, or for all
+ * with METODEHUB_STAND_INS=false.
+ */
+async function startStandIns(): Promise<StandIns> {
+  const lines: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  if (/^(false|0|no)$/i.test(process.env.METODEHUB_STAND_INS ?? '')) return { lines, close: async () => {} };
+  if (!process.env.SLV_URL) {
+    const { startDynamicsEmulator } = await import('../../test/emulators/dynamics/server.ts');
+    const slv = await startDynamicsEmulator({
+      clients: [{ clientId: 'metodehub-slv', clientSecret: 'local-stand-in' }],
+    });
+    Object.assign(process.env, {
+      SLV_URL: slv.url,
+      SLV_TOKEN_URL: slv.tokenUrl,
+      SLV_CLIENT_ID: 'metodehub-slv',
+      SLV_CLIENT_SECRET: 'local-stand-in',
+    });
+    closers.push(() => slv.close());
+    lines.push(
+      `  SLV (Dynamics 365 stand-in)   ${slv.url}    off for 2 min: curl -X POST ${slv.url}/_emulator/faults -H 'content-type: application/json' -d '{"downForMs":120000}'`,
+    );
+  }
+  if (!process.env.HDIR_NOTIFY_URL) {
+    const { startHdirStandIn } = await import('../../test/emulators/hdir/server.ts');
+    const hdir = await startHdirStandIn();
+    process.env.HDIR_NOTIFY_URL = hdir.notifyUrl;
+    const base = new URL(hdir.notifyUrl).origin;
+    closers.push(() => hdir.close());
+    lines.push(
+      `  Helsedirektoratet stand-in    ${base}    off: curl -X POST ${base}/_standin/down   on: curl -X POST ${base}/_standin/up`,
+    );
+  }
+  return { lines, close: async () => void (await Promise.all(closers.map((c) => c()))) };
+}
+
 async function start(): Promise<void> {
   const t0 = Date.now();
   const stack = stackOptionsFromEnv();
   const { started, endpoints } = await stackUp(stack);
   say(started.length > 0 ? `Started ${started.join(' and ')}.` : 'The Kafka stack was already running.');
 
+  const standIns = await startStandIns();
   const config = loadConfig({
     KAFKA_BROKERS: endpoints.kafkaBrokers,
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
@@ -56,7 +101,14 @@ async function start(): Promise<void> {
     `Demo loaded in ${result.seconds.toFixed(1)} s: ${result.applied} events applied, ${result.duplicate} already there.`,
   );
   say(instructions(hub.url!, token, ((Date.now() - t0) / 1000).toFixed(0)));
-  await untilSignal(() => hub.stop());
+  if (standIns.lines.length > 0)
+    say(
+      `Partner stand-ins (switch one off and watch its edge on the dashboard turn red):\n${standIns.lines.join('\n')}\n`,
+    );
+  await untilSignal(async () => {
+    await hub.stop();
+    await standIns.close();
+  });
 }
 
 function instructions(url: string, token: string, seconds: string): string {

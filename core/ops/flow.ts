@@ -100,6 +100,7 @@ const groupAliases: Record<string, string> = { projection: 'method-state' };
 interface TopicOffsets {
   total: bigint;
   ends: Map<number, bigint>;
+  starts: Map<number, bigint>;
   deadLetters: number;
 }
 
@@ -163,12 +164,18 @@ export class FlowMonitor {
         if (!existing.has(physical)) continue;
         const parts = await admin.fetchTopicOffsets(physical);
         const ends = new Map(parts.map((p) => [p.partition, BigInt(p.high)]));
+        const starts = new Map(parts.map((p) => [p.partition, BigInt(p.low)]));
         let deadLetters = 0;
         const dlq = dlqTopicOf(physical);
         if (existing.has(dlq))
           for (const p of await admin.fetchTopicOffsets(dlq))
             deadLetters += Number(BigInt(p.high) - BigInt(p.low));
-        offsets.set(t.name, { total: [...ends.values()].reduce((a, b) => a + b, 0n), ends, deadLetters });
+        offsets.set(t.name, {
+          total: [...ends.values()].reduce((a, b) => a + b, 0n),
+          ends,
+          starts,
+          deadLetters,
+        });
       }
       const lags = await this.groupLags(admin, offsets);
       const health = await this.options.health().catch(() => ({}) as Record<string, ComponentHealth>);
@@ -198,17 +205,18 @@ export class FlowMonitor {
         const committed = await admin.fetchOffsets({ groupId, topics: [...byPhysical.keys()] });
         for (const { topic, partitions } of committed) {
           const declared = byPhysical.get(topic);
-          const ends = declared ? offsets.get(declared)?.ends : undefined;
-          if (!declared || !ends) continue;
+          const o = declared ? offsets.get(declared) : undefined;
+          if (!declared || !o) continue;
+          // No commit on any partition: the group does not read this topic. A partition without one yet
+          // is read from its start.
+          if (partitions.every((p) => Number(p.offset) < 0)) continue;
           let lag = 0;
-          let reading = false;
           for (const p of partitions) {
-            const end = ends.get(p.partition) ?? 0n;
-            if (Number(p.offset) < 0) continue; // never committed: the group does not read this topic
-            reading = true;
-            lag += Number(end - BigInt(p.offset));
+            const end = o.ends.get(p.partition) ?? 0n;
+            const at = Number(p.offset) < 0 ? (o.starts.get(p.partition) ?? 0n) : BigInt(p.offset);
+            lag += Number(end - at);
           }
-          if (reading) lags.set(declared, (lags.get(declared) ?? 0) + lag);
+          lags.set(declared, (lags.get(declared) ?? 0) + lag);
         }
       }
       result.set(name, lags);

@@ -38,7 +38,8 @@ export interface HdirStandIn {
   close(): Promise<void>;
 }
 
-export async function startHdirStandIn(): Promise<HdirStandIn> {
+/** `port` 0 picks a free one. Over HTTP (no auth): POST /_standin/down, /_standin/up; GET /_standin/received. */
+export async function startHdirStandIn(options: { port?: number } = {}): Promise<HdirStandIn> {
   const received: ReceivedNotification[] = [];
   const byKey = new Map<string, string>();
   let downStatus: number | undefined;
@@ -90,6 +91,26 @@ export async function startHdirStandIn(): Promise<HdirStandIn> {
     standIn.attempts++;
     const text = await readBody(req);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (req.url?.startsWith('/_standin/')) {
+      standIn.attempts--;
+      if (req.method === 'POST' && req.url === '/_standin/down') {
+        standIn.down();
+        return answer(res, 200, { down: true });
+      }
+      if (req.method === 'POST' && req.url === '/_standin/up') {
+        standIn.up();
+        return answer(res, 200, { down: false });
+      }
+      if (req.method === 'GET' && req.url === '/_standin/received')
+        return answer(res, 200, {
+          received: received.length,
+          attempts: standIn.attempts,
+          down: downStatus !== undefined,
+        });
+      return answer(res, 404, {
+        error: `no route ${req.method} ${req.url}; try POST /_standin/down or /_standin/up`,
+      });
+    }
     if (req.method !== 'POST' || req.url !== NOTIFY_PATH)
       return answer(res, 404, { error: `no route ${req.method} ${req.url}` });
     if (downStatus !== undefined) return answer(res, downStatus, { error: 'tjenesten er nede' });
@@ -123,7 +144,7 @@ export async function startHdirStandIn(): Promise<HdirStandIn> {
     received.push({ key, body, receivedAt: new Date().toISOString() });
     return answer(res, 201, { key, duplicate: false });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   standIn.notifyUrl = `http://127.0.0.1:${port}${NOTIFY_PATH}`;
   return standIn;
