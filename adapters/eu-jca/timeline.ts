@@ -5,6 +5,7 @@
  * days before the expected CHMP opinion; the report a set number of days after the Commission's marketing
  * authorisation. Pure: "today" is passed in (a Europe/Oslo calendar day).
  */
+import { osloDateOf } from '../../core/time/oslo.ts';
 import type { JcaNotification } from '../../contracts/generated/types.ts';
 import { MILESTONE_RANK, ORDERED_MILESTONES, type Procedure } from './procedures.ts';
 
@@ -61,8 +62,7 @@ export const daysBetween = (from: string, to: string): number =>
   Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 
 /** Today's calendar day in Norway. */
-export const osloToday = (now: Date = new Date()): string =>
-  new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(now);
+export const osloToday = (now: Date = new Date()): string => osloDateOf(now);
 
 type DateField = keyof NonNullable<JcaNotification['dates']>;
 

@@ -3,6 +3,7 @@
  * from the RHFs' principles is that a medicine under assessment is not started for new patients, so every
  * medicine method has a condition from the day it is registered, and the decision replaces it.
  */
+import { osloDateOf } from '../../core/time/oslo.ts';
 import type { FestVilkar, MethodState } from '../../contracts/generated/types.ts';
 
 /** Our code set for the prescriber status (the `Status` of the condition, `StrukturertVilkar` BESLUTNING). */
@@ -28,15 +29,7 @@ export interface MappingOptions {
 /** The stable id of a method's condition: the same in every extract, full or incremental. */
 export const vilkarIdOf = (methodId: string): string => `NM-${methodId}`;
 
-const osloDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Oslo',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The Europe/Oslo calendar day of a UTC instant, as 'YYYY-MM-DD'. */
-export const osloDateOf = (instantMs: number): string => osloDay.format(new Date(instantMs));
+export { osloDateOf };
 
 /** 'YYYY-MM-DD' -> '01.03.2025', as Norwegian texts write dates. */
 export const norwegianDate = (date: string): string => date.split('-').reverse().join('.');

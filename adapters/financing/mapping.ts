@@ -3,6 +3,7 @@
  * decision or phase-out (utfasing) gives, what makes one unpublishable, and the deterministic record ids
  * that let a restart publish nothing twice.
  */
+import { osloDateOf } from '../../core/time/oslo.ts';
 import { createHash } from 'node:crypto';
 import type { DrugDecision, MethodDetails } from '../../contracts/generated/types.ts';
 import { atcCodeError } from '../../core/lifecycle/identifiers.ts';
@@ -256,12 +257,4 @@ export function recordsToPublish(
   return drafts;
 }
 
-const osloDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Oslo',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The Europe/Oslo calendar day of a UTC instant, as YYYY-MM-DD. */
-export const osloDateOf = (instant: string): string => osloDay.format(new Date(instant));
+export { osloDateOf };

@@ -3,6 +3,7 @@
  * the record a report makes. Pure. A run moves forward: NOT_STARTED is only ever set by the hub (a new
  * flag, or a later decision); IMPLEMENTED or NOT_RELEVANT may be reopened as IN_PROGRESS.
  */
+import { osloDateOf } from '../../core/time/oslo.ts';
 import type { GuidelineFlag, ImplementationStatus } from '../../contracts/generated/types.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 
@@ -30,8 +31,7 @@ export type StatusVerdict =
   | { outcome: 'refused'; status: 409 | 422; code: string; reason: string };
 
 /** Today's date in Norway. */
-export const osloDate = (instant: number = Date.now()): string =>
-  new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Oslo' }).format(new Date(instant));
+export const osloDate = (instant: number = Date.now()): string => osloDateOf(instant);
 
 const isDate = (s: string): boolean =>
   /^\d{4}-\d{2}-\d{2}$/.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;

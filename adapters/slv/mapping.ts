@@ -3,6 +3,7 @@
  * which method events need work at SLV and what they write; how a changed SLV row becomes a case update;
  * how a case update becomes a method event. No I/O; table-tested in mapping.test.ts.
  */
+import { osloDateOf } from '../../core/time/oslo.ts';
 import { createHash } from 'node:crypto';
 import type {
   MethodEvent,
@@ -228,15 +229,7 @@ export function changeKindOf(
   return { kind: 'STATUS_EDITED', text: row.nm_statusreason };
 }
 
-const osloDay = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Europe/Oslo',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** The Europe/Oslo calendar day of an instant, YYYY-MM-DD. */
-export const osloDateOf = (instant: string): string => osloDay.format(new Date(instant));
+export { osloDateOf };
 
 /** The stable id of a change: the row and its version, so a replayed delta gives the same id. */
 export const changeIdOf = (row: SlvCase): string => `${row.nm_methodcaseid}:${row.versionnumber}`;

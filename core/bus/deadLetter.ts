@@ -4,6 +4,7 @@
  */
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { dlqTopicOf } from '../../contracts/topics.ts';
+import { createTopicsWithLeaders } from './createTopics.ts';
 import { headerText } from './headers.ts';
 
 export interface DeadLetterContext {
@@ -73,10 +74,10 @@ export async function ensureDeadLetterTopics(kafka: Kafka, sourceTopics: string[
     const existing = new Set(await admin.listTopics());
     const missing = sourceTopics.map(dlqTopicOf).filter((t) => !existing.has(t));
     if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: 1 })),
-        waitForLeaders: true,
-      });
+      await createTopicsWithLeaders(
+        admin,
+        missing.map((topic) => ({ topic, numPartitions: 1 })),
+      );
     }
   } finally {
     await admin.disconnect();

@@ -1,6 +1,7 @@
 /** Creates or updates the declared topics (and their dead-letter topics) with their settings. */
 import kafkajs, { type Kafka } from 'kafkajs';
 const { ConfigResourceTypes } = kafkajs; // CommonJS: named import fails under ESM
+import { createTopicsWithLeaders } from './createTopics.ts';
 import { dlqConfig, dlqTopicOf, type TopicDeclaration, topics } from '../../contracts/topics.ts';
 
 export interface AppliedTopic {
@@ -24,14 +25,14 @@ export async function applyTopics(
     const results: AppliedTopic[] = [];
     const toCreate = wanted.filter((t) => !existing.has(t.name));
     if (toCreate.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: toCreate.map((t) => ({
+      await createTopicsWithLeaders(
+        admin,
+        toCreate.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
-      });
+      );
       for (const t of toCreate) results.push({ topic: t.name, action: 'created' });
     }
     const present = wanted.filter((t) => existing.has(t.name));

@@ -7,11 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
-import { newHeaders } from '../../core/bus/headers.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
+import { eventually, produceMethodEvents, readAll, testBus, testKafka } from '../support/kafka.ts';
 
 let h: TestHub;
 let serial = 100;
@@ -208,25 +207,7 @@ describe('HTTP ingress', () => {
 });
 
 describe('direct Kafka producing', () => {
-  async function produce(events: MethodEvent[]) {
-    const kafka = testKafka();
-    const { registry, producer } = testBus(kafka);
-    registry.alias(h.events, 'nyemetoder.method-events.v1');
-    await producer.send(
-      'nyemetoder.method-events.v1',
-      events.map((value) => ({
-        key: value.methodId,
-        value,
-        headers: newHeaders({
-          id: value.eventId,
-          source: '/case-system',
-          type: `no.nyemetoder.method.${value.type}`,
-        }),
-      })),
-      { to: h.events },
-    );
-    await producer.disconnect();
-  }
+  const produce = (events: MethodEvent[]) => produceMethodEvents(h.events, events);
 
   it('folds good events and dead-letters refused ones with the reason', async () => {
     const id = nextId();

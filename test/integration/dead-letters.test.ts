@@ -5,13 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
-import { newHeaders } from '../../core/bus/headers.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../../core/ops/deadLetters.ts';
 import type { TraceEntry } from '../../core/ops/trace.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
+import { eventually, produceMethodEvents, readAll, testKafka } from '../support/kafka.ts';
 
 let h: TestHub;
 beforeAll(async () => {
@@ -19,25 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-async function produce(events: MethodEvent[]) {
-  const kafka = testKafka();
-  const { registry, producer } = testBus(kafka);
-  registry.alias(h.events, 'nyemetoder.method-events.v1');
-  await producer.send(
-    'nyemetoder.method-events.v1',
-    events.map((value) => ({
-      key: value.methodId,
-      value,
-      headers: newHeaders({
-        id: value.eventId,
-        source: '/case-system',
-        type: `no.nyemetoder.method.${value.type}`,
-      }),
-    })),
-    { to: h.events },
-  );
-  await producer.disconnect();
-}
+const produce = (events: MethodEvent[]) => produceMethodEvents(h.events, events);
 
 async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;

@@ -11,8 +11,7 @@ import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { browserMissing, chromiumPath, launchBrowser } from '../support/browser.ts';
 import { medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { testBus, testKafka } from '../support/kafka.ts';
-import { newHeaders } from '../../core/bus/headers.ts';
+import { produceMethodEvents } from '../support/kafka.ts';
 
 const haveBrowser = chromiumPath() !== undefined;
 if (!haveBrowser && process.env.CI) throw new Error(browserMissing);
@@ -93,30 +92,12 @@ describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
   it('shows a poisoned message in the dead-letter view, and redrives it from there once fixed', async () => {
     const methodId = 'ID2026_777';
     // Poison: a status change for a method the hub has never heard of, produced straight to Kafka.
-    const kafka = testKafka();
-    const { registry, producer } = testBus(kafka);
-    registry.alias(h.events, 'nyemetoder.method-events.v1');
     const poison = methodEvent('STATUS_CHANGED', methodId, {
       from: 'PROPOSAL_RECEIVED',
       to: 'HORIZON_SCANNING',
       reason: 'Metodevarsel utarbeides',
     });
-    await producer.send(
-      'nyemetoder.method-events.v1',
-      [
-        {
-          key: methodId,
-          value: poison,
-          headers: newHeaders({
-            id: poison.eventId,
-            source: '/case-system',
-            type: 'no.nyemetoder.method.STATUS_CHANGED',
-          }),
-        },
-      ],
-      { to: h.events },
-    );
-    await producer.disconnect();
+    await produceMethodEvents(h.events, [poison]);
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     await page.goto(`${h.url}/ops/#token=${h.token}`);

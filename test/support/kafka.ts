@@ -2,6 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Kafka, type KafkaMessage, logLevel, Kafka as KafkaClient } from 'kafkajs';
 import { inject } from 'vitest';
+import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { createTopicsWithLeaders } from '../../core/bus/createTopics.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
 import { ContractProducer } from '../../core/bus/producer.ts';
 import { ContractRegistry } from '../../core/bus/registry.ts';
 
@@ -18,11 +21,14 @@ export const uniqueName = (prefix: string): string => `${prefix}.${randomUUID().
 export async function createTopics(kafka: Kafka, names: string[], partitions = 1): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: names.map((topic) => ({ topic, numPartitions: partitions })),
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+  try {
+    await createTopicsWithLeaders(
+      admin,
+      names.map((topic) => ({ topic, numPartitions: partitions })),
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function deleteTopics(kafka: Kafka, names: string[]): Promise<void> {
@@ -38,6 +44,26 @@ export function testBus(kafka: Kafka) {
   const registry = new ContractRegistry(inject('schemaRegistryUrl'));
   const producer = new ContractProducer(kafka, registry);
   return { registry, producer };
+}
+
+/** Produces method events straight to a (renamed) events topic, as the case system may: the direct way in. */
+export async function produceMethodEvents(eventsTopic: string, events: MethodEvent[]): Promise<void> {
+  const { registry, producer } = testBus(testKafka());
+  registry.alias(eventsTopic, 'nyemetoder.method-events.v1');
+  await producer.send(
+    'nyemetoder.method-events.v1',
+    events.map((value) => ({
+      key: value.methodId,
+      value,
+      headers: newHeaders({
+        id: value.eventId,
+        source: '/case-system',
+        type: `no.nyemetoder.method.${value.type}`,
+      }),
+    })),
+    { to: eventsTopic },
+  );
+  await producer.disconnect();
 }
 
 /** Reads a topic from the start until `count` messages arrived (or fails after `timeoutMs`). */

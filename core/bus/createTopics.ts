@@ -1,0 +1,43 @@
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own `waitForLeaders` gives up with
+ * UNKNOWN_TOPIC_OR_PARTITION when a fresh, busy broker is slow to spread the new topic's metadata; this
+ * keeps asking until the leaders are there or the time is up.
+ */
+import type { Admin, ITopicConfig } from 'kafkajs';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const stillSpreading = (error: unknown): boolean =>
+  /UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|does not host this topic-partition|no leader/i.test(
+    `${(error as { type?: string }).type ?? ''} ${(error as Error).message ?? ''}`,
+  );
+
+export async function createTopicsWithLeaders(
+  admin: Admin,
+  topics: ITopicConfig[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  if (topics.length === 0) return;
+  try {
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } catch (error) {
+    if (!stillSpreading(error)) throw error;
+  }
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics: names });
+      const ready =
+        found.length === names.length && found.every((t) => t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (error) {
+      if (!stillSpreading(error)) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `TOPICS_NOT_READY: ${names.join(', ')} have no leader after ${timeoutMs} ms; is the broker healthy?`,
+      );
+    await sleep(200);
+  }
+}
