@@ -139,8 +139,17 @@ export class Hub {
     };
   }
 
+  private get groupPrefix(): string {
+    return this.options.groupPrefix ?? 'metodehub';
+  }
+
   private group(name: string): string {
-    return `${this.options.groupPrefix ?? 'metodehub'}.${name}`;
+    return `${this.groupPrefix}.${name}`;
+  }
+
+  /** The adapters this hub may run: the catalogue, or the ones a test gave. */
+  private get catalogue(): readonly AdapterDefinition[] {
+    return this.options.adapters ?? adapterCatalogue;
   }
 
   async start(): Promise<void> {
@@ -154,8 +163,7 @@ export class Hub {
       await this.projection.start();
       this.log.info('projection started');
     }
-    const catalogue = this.options.adapters ?? adapterCatalogue;
-    for (const definition of catalogue.filter((a) => this.components.includes(a.name))) {
+    for (const definition of this.catalogue.filter((a) => this.components.includes(a.name))) {
       const adapter = await definition.create(this.context());
       this.adapters.set(definition.name, adapter);
     }
@@ -219,17 +227,16 @@ export class Hub {
       );
     }
     for (const adapter of adapters) await adapter.routes?.(server);
-    const catalogue = this.options.adapters ?? adapterCatalogue;
     this.flowMonitor = new FlowMonitor({
       kafka: this.kafka,
       components: [
         ...coreFlows.filter((c) => this.components.includes(c.name)),
-        ...catalogue.flatMap((a) =>
+        ...this.catalogue.flatMap((a) =>
           a.flow && this.components.includes(a.name) ? [{ name: a.name, flow: a.flow }] : [],
         ),
       ],
       topic: (declared) => this.topic(declared),
-      groupPrefix: this.options.groupPrefix ?? 'metodehub',
+      groupPrefix: this.groupPrefix,
       health: () => this.health(),
       sampleMs: config.OPS_SAMPLE_MS,
     });
