@@ -10,7 +10,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JcaLinkOutcome, JcaNotification, MethodEvent } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
-import { type ProblemItem, problemSchema, sendProblem } from '../../core/http/problem.ts';
+import {
+  type ProblemItem,
+  problemSchema,
+  sendProblem,
+  sendValidationProblem,
+} from '../../core/http/problem.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import type { Logger } from '../../core/log/logger.ts';
 import { decideLink, type LinkCandidate } from './linking.ts';
@@ -304,19 +309,8 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
           request,
           reply,
         ) => {
-          if (error.validation) {
-            const items = (error.validation as { instancePath: string; message?: string }[]).map((v) => ({
-              path: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(request)',
-              reason: v.message ?? 'invalid',
-            }));
-            return sendProblem(
-              reply,
-              400,
-              'INVALID_REQUEST',
-              `the request is not valid: ${error.message}`,
-              items,
-            );
-          }
+          if (error.validation)
+            return sendValidationProblem(reply, { message: error.message, validation: error.validation });
           switch (error.code) {
             case 'FST_ERR_CTP_BODY_TOO_LARGE':
               return refuse(

@@ -45,6 +45,18 @@ export function problem(status: number, code: string, detail: string, errors?: P
   };
 }
 
+/** Answers a request fastify's schema validation refused: 400 INVALID_REQUEST, one item per problem. */
+export function sendValidationProblem(
+  reply: FastifyReply,
+  error: { message: string; validation: unknown[] },
+): FastifyReply {
+  const items = (error.validation as { instancePath: string; message?: string }[]).map((v) => ({
+    path: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(request)',
+    reason: v.message ?? 'invalid',
+  }));
+  return sendProblem(reply, 400, 'INVALID_REQUEST', `the request is not valid: ${error.message}`, items);
+}
+
 export function sendProblem(
   reply: FastifyReply,
   status: number,

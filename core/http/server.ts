@@ -9,7 +9,7 @@ import type { Config } from '../config/spec.ts';
 import { metricsRegistry } from '../metrics/registry.ts';
 import type { TokenVerifier } from './auth.ts';
 import type { DevIssuer } from './devIssuer.ts';
-import { sendProblem } from './problem.ts';
+import { sendProblem, sendValidationProblem } from './problem.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -68,21 +68,8 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
 
   app.setErrorHandler(
     (error: Error & { statusCode?: number; code?: string; validation?: unknown[] }, _request, reply) => {
-      if (error.validation) {
-        const items = (
-          error.validation as { instancePath: string; message?: string; params?: Record<string, unknown> }[]
-        ).map((v) => ({
-          path: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(request)',
-          reason: v.message ?? 'invalid',
-        }));
-        return sendProblem(
-          reply,
-          400,
-          'INVALID_REQUEST',
-          `the request is not valid: ${error.message}`,
-          items,
-        );
-      }
+      if (error.validation)
+        return sendValidationProblem(reply, { message: error.message, validation: error.validation });
       switch (error.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
           return sendProblem(
