@@ -230,6 +230,10 @@ describe('CSV', () => {
     ['to\nlinjer', '"to\nlinjer"'],
     ['blærekreft, avansert', 'blærekreft, avansert'],
     [null, ''],
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+47 22 00 00 00', "'+47 22 00 00 00"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    [-3, '-3'],
   ])('quotes %j as %j', (value, expected) => {
     expect(csvField(value, ';')).toBe(expected);
   });
