@@ -4,7 +4,7 @@
  * 408, 425, 429, 5xx and network failures are transient (the caller retries with backoff); any other
  * 4xx means the notification can never be taken and goes to the dead-letter topic with the answer.
  */
-import { PermanentError } from '../../core/bus/errors.ts';
+import { PermanentError, RetryLater, retryAfterMs } from '../../core/bus/errors.ts';
 import { notificationsSent } from './monitoring.ts';
 
 export interface ClientSettings {
@@ -13,7 +13,11 @@ export interface ClientSettings {
   timeoutMs: number;
 }
 
-export class HdirUnavailable extends Error {
+// A longer Retry-After is cut to five minutes: later notifications in the partition wait behind this one.
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Helsedirektoratet did not take it now; `retryAfterMs` is what its Retry-After asked for (0 if nothing). */
+export class HdirUnavailable extends RetryLater {
   override name = 'HdirUnavailable';
 }
 
@@ -63,7 +67,10 @@ export class HdirClient {
     }
     const answer = `${response.status} ${text.slice(0, 300)}`.trim();
     if ([408, 425, 429].includes(response.status) || response.status >= 500)
-      throw this.failed(`Helsedirektoratet answered ${answer}`);
+      throw this.failed(
+        `Helsedirektoratet answered ${answer}`,
+        retryAfterMs(response.headers.get('retry-after'), MAX_RETRY_AFTER_MS),
+      );
     notificationsSent.inc({ outcome: 'rejected' });
     throw new PermanentError(
       'PARTNER_REJECTED',
@@ -71,10 +78,10 @@ export class HdirClient {
     );
   }
 
-  private failed(reason: string): HdirUnavailable {
+  private failed(reason: string, waitMs = 0): HdirUnavailable {
     this.failures++;
     this.lastError = reason;
     notificationsSent.inc({ outcome: 'failed' });
-    return new HdirUnavailable(reason);
+    return new HdirUnavailable(reason, waitMs);
   }
 }

@@ -20,6 +20,28 @@ export class PermanentError extends Error {
   }
 }
 
+/** A transient failure whose partner said when to try again (HTTP Retry-After): the runner waits at least that long. */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An HTTP Retry-After value (seconds, or an HTTP date) as milliseconds from `now`; 0 when absent or
+ * unreadable, and never more than `maxMs`.
+ */
+export function retryAfterMs(header: string | null | undefined, maxMs: number, now = Date.now()): number {
+  if (!header) return 0;
+  const seconds = Number(header.trim());
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, maxMs) : 0;
+}
+
 export class ContractViolation extends PermanentError {
   constructor(
     topic: string,

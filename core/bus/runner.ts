@@ -19,7 +19,7 @@ import {
   processingSeconds,
 } from '../metrics/registry.ts';
 import { deadLetterOf, ensureDeadLetterTopics } from './deadLetter.ts';
-import { PermanentError } from './errors.ts';
+import { PermanentError, RetryLater } from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
 import type { ContractProducer } from './producer.ts';
@@ -169,10 +169,13 @@ export class ConsumerRunner<T> {
           );
           break;
         }
-        const wait = backoff(
-          attempt,
-          this.options.retryBaseMs ?? settings.BUS_RETRY_BASE_MS.default,
-          this.options.retryMaxMs ?? settings.BUS_RETRY_MAX_MS.default,
+        const wait = Math.max(
+          backoff(
+            attempt,
+            this.options.retryBaseMs ?? settings.BUS_RETRY_BASE_MS.default,
+            this.options.retryMaxMs ?? settings.BUS_RETRY_MAX_MS.default,
+          ),
+          error instanceof RetryLater ? error.retryAfterMs : 0,
         );
         log.warn({ attempt, waitMs: wait, err: (error as Error).message }, 'transient failure; retrying');
         await sleepWithHeartbeat(wait, heartbeat, () => this.stopping);

@@ -29,6 +29,10 @@ export interface HdirStandIn {
   up(): void;
   /** Fail the next `count` requests with `status`. */
   failNext(count: number, status?: number): void;
+  /** Answer the next `count` requests 429 with `Retry-After: seconds`. */
+  throttleNext(count: number, seconds: number): void;
+  /** When the last 429 was answered (ms since the epoch). */
+  lastThrottledAt: number | undefined;
   /** Refuse the next request with a 4xx that says why. */
   rejectNext(status?: number, reason?: string): void;
   /** Wait this long before answering each request. */
@@ -45,6 +49,7 @@ export async function startHdirStandIn(options: { port?: number } = {}): Promise
   let downStatus: number | undefined;
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   let rejection: { status: number; reason: string } | undefined;
+  let throttle = { count: 0, seconds: 0 };
   let delayMs = 0;
   let token: string | undefined;
 
@@ -75,6 +80,10 @@ export async function startHdirStandIn(options: { port?: number } = {}): Promise
     failNext: (count, status = 503) => {
       failures = { count, status };
     },
+    throttleNext: (count, seconds) => {
+      throttle = { count, seconds };
+    },
+    lastThrottledAt: undefined,
     rejectNext: (status = 422, reason = 'the notification is not acceptable') => {
       rejection = { status, reason };
     },
@@ -114,6 +123,12 @@ export async function startHdirStandIn(options: { port?: number } = {}): Promise
     if (req.method !== 'POST' || req.url !== NOTIFY_PATH)
       return answer(res, 404, { error: `no route ${req.method} ${req.url}` });
     if (downStatus !== undefined) return answer(res, downStatus, { error: 'tjenesten er nede' });
+    if (throttle.count > 0) {
+      throttle.count--;
+      standIn.lastThrottledAt = Date.now();
+      res.setHeader('retry-after', String(throttle.seconds));
+      return answer(res, 429, { error: 'for mange forespørsler' });
+    }
     if (failures.count > 0) {
       failures.count--;
       return answer(res, failures.status, { error: 'midlertidig feil' });
