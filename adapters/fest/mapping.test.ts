@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { decisionOf } from '../../test/support/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import type { FestVilkar, MethodDetails, MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
@@ -84,17 +85,7 @@ const decided = (
   methodEvent(
     'DECISION_MADE',
     id,
-    {
-      forum: 'BESLUTNINGSFORUM',
-      outcome,
-      decidedOn: '2022-01-24',
-      effectiveFrom: '2022-02-01',
-      indication: null,
-      conditions: [],
-      withoutDocumentation: false,
-      temporaryIntroduction: null,
-      ...extra,
-    },
+    decisionOf(outcome, '2022-01-24', { effectiveFrom: '2022-02-01', ...extra }),
     { occurredAt: at() },
   );
 const temporary = {

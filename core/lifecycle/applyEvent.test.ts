@@ -1,3 +1,4 @@
+import { decisionOf } from '../../test/support/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import type { MethodDetails, MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { applyEvent } from './applyEvent.ts';
@@ -53,17 +54,7 @@ const decided = (outcome: 'INTRODUCED' | 'TEMPORARILY_INTRODUCED' | 'NOT_INTRODU
   methodEvent(
     'DECISION_MADE',
     id,
-    {
-      forum: 'BESLUTNINGSFORUM',
-      outcome,
-      decidedOn: '2022-01-24',
-      effectiveFrom: '2022-02-01',
-      indication: null,
-      conditions: [],
-      withoutDocumentation: false,
-      temporaryIntroduction: null,
-      ...extra,
-    },
+    decisionOf(outcome, '2022-01-24', { effectiveFrom: '2022-02-01', ...extra }),
     { occurredAt: at() },
   );
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, produceMethodEvents, readAll, testBus, testKafka } from '../support/kafka.ts';
 
@@ -213,21 +213,9 @@ describe('direct Kafka producing', () => {
     const id = nextId();
     const { methodEvent } = await import('../../core/lifecycle/eventBuilder.ts');
     const good = methodEvent('METHOD_REGISTERED', id, { details: medicineDetails() }, { occurredAt: day(1) });
-    const illegal = methodEvent(
-      'DECISION_MADE',
-      id,
-      {
-        forum: 'BESLUTNINGSFORUM',
-        outcome: 'INTRODUCED',
-        decidedOn: '2025-03-01',
-        effectiveFrom: null,
-        indication: null,
-        conditions: [],
-        withoutDocumentation: false,
-        temporaryIntroduction: null,
-      },
-      { occurredAt: day(2) },
-    );
+    const illegal = methodEvent('DECISION_MADE', id, decisionOf('INTRODUCED', '2025-03-01'), {
+      occurredAt: day(2),
+    });
     await produce([good, illegal]);
     await eventually(
       async () => (await h.call(`/api/v1/methods/${id}`)).status === 200,

@@ -1,5 +1,5 @@
 /** Plausible method details for tests (Norwegian texts, real substances and ATC codes). */
-import type { MethodDetails } from '../../contracts/generated/types.ts';
+import type { Decision, MethodDetails } from '../../contracts/generated/types.ts';
 
 export function medicineDetails(overrides: Partial<MethodDetails> = {}): MethodDetails {
   return {
@@ -18,6 +18,28 @@ export function medicineDetails(overrides: Partial<MethodDetails> = {}): MethodD
     guidelineFlags: [],
     assessmentUrl: null,
     supplierConfidentialNote: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A Beslutningsforum decision; a temporary introduction gets a plausible re-assessment plan unless
+ * `overrides` gives one.
+ */
+export function decisionOf(
+  outcome: Decision['outcome'],
+  decidedOn: string,
+  overrides: Partial<Decision> = {},
+): Decision {
+  return {
+    forum: 'BESLUTNINGSFORUM',
+    outcome,
+    decidedOn,
+    effectiveFrom: null,
+    indication: null,
+    conditions: [],
+    withoutDocumentation: false,
+    temporaryIntroduction: null,
     ...overrides,
   };
 }
