@@ -197,7 +197,7 @@ export class FlowMonitor {
       [...offsets.keys()].map((declared) => [this.options.topic(declared), declared]),
     );
     const result = new Map<string, Map<string, number>>();
-    for (const { name } of this.components()) {
+    for (const { name } of this.options.components) {
       const role = groupAliases[name] ?? name;
       const mine = ours.filter((id) => id.slice(prefix.length).startsWith(role));
       const lags = new Map<string, number>();
@@ -222,10 +222,6 @@ export class FlowMonitor {
       result.set(name, lags);
     }
     return result;
-  }
-
-  private components(): FlowComponent[] {
-    return this.options.components;
   }
 
   private draw(
@@ -258,7 +254,7 @@ export class FlowMonitor {
     const topicNode = (topic: string) =>
       nodes.set(`topic:${topic}`, { id: `topic:${topic}`, kind: 'topic', label: topic });
 
-    for (const { name, flow } of this.components()) {
+    for (const { name, flow } of this.options.components) {
       const componentHealth = health[name];
       nodes.set(`component:${name}`, {
         id: `component:${name}`,
