@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { contractFor } from '../../core/contracts/catalogue.ts';
 import { jsonSchemaOf } from '../../core/contracts/jsonSchema.ts';
+import { isCalendarDate, isInstant, violationsOf } from '../../core/contracts/validity.ts';
 
 export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
 
@@ -27,6 +28,9 @@ export const caseEventJsonSchema = jsonSchemaOf(contractFor(EVENTS_TOPIC).schema
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats.default(ajv);
+// Stricter than RFC 3339's grammar: a real calendar day, no leap second (Avro's millis cannot hold 23:59:60).
+ajv.addFormat('date', isCalendarDate);
+ajv.addFormat('date-time', isInstant);
 const validateEvent = ajv.compile(caseEventJsonSchema);
 
 function describe(error: ErrorObject): FieldProblem['reason'] {
@@ -62,9 +66,20 @@ export function caseEventFromJson(
       problems: (validateEvent.errors ?? []).map((e) => ({ index, path: pathOf(e), reason: describe(e) })),
     };
   }
-  // The Avro record constructors fill every defaulted field the JSON left out.
-  const event = contractFor(EVENTS_TOPIC).type.clone(candidate) as MethodEvent;
-  return { ok: true, event: { ...event } };
+  // Checked before the Avro clone, which would turn a lone surrogate into U+FFFD without a word.
+  const contract = contractFor(EVENTS_TOPIC);
+  const violations = violationsOf(contract.schema, candidate);
+  if (violations.length > 0)
+    return { ok: false, problems: violations.map((v) => ({ index, path: v.path, reason: v.reason })) };
+  try {
+    // The Avro record constructors fill every defaulted field the JSON left out.
+    return { ok: true, event: { ...(contract.type.clone(candidate) as MethodEvent) } };
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [{ index, path: '(event)', reason: `not a method event: ${(error as Error).message}` }],
+    };
+  }
 }
 
 /** A request body (one event, or an array of them) to method events; all or nothing. */

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
-import { ConfidentialLeak, PermanentError } from '../../core/bus/errors.ts';
+import { ConfidentialLeak, PermanentError, TransientError } from '../../core/bus/errors.ts';
 import { causedBy } from '../../core/bus/headers.ts';
 import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { HubContext } from '../../core/hub/component.ts';
@@ -72,7 +72,7 @@ export class Flagger {
       return;
     }
     if (judged.fate === 'pending') {
-      throw new Error(
+      throw new TransientError(
         `the method state has not taken event ${event.eventId} of ${event.methodId} yet; is the projection running?`,
       );
     }
@@ -108,7 +108,7 @@ export class Flagger {
       { to: context.topic(FLAGS_TOPIC) },
     );
     if (!(await book.readBack(written, records.length)))
-      throw new Error('the flag records were written but not read back in time; will look again');
+      throw new TransientError('the flag records were written but not read back in time; will look again');
     this.records += records.length;
     log.info(
       { methodId: event.methodId, changes: records.map((r) => `${r.guidelineId}:${r.change}`) },

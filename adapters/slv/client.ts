@@ -4,6 +4,7 @@
  * timeouts and refused connections retried with jittered backoff; a circuit breaker around it all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TransientError } from '../../core/bus/errors.ts';
 import { backoff } from '../../core/bus/runner.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
 import { CircuitBreaker, type CircuitOpenError, type CircuitState } from './circuitBreaker.ts';
@@ -70,7 +71,7 @@ export interface ChangeSet {
 }
 
 /** SLV cannot be reached or does not answer well now; the work must wait and be tried again. */
-export class SlvUnavailable extends Error {
+export class SlvUnavailable extends TransientError {
   override name = 'SlvUnavailable';
 }
 
@@ -320,7 +321,7 @@ export class SlvClient {
     };
     if (!response.ok || !body?.access_token) {
       // Not the message's fault: the backlog waits until the credentials are put right.
-      throw new Error(
+      throw new TransientError(
         `TOKEN_REFUSED: ${this.settings.SLV_TOKEN_URL} answered ${response.status} ${body?.error ?? ''}; check SLV_CLIENT_ID, SLV_CLIENT_SECRET and SLV_SCOPE`,
       );
     }

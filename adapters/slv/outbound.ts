@@ -6,7 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
-import { PermanentError } from '../../core/bus/errors.ts';
+import { PermanentError, TransientError } from '../../core/bus/errors.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
@@ -61,7 +61,7 @@ export class SlvOutbound {
     if (event.source === SLV_SOURCE) return; // it came from SLV: never sent back
     // The work is worked out when the adapter's own read of the log folds the event.
     if (!(await this.store.whenSettled([event.eventId], 30_000))) {
-      throw new Error(`the SLV adapter's read model has not yet folded event ${event.eventId}`);
+      throw new TransientError(`the SLV adapter's read model has not yet folded event ${event.eventId}`);
     }
     if (this.store.settlementOf(event.eventId)?.outcome !== 'applied') return; // refused by the state machine
     const work = this.exchanges.workFor(event.eventId);
@@ -88,7 +88,7 @@ export class SlvOutbound {
         return conflicts > 0 ? `written after ${conflicts} conflict(s)` : current ? 'updated' : 'created';
       }
     }
-    throw new Error(
+    throw new TransientError(
       `SLV answered 412 ${MAX_CONFLICTS} times in a row for ${work.methodId}; trying again later`,
     );
   }

@@ -1,6 +1,6 @@
 /**
- * Why a message could not be handled. Permanent errors go to the dead-letter topic at once; anything
- * else is treated as transient and retried.
+ * Why a message could not be handled. Only a failure known to pass (see `transientCause`) is retried, within
+ * a budget; a permanent error, and anything not known to be transient, goes to the dead-letter topic.
  */
 export type PermanentErrorClass =
   | 'UNDECODABLE' // not Confluent-framed Avro, or bytes that do not decode
@@ -8,7 +8,9 @@ export type PermanentErrorClass =
   | 'CONTRACT_VIOLATION' // written with a schema the topic's contract cannot read, or a value outside it
   | 'DOMAIN_RULE' // decodes fine, but breaks a rule of the domain (illegal transition, bad ATC code, ...)
   | 'PARTNER_REJECTED' // a partner answered that the message can never be accepted (4xx other than 408/429)
-  | 'TRANSIENT_EXHAUSTED'; // a transient failure outlasted the configured attempts
+  | 'TRUST_BOUNDARY' // the output would carry confidential data out of the hub
+  | 'HANDLER_FAILED' // the handler failed in a way not known to pass (a bug, or data it cannot handle)
+  | 'TRANSIENT_EXHAUSTED'; // a transient failure outlasted its retry budget
 
 export class PermanentError extends Error {
   override name = 'PermanentError';
@@ -20,8 +22,16 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * A failure known to pass: a partner or the registry away for now, or another component of the hub that has
+ * not caught up yet. The runner retries it, with backoff, within its budget.
+ */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}
+
 /** A transient failure whose partner said when to try again (HTTP Retry-After): the runner waits at least that long. */
-export class RetryLater extends Error {
+export class RetryLater extends TransientError {
   override name = 'RetryLater';
   constructor(
     message: string,
@@ -72,4 +82,55 @@ export class ConfidentialLeak extends Error {
   ) {
     super(`CONFIDENTIAL_LEAK: ${output} would carry confidential ${paths.join(', ')}; it was not sent`);
   }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+]);
+
+interface ErrorLike {
+  name?: string;
+  code?: unknown;
+  status?: unknown;
+  retriable?: unknown;
+  cause?: unknown;
+  originalError?: unknown;
+  response?: { status?: unknown };
+  isAxiosError?: unknown;
+}
+
+const transientStatus = (status: unknown): boolean =>
+  typeof status === 'number' && (status === 408 || status === 425 || status === 429 || status >= 500);
+
+/**
+ * Why this failure is known to pass, or null when it is not: our own TransientError, the broker (kafkajs'
+ * connection, timeout and retriable protocol errors), the network (connection refused or reset, time-outs,
+ * DNS), and HTTP answers 408, 425, 429 and 5xx. Everything else is not known to pass.
+ */
+export function transientCause(error: unknown, depth = 0): string | null {
+  if (depth > 4 || error === null || typeof error !== 'object') return null;
+  const e = error as ErrorLike;
+  if (error instanceof PermanentError || error instanceof ConfidentialLeak) return null;
+  if (error instanceof TransientError) return 'transient';
+  const name = typeof e.name === 'string' ? e.name : '';
+  if (name.startsWith('KafkaJS')) {
+    if (name === 'KafkaJSProtocolError' && e.retriable === false) return null; // e.g. MESSAGE_TOO_LARGE
+    if (name === 'KafkaJSNonRetriableError' && (e.originalError ?? e.cause))
+      return transientCause(e.originalError ?? e.cause, depth + 1) ?? 'broker';
+    return 'broker';
+  }
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('UND_ERR_'))) return 'network';
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+  if (e.isAxiosError === true) return e.response === undefined || transientStatus(e.response?.status) ? 'http' : null;
+  if (transientStatus(e.status)) return 'http';
+  return e.cause ? transientCause(e.cause, depth + 1) : null;
 }

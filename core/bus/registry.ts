@@ -7,7 +7,8 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type avro from 'avsc';
 import { type Contract, contractFor, contracts, subjectOf } from '../contracts/catalogue.ts';
 import { logicalTypes } from '../contracts/logicalTypes.ts';
-import { ContractViolation, PermanentError } from './errors.ts';
+import { describeViolations, violationsOf } from '../contracts/validity.ts';
+import { ContractViolation, PermanentError, TransientError } from './errors.ts';
 
 const MAGIC_BYTE = 0;
 
@@ -60,16 +61,34 @@ export class ContractRegistry {
   }
 
   idFor(topic: string): Promise<number> {
-    return this.ids.get(topic) ?? this.register(topic);
+    return (this.ids.get(topic) ?? this.register(topic)).catch((error: unknown) => {
+      const status = (error as { status?: number }).status;
+      // 409/422: the registry refuses the contract itself, which no retry mends.
+      if (status === 409 || status === 422) throw error;
+      throw registryAway(error);
+    });
+  }
+
+  /**
+   * Why `value` cannot go to `topic` (its contract's shape or limits), or null: for writers that must leave
+   * out the one record they cannot send and go on with the rest.
+   */
+  refusalOf(topic: string, value: unknown): ContractViolation | null {
+    const contract = this.contractOf(topic);
+    const paths: string[] = [];
+    if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') }))
+      return new ContractViolation(topic, paths);
+    const violations = violationsOf(contract.schema, value);
+    return violations.length > 0
+      ? new ContractViolation(topic, [...new Set(violations.map((v) => v.path))], describeViolations(violations))
+      : null;
   }
 
   /** Validates against the contract, then frames: magic byte 0, 4-byte schema id, Avro body. */
   async encode(topic: string, value: unknown): Promise<Buffer> {
+    const refusal = this.refusalOf(topic, value);
+    if (refusal) throw refusal;
     const contract = this.contractOf(topic);
-    const paths: string[] = [];
-    if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {
-      throw new ContractViolation(topic, paths);
-    }
     const id = await this.idFor(topic);
     const body = contract.type.toBuffer(value);
     const header = Buffer.alloc(5);
@@ -94,14 +113,20 @@ export class ContractRegistry {
     const schemaId = bytes.readInt32BE(1);
     const contract = this.contractOf(topic);
     const resolver = await this.resolverFor(topic, contract, schemaId);
+    let value: T;
     try {
-      return { schemaId, value: contract.type.fromBuffer(bytes.subarray(5), resolver) as T };
+      value = contract.type.fromBuffer(bytes.subarray(5), resolver) as T;
     } catch (error) {
       throw new PermanentError(
         'UNDECODABLE',
         `the Avro body does not decode with schema ${schemaId}: ${(error as Error).message}`,
       );
     }
+    // A writer that skipped our producer (straight to Kafka) is held to the same definition of valid.
+    const violations = violationsOf(contract.schema, value);
+    if (violations.length > 0)
+      throw new ContractViolation(topic, [...new Set(violations.map((v) => v.path))], describeViolations(violations));
+    return { schemaId, value };
   }
 
   private async resolverFor(topic: string, contract: Contract, schemaId: number): Promise<avro.Resolver> {
@@ -114,7 +139,7 @@ export class ContractRegistry {
       } catch (error) {
         if (isNotFound(error))
           throw new PermanentError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`);
-        throw error;
+        throw registryAway(error);
       }
       try {
         cached = contract.type.createResolver(writer);
@@ -130,6 +155,11 @@ export class ContractRegistry {
     if (cached instanceof ContractViolation) throw cached;
     return cached;
   }
+}
+
+/** The registry did not answer (its client reports a refused connection as "status 400"): try again later. */
+function registryAway(error: unknown): TransientError {
+  return new TransientError(`the schema registry did not answer: ${(error as Error).message}`);
 }
 
 function isNotFound(error: unknown): boolean {

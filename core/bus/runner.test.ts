@@ -17,9 +17,9 @@ import { applyEvent } from '../lifecycle/applyEvent.ts';
 import { describeErrors } from '../lifecycle/errors.ts';
 import { methodEvent } from '../lifecycle/eventBuilder.ts';
 import { readDeadLetterInfo } from './deadLetter.ts';
-import { ContractViolation, DomainRuleError } from './errors.ts';
+import { ConfidentialLeak, ContractViolation, DomainRuleError, TransientError } from './errors.ts';
 import { headerText, newHeaders } from './headers.ts';
-import { ConsumerRunner, type Delivery } from './runner.ts';
+import { ConsumerRunner, type Delivery, runnersInTrouble } from './runner.ts';
 
 const EVENTS = 'nyemetoder.method-events.v1';
 const kafka = testKafka();
@@ -91,6 +91,13 @@ describe('the typed producer', () => {
     expect(headerText(message!.headers, 'ce_subject')).toBe('ID2022_001');
     expect(headerText(message!.headers, 'correlation_id')).toBe(event.eventId);
     expect(headerText(message!.headers, 'traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('refuses a value outside the limits of the contract (XML-unsafe text), naming the field', async () => {
+    const topic = await topicPair();
+    const bad = registration('ID2022_004');
+    bad.registered!.details.name = 'Navn\u0001med kontrolltegn';
+    await expect(send(topic, [bad])).rejects.toThrow(/registered\.details\.name has the control character U\+0001/);
   });
 
   it('refuses a value outside the contract, naming the field, and sends nothing of the batch', async () => {
@@ -184,7 +191,7 @@ describe('the consumer runner', () => {
     let failures = 2;
     const seen: string[] = [];
     const r = runner(topic, async ({ value }) => {
-      if (value.methodId === 'ID2022_020' && failures-- > 0) throw new Error('partner is down');
+      if (value.methodId === 'ID2022_020' && failures-- > 0) throw new TransientError('partner is down');
       seen.push(value.methodId);
     });
     await r.start();
@@ -199,7 +206,7 @@ describe('the consumer runner', () => {
     const r = runner(
       topic,
       async () => {
-        throw new Error('partner answers 503');
+        throw new TransientError('partner answers 503');
       },
       { maxTransientAttempts: 3 },
     );
@@ -209,7 +216,83 @@ describe('the consumer runner', () => {
     await r.stop();
     const info = readDeadLetterInfo(letter!.headers);
     expect(info.errorClass).toBe('TRANSIENT_EXHAUSTED');
-    expect(info.reason).toBe('gave up after 3 attempts: partner answers 503');
+    expect(info.reason).toMatch(/^gave up after 3 attempts in \d+ s: partner answers 503$/);
+  });
+
+  it('dead-letters a transient failure that outlasts its time budget, and says it is retrying until then', async () => {
+    const topic = await topicPair();
+    const seen: string[] = [];
+    const r = runner(
+      topic,
+      async ({ value }) => {
+        if (value.methodId === 'ID2022_031') throw new TransientError('partner answers 503');
+        seen.push(value.methodId);
+      },
+      { transientBudgetMs: 1500, name: 'budget-test' },
+    );
+    await r.start();
+    await send(topic, [registration('ID2022_031'), registration('ID2022_032')]);
+    await eventually(() => runnersInTrouble().some((t) => t.runner === 'budget-test'), 10_000, 'trouble shown');
+    const trouble = runnersInTrouble().find((t) => t.runner === 'budget-test')!;
+    expect(trouble).toMatchObject({ topic, offset: '0', reason: 'partner answers 503' });
+    const [letter] = await readTopic(kafka, `${topic}.dlq`, 1);
+    await eventually(() => seen.includes('ID2022_032'), 10_000, 'the next message after the budget');
+    await r.stop();
+    expect(readDeadLetterInfo(letter!.headers).errorClass).toBe('TRANSIENT_EXHAUSTED');
+    expect(runnersInTrouble().some((t) => t.runner === 'budget-test')).toBe(false);
+  });
+
+  it('never retries what is not known to pass: a handler bug or a trust-boundary refusal goes to the DLQ at once', async () => {
+    const topic = await topicPair();
+    const seen: string[] = [];
+    let calls = 0;
+    const r = runner(topic, async ({ value }) => {
+      if (value.methodId === 'ID2022_033') {
+        calls++;
+        throw new TypeError("Cannot read properties of undefined (reading 'atcCode')");
+      }
+      if (value.methodId === 'ID2022_034') {
+        calls++;
+        throw new ConfidentialLeak('financing.drug-decisions.v1', ['supplierConfidentialNote']);
+      }
+      seen.push(value.methodId);
+    });
+    await r.start();
+    await send(topic, [registration('ID2022_033'), registration('ID2022_034'), registration('ID2022_035')]);
+    const letters = await readTopic(kafka, `${topic}.dlq`, 2);
+    await eventually(() => seen.includes('ID2022_035'), 10_000, 'the message after both');
+    await r.stop();
+    expect(calls).toBe(2);
+    const infos = letters.map((m) => readDeadLetterInfo(m.headers));
+    expect(infos.map((i) => i.errorClass)).toEqual(['HANDLER_FAILED', 'TRUST_BOUNDARY']);
+    expect(infos[0]!.reason).toMatch(/TypeError: Cannot read properties of undefined/);
+    expect(infos[1]!.reason).toMatch(/CONFIDENTIAL_LEAK/);
+    expect(infos.every((i) => i.handler === 'test-handler')).toBe(true);
+  });
+
+  it('holds a record written around our producer to the same limits: an instant in year 9999 is a contract violation', async () => {
+    const topic = await topicPair();
+    const seen: string[] = [];
+    const r = runner(topic, async ({ value }) => void seen.push(value.methodId));
+    await r.start();
+    const far = { ...registration('ID2022_036'), occurredAt: '9999-12-31T23:59:59.000Z' };
+    const framed = Buffer.concat([
+      Buffer.from([0, 0, 0, 0, 0]),
+      registry.contractOf(topic).type.toBuffer(far),
+    ]);
+    framed.writeInt32BE(await registry.idFor(topic), 1);
+    const raw = kafka.producer();
+    await raw.connect();
+    await raw.send({ topic, messages: [{ key: far.methodId, value: framed }] });
+    await raw.disconnect();
+    await send(topic, [registration('ID2022_037')]);
+    const [letter] = await readTopic(kafka, `${topic}.dlq`, 1);
+    await eventually(() => seen.includes('ID2022_037'), 10_000, 'the good one after it');
+    await r.stop();
+    expect(seen).toEqual(['ID2022_037']);
+    const info = readDeadLetterInfo(letter!.headers);
+    expect(info.errorClass).toBe('CONTRACT_VIOLATION');
+    expect(info.reason).toMatch(/occurredAt 9999-12-31T23:59:59.000Z is after/);
   });
 
   it('handles a redelivered event id once', async () => {

@@ -1,9 +1,12 @@
 /**
  * The consumer runner: decodes each message into its topic's contract and hands it to one handler.
- * - permanent failures (undecodable, unknown schema, contract or domain-rule violation) go to `<topic>.dlq`
- *   with the original bytes and the reason, and the partition moves on;
- * - anything else is transient and retried with jittered exponential backoff, in place, so one method's
- *   events keep their order (a partner that is down holds its partition until it returns);
+ * - a failure known to pass (broker, network, a partner's 5xx or 429, a component not caught up; see
+ *   `transientCause`) is retried with jittered exponential backoff, in place, so one method's events keep
+ *   their order, until its budget (attempts or time) runs out;
+ * - anything else (undecodable, unknown schema, a contract or domain rule broken, a trust-boundary refusal, a
+ *   handler failure not known to pass) and an exhausted transient go to `<topic>.dlq` with the original bytes,
+ *   the consumer's name and the reason, and the partition moves on;
+ * - while it retries, the runner says so (`trouble`), for health and the dashboard;
  * - a redelivered event id is dropped; shutdown finishes the message at hand and commits what is done.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
@@ -19,7 +22,7 @@ import {
   processingSeconds,
 } from '../metrics/registry.ts';
 import { deadLetterOf, ensureDeadLetterTopics } from './deadLetter.ts';
-import { PermanentError, RetryLater } from './errors.ts';
+import { ConfidentialLeak, PermanentError, type PermanentErrorClass, RetryLater, transientCause } from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
 import type { ContractProducer } from './producer.ts';
@@ -43,8 +46,10 @@ export interface RunnerOptions<T> {
   topics: string[];
   handle: (delivery: Delivery<T>) => Promise<void>;
   fromBeginning?: boolean;
-  /** Attempts for a transient failure before it is dead-lettered; Infinity (default) keeps retrying. */
+  /** Attempts for a transient failure before it is dead-lettered; Infinity (default): the time budget decides. */
   maxTransientAttempts?: number;
+  /** How long one message may be retried for a transient failure before it is dead-lettered. */
+  transientBudgetMs?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
   idempotencyWindow?: number;
@@ -58,7 +63,36 @@ export interface DeadLetteredEvent {
   reason: string;
 }
 
+/** A runner that is retrying a message now: what health and the dashboard show. */
+export interface RunnerTrouble {
+  runner: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  attempt: number;
+  since: string;
+  reason: string;
+}
+
+const running = new Set<ConsumerRunner<unknown>>();
+
+/** Every runner of this process that is retrying a message now. */
+export function runnersInTrouble(): RunnerTrouble[] {
+  return [...running].flatMap((r) => (r.trouble ? [r.trouble] : []));
+}
+
+/** Why a failure that is not known to pass cannot be retried, as a dead-letter class and reason. */
+function permanentOf(error: unknown): { errorClass: PermanentErrorClass; reason: string } | null {
+  if (error instanceof PermanentError) return { errorClass: error.errorClass, reason: error.reason };
+  if (error instanceof ConfidentialLeak) return { errorClass: 'TRUST_BOUNDARY', reason: error.message };
+  if (transientCause(error)) return null;
+  const e = error as Error;
+  return { errorClass: 'HANDLER_FAILED', reason: `${e?.name ?? 'Error'}: ${e?.message ?? String(error)}` };
+}
+
 export class ConsumerRunner<T> {
+  /** The message being retried now, if any. */
+  trouble: RunnerTrouble | undefined;
   private readonly consumer: Consumer;
   private readonly processed: ProcessedIds;
   private readonly log: Logger;
@@ -81,6 +115,7 @@ export class ConsumerRunner<T> {
   }
 
   async start(): Promise<void> {
+    running.add(this as ConsumerRunner<unknown>);
     await ensureDeadLetterTopics(this.kafka, this.options.topics);
     await this.consumer.connect();
     for (const topic of this.options.topics) {
@@ -96,6 +131,7 @@ export class ConsumerRunner<T> {
   /** Finishes the message at hand, commits, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    running.delete(this as ConsumerRunner<unknown>);
     await this.consumer.disconnect();
   }
 
@@ -135,6 +171,7 @@ export class ConsumerRunner<T> {
       log.debug('dropped a redelivered event');
       return;
     }
+    const firstFailure = { at: 0 };
     for (let attempt = 1; ; attempt++) {
       try {
         const { value, schemaId } = await this.registry.decode<T>(topic, message.value);
@@ -151,22 +188,23 @@ export class ConsumerRunner<T> {
         this.processed.add(headers.id);
         break;
       } catch (error) {
-        const permanent = error instanceof PermanentError ? error : undefined;
+        const permanent = permanentOf(error);
         const errorClass = permanent?.errorClass ?? 'TRANSIENT';
         messagesFailed.inc({ ...labels, error_class: errorClass });
+        if (firstFailure.at === 0) firstFailure.at = Date.now();
         const maxAttempts = this.options.maxTransientAttempts ?? Number.POSITIVE_INFINITY;
-        if (permanent || attempt >= maxAttempts || this.stopping) {
-          if (!permanent && this.stopping) throw error; // not done: leave it uncommitted for the next owner
+        const budgetMs = this.options.transientBudgetMs ?? settings.BUS_TRANSIENT_BUDGET_MS.default;
+        const exhausted = attempt >= maxAttempts || Date.now() - firstFailure.at >= budgetMs;
+        if (!permanent && this.stopping) {
+          this.trouble = undefined;
+          throw error; // not done: leave it uncommitted for the next owner
+        }
+        if (permanent || exhausted) {
+          this.trouble = undefined;
           const reason =
-            permanent?.reason ?? `gave up after ${attempt} attempts: ${(error as Error).message}`;
-          await this.deadLetter(
-            topic,
-            partition,
-            message,
-            permanent?.errorClass ?? 'TRANSIENT_EXHAUSTED',
-            reason,
-            log,
-          );
+            permanent?.reason ??
+            `gave up after ${attempt} attempts in ${Math.round((Date.now() - firstFailure.at) / 1000)} s: ${(error as Error).message}`;
+          await this.deadLetter(topic, partition, message, permanent?.errorClass ?? 'TRANSIENT_EXHAUSTED', reason, log);
           break;
         }
         const wait = Math.max(
@@ -177,10 +215,20 @@ export class ConsumerRunner<T> {
           ),
           error instanceof RetryLater ? error.retryAfterMs : 0,
         );
+        this.trouble = {
+          runner: this.options.name,
+          topic,
+          partition,
+          offset: message.offset,
+          attempt,
+          since: new Date(firstFailure.at).toISOString(),
+          reason: (error as Error).message,
+        };
         log.warn({ attempt, waitMs: wait, err: (error as Error).message }, 'transient failure; retrying');
         await sleepWithHeartbeat(wait, heartbeat, () => this.stopping);
       }
     }
+    this.trouble = undefined;
     processingSeconds.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
   }
 

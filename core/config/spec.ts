@@ -79,6 +79,12 @@ export const settings = {
     default: 30_000,
     parse: positive,
   },
+  BUS_TRANSIENT_BUDGET_MS: {
+    description:
+      'How long a consumer retries one message for a failure known to pass (broker, network, partner 5xx/429) before it goes to the dead-letter topic and the partition moves on.',
+    default: 600_000,
+    parse: positive,
+  },
   BUS_IDEMPOTENCY_WINDOW: {
     description: 'How many processed event ids each consumer remembers to drop redeliveries.',
     default: 100_000,

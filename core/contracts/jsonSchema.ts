@@ -2,7 +2,11 @@
  * The JSON face of an Avro contract: a JSON Schema (OpenAPI 3.0 dialect) derived from the .avsc, so the
  * HTTP API validates and documents exactly what the Kafka contract carries. Nullable unions become
  * `nullable`, dates and instants become formatted strings, and fields with a default may be left out.
+ * The limits of core/contracts/validity.ts (lengths, counts, patterns) are written in too, so the
+ * document shows them; what JSON Schema cannot say (XML-safe text, ranges relative to now) is in the
+ * description and checked by validity.ts itself.
  */
+import { type FieldLimits, validityDefaults } from './validity.ts';
 
 type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 
@@ -12,7 +16,7 @@ const primitives: Record<string, JsonSchema> = {
   null: { type: 'null' },
   boolean: { type: 'boolean' },
   int: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
-  long: { type: 'integer' },
+  long: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
   float: { type: 'number' },
   double: { type: 'number' },
   string: { type: 'string' },
@@ -51,8 +55,12 @@ export function jsonSchemaOf(schema: AvroSchema, named = new Map<string, JsonSch
         doc?: string;
         default?: unknown;
       }[]) {
-        const type = jsonSchemaOf(field.type, named);
-        properties[field.name] = field.doc ? { ...type, description: field.doc } : type;
+        const base = jsonSchemaOf(field.type, named);
+        const type = withLimits(base, field as FieldLimits);
+        const note = type === base ? undefined : (type.description as string | undefined);
+        properties[field.name] = field.doc
+          ? { ...type, description: note ? `${field.doc} ${note}` : field.doc }
+          : type;
         if (!('default' in field)) required.push(field.name);
       }
       const record: JsonSchema = {
@@ -79,4 +87,37 @@ export function jsonSchemaOf(schema: AvroSchema, named = new Map<string, JsonSch
     default:
       return jsonSchemaOf(schema.type as AvroSchema, named);
   }
+}
+
+const TEXT_RULE = 'Text XML 1.0 can carry (no control characters or non-characters)';
+
+/** A field's limits (its own, else the contract defaults) on its JSON face; never changes a shared schema. */
+function withLimits(schema: JsonSchema, limits: FieldLimits): JsonSchema {
+  if (schema.type === 'string' && !schema.enum && !schema.format) {
+    const oneLine = limits.multiline === false ? ', one line' : '';
+    return {
+      ...schema,
+      maxLength: limits.maxLength ?? validityDefaults.string.maxLength,
+      ...(limits.pattern ? { pattern: `^(?:${limits.pattern})$` } : {}),
+      description: `${TEXT_RULE}${oneLine}.`,
+    };
+  }
+  if (schema.type === 'string' && (schema.format === 'date' || schema.format === 'date-time')) {
+    const kind = schema.format === 'date' ? validityDefaults.date : validityDefaults.instant;
+    return {
+      ...schema,
+      description: `From ${limits.earliest ?? kind.earliest} to ${limits.latest ?? kind.latest} (relative to now).`,
+    };
+  }
+  if (schema.type === 'array') {
+    const { maxItems, ...itemLimits } = limits;
+    const items = withLimits(schema.items as JsonSchema, itemLimits);
+    return {
+      ...schema,
+      maxItems: maxItems ?? validityDefaults.array.maxItems,
+      items,
+      ...(items.description && items !== schema.items ? { description: `Each item: ${items.description}` } : {}),
+    };
+  }
+  return schema;
 }
