@@ -9,6 +9,7 @@ import { guardOutbound, withoutConfidential } from '../../core/bus/confidential.
 import { ConfidentialLeak } from '../../core/bus/errors.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { renderedAgain, withhold } from '../../core/bus/withheld.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
@@ -123,21 +124,15 @@ export class VilkarPublisher {
       const draft = this.changeFor(state);
       if (!draft) continue;
       const entry: FestVilkar = { ...draft, catalogueVersion: ++version, changedAt: now };
-      try {
-        guardOutbound(VILKAR_TOPIC, entry, {
-          outputTopic: VILKAR_TOPIC,
-          sources: [{ topic: STATE_TOPIC, value: state }],
-        });
-      } catch (error) {
-        if (!(error instanceof ConfidentialLeak)) throw error;
+      // One condition that cannot go out (the guard, or outside the contract) is left out; the rest are published.
+      const refusal = this.refusalOf(entry, state);
+      if (refusal) {
         version--;
         this.refused++;
-        log.error(
-          { methodId: state.methodId, err: error.message },
-          'condition refused by the trust-boundary guard',
-        );
+        withhold(VILKAR_TOPIC, state.methodId, refusal);
         continue;
       }
+      renderedAgain(VILKAR_TOPIC, state.methodId);
       changed.push(entry);
     }
     if (changed.length === 0) return;
@@ -157,6 +152,19 @@ export class VilkarPublisher {
     for (const entry of changed) this.catalogue.offer(entry);
     this.lastError = undefined;
     log.info({ count: changed.length, version }, 'published conditions');
+  }
+
+  private refusalOf(entry: FestVilkar, state: MethodState): string | null {
+    try {
+      guardOutbound(VILKAR_TOPIC, entry, {
+        outputTopic: VILKAR_TOPIC,
+        sources: [{ topic: STATE_TOPIC, value: state }],
+      });
+    } catch (error) {
+      if (error instanceof ConfidentialLeak) return error.message;
+      throw error;
+    }
+    return this.context.registry.refusalOf(this.context.topic(VILKAR_TOPIC), entry)?.message ?? null;
   }
 
   /** The new draft for a method, or undefined when vendors would see no difference. */

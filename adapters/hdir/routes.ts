@@ -15,6 +15,8 @@ import { decodeJwt } from 'jose';
 import type { GuidelineFlag, MethodState } from '../../contracts/generated/types.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
+import { ConfidentialLeak } from '../../core/bus/errors.ts';
+import { withhold } from '../../core/bus/withheld.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import { scopesOf } from '../../core/http/auth.ts';
@@ -89,16 +91,37 @@ export function hdirRoutes(parts: RouteParts) {
     };
   };
 
-  /** The answer, checked against every confidential value of the methods in it unless the caller may see them. */
-  const guarded = <T>(request: FastifyRequest, name: string, body: T, flags: GuidelineFlag[]): T => {
-    if (hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE)) return body;
-    const states = [...new Set(flags.map((f) => f.methodId))]
-      .map((id) => directory.get(id))
-      .filter((s): s is MethodState => s !== undefined);
-    guardOutbound(name, body, {
-      sources: states.map((value) => ({ topic: 'nyemetoder.method-state.v1', value })),
-    });
-    return body;
+  /**
+   * The views of these flags, each checked against every confidential value of its method unless the caller
+   * may see them; a view the guard refuses is left out (and counted), so one method never fails the list.
+   */
+  const guardedViews = (
+    request: FastifyRequest,
+    output: string,
+    flags: GuidelineFlag[],
+    today: string,
+  ): { views: ReturnType<typeof viewOf>[]; withheld: number } => {
+    const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
+    const views: ReturnType<typeof viewOf>[] = [];
+    let left = 0;
+    for (const flag of flags) {
+      const view = viewOf(flag, today, confidential);
+      if (!confidential) {
+        const state = directory.get(flag.methodId);
+        try {
+          guardOutbound(output, view, {
+            sources: state ? [{ topic: 'nyemetoder.method-state.v1', value: state }] : [],
+          });
+        } catch (error) {
+          if (!(error instanceof ConfidentialLeak)) throw error;
+          withhold(output, flag.flagId, error.message);
+          left++;
+          continue;
+        }
+      }
+      views.push(view);
+    }
+    return { views, withheld: left };
   };
 
   return async (app: FastifyInstance) => {
@@ -158,8 +181,8 @@ export function hdirRoutes(parts: RouteParts) {
               runOf(f, rules(), settings.HDIR_DEADLINE_DAYS, today).overdue === q.overdue,
           )
           .sort((a, b) => a.flagId.localeCompare(b.flagId));
-        const body = { count: flags.length, flags: flags.map((f) => viewOf(f, today, confidential)) };
-        return guarded(request, 'GET /hdir/v1/flags', body, flags);
+        const { views, withheld } = guardedViews(request, 'GET /hdir/v1/flags', flags, today);
+        return { count: views.length, flags: views, ...(withheld > 0 ? { withheld } : {}) };
       },
     );
 
@@ -184,10 +207,8 @@ export function hdirRoutes(parts: RouteParts) {
         const flags = book.ofMethod(methodId).sort((a, b) => a.flagId.localeCompare(b.flagId));
         if (flags.length === 0 && !directory.has(methodId))
           return sendProblem(reply, 404, 'UNKNOWN_METHOD', `the hub knows no method ${methodId}`);
-        const today = osloDate();
-        const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
-        const body = { methodId, flags: flags.map((f) => viewOf(f, today, confidential)) };
-        return guarded(request, `GET /hdir/v1/flags/${methodId}`, body, flags);
+        const { views, withheld } = guardedViews(request, 'GET /hdir/v1/flags/{methodId}', flags, osloDate());
+        return { methodId, flags: views, ...(withheld > 0 ? { withheld } : {}) };
       },
     );
 

@@ -40,6 +40,29 @@ describe('the trust-boundary guard', () => {
     ).not.toThrow();
   });
 
+  it('lets an output carry a value the source also holds in a public field (a note that only repeats the substance)', () => {
+    const details = medicineDetails();
+    const substance = details.substances[0]!;
+    const echo: MethodEvent = methodEvent('DETAILS_CHANGED', 'ID2023_008', {
+      details: { ...details, supplierConfidentialNote: substance },
+    });
+    const sources = [{ topic: 'nyemetoder.method-events.v1', value: echo }];
+    expect(() => guardOutbound('financing feed', { substance }, { sources })).not.toThrow();
+    // A real secret beside it is still refused.
+    const secret: MethodEvent = methodEvent('DETAILS_CHANGED', 'ID2023_008', {
+      details: { ...details, supplierConfidentialNote: secretNote },
+    });
+    expect(() =>
+      guardOutbound(
+        'financing feed',
+        { substance, note: secretNote },
+        {
+          sources: [{ topic: 'nyemetoder.method-events.v1', value: secret }],
+        },
+      ),
+    ).toThrow(ConfidentialLeak);
+  });
+
   it('strips every confidential field from a copy and leaves the original alone', () => {
     const state = {
       details: medicineDetails({ supplierConfidentialNote: secretNote }),

@@ -41,11 +41,15 @@ export function guardOutbound(
 ): void {
   const leaks: string[] = [];
   if (options.outputTopic) leaks.push(...confidentialFieldsSet(options.outputTopic, output));
-  const secrets = (options.sources ?? []).flatMap((s) =>
-    contractFor(s.topic).confidentialPaths.flatMap((path) =>
-      valuesAt(s.value, splitPath(path)).map((v) => ({ path: `${s.topic}:${path}`, text: String(v) })),
-    ),
-  );
+  const secrets = (options.sources ?? []).flatMap((s) => {
+    // A value the source also carries in a public field (a note that only repeats the substance) is no secret.
+    const publicText = JSON.stringify(withoutConfidential(s.topic, s.value));
+    return contractFor(s.topic).confidentialPaths.flatMap((path) =>
+      valuesAt(s.value, splitPath(path))
+        .map((v) => ({ path: `${s.topic}:${path}`, text: String(v) }))
+        .filter((secret) => !publicText.includes(JSON.stringify(secret.text).slice(1, -1))),
+    );
+  });
   if (secrets.length > 0) {
     const text =
       typeof output === 'string'

@@ -128,9 +128,11 @@ export function transientCause(error: unknown, depth = 0): string | null {
       return transientCause(e.originalError ?? e.cause, depth + 1) ?? 'broker';
     return 'broker';
   }
-  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('UND_ERR_'))) return 'network';
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || e.code.startsWith('UND_ERR_')))
+    return 'network';
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
-  if (e.isAxiosError === true) return e.response === undefined || transientStatus(e.response?.status) ? 'http' : null;
+  if (e.isAxiosError === true)
+    return e.response === undefined || transientStatus(e.response?.status) ? 'http' : null;
   if (transientStatus(e.status)) return 'http';
   return e.cause ? transientCause(e.cause, depth + 1) : null;
 }

@@ -80,7 +80,11 @@ export class ContractRegistry {
       return new ContractViolation(topic, paths);
     const violations = violationsOf(contract.schema, value);
     return violations.length > 0
-      ? new ContractViolation(topic, [...new Set(violations.map((v) => v.path))], describeViolations(violations))
+      ? new ContractViolation(
+          topic,
+          [...new Set(violations.map((v) => v.path))],
+          describeViolations(violations),
+        )
       : null;
   }
 
@@ -125,7 +129,11 @@ export class ContractRegistry {
     // A writer that skipped our producer (straight to Kafka) is held to the same definition of valid.
     const violations = violationsOf(contract.schema, value);
     if (violations.length > 0)
-      throw new ContractViolation(topic, [...new Set(violations.map((v) => v.path))], describeViolations(violations));
+      throw new ContractViolation(
+        topic,
+        [...new Set(violations.map((v) => v.path))],
+        describeViolations(violations),
+      );
     return { schemaId, value };
   }
 

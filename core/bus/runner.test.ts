@@ -97,7 +97,9 @@ describe('the typed producer', () => {
     const topic = await topicPair();
     const bad = registration('ID2022_004');
     bad.registered!.details.name = 'Navn\u0001med kontrolltegn';
-    await expect(send(topic, [bad])).rejects.toThrow(/registered\.details\.name has the control character U\+0001/);
+    await expect(send(topic, [bad])).rejects.toThrow(
+      /registered\.details\.name has the control character U\+0001/,
+    );
   });
 
   it('refuses a value outside the contract, naming the field, and sends nothing of the batch', async () => {
@@ -232,7 +234,11 @@ describe('the consumer runner', () => {
     );
     await r.start();
     await send(topic, [registration('ID2022_031'), registration('ID2022_032')]);
-    await eventually(() => runnersInTrouble().some((t) => t.runner === 'budget-test'), 10_000, 'trouble shown');
+    await eventually(
+      () => runnersInTrouble().some((t) => t.runner === 'budget-test'),
+      10_000,
+      'trouble shown',
+    );
     const trouble = runnersInTrouble().find((t) => t.runner === 'budget-test')!;
     expect(trouble).toMatchObject({ topic, offset: '0', reason: 'partner answers 503' });
     const [letter] = await readTopic(kafka, `${topic}.dlq`, 1);

@@ -22,7 +22,13 @@ import {
   processingSeconds,
 } from '../metrics/registry.ts';
 import { deadLetterOf, ensureDeadLetterTopics } from './deadLetter.ts';
-import { ConfidentialLeak, PermanentError, type PermanentErrorClass, RetryLater, transientCause } from './errors.ts';
+import {
+  ConfidentialLeak,
+  PermanentError,
+  type PermanentErrorClass,
+  RetryLater,
+  transientCause,
+} from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
 import type { ContractProducer } from './producer.ts';
@@ -204,7 +210,14 @@ export class ConsumerRunner<T> {
           const reason =
             permanent?.reason ??
             `gave up after ${attempt} attempts in ${Math.round((Date.now() - firstFailure.at) / 1000)} s: ${(error as Error).message}`;
-          await this.deadLetter(topic, partition, message, permanent?.errorClass ?? 'TRANSIENT_EXHAUSTED', reason, log);
+          await this.deadLetter(
+            topic,
+            partition,
+            message,
+            permanent?.errorClass ?? 'TRANSIENT_EXHAUSTED',
+            reason,
+            log,
+          );
           break;
         }
         const wait = Math.max(

@@ -29,6 +29,8 @@ export class TopicFollower<T> {
   private startEnds: Map<number, bigint> | undefined;
   private readonly log: Logger;
   skipped = 0;
+  /** Messages that decoded but whose fold threw: skipped, so the read goes on. */
+  failed = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -57,17 +59,32 @@ export class TopicFollower<T> {
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
+          let value: T | undefined;
           try {
-            const { value } = await this.registry.decode<T>(this.options.topic, message.value);
-            this.options.onMessage(
-              value,
-              { partition: batch.partition, offset: message.offset },
-              message.key?.toString('utf8') ?? null,
-            );
+            ({ value } = await this.registry.decode<T>(this.options.topic, message.value));
           } catch (error) {
             if (!(error instanceof PermanentError)) throw error; // registry away: kafkajs retries the batch
             this.skipped++;
-            this.log.debug({ offset: message.offset, reason: error.reason }, 'skipped an unreadable message');
+            this.log.warn(
+              { partition: batch.partition, offset: message.offset, reason: error.reason },
+              'skipped an unreadable message',
+            );
+          }
+          if (value !== undefined) {
+            try {
+              this.options.onMessage(
+                value,
+                { partition: batch.partition, offset: message.offset },
+                message.key?.toString('utf8') ?? null,
+              );
+            } catch (error) {
+              // One record the fold cannot take must not hold the read of everything after it.
+              this.failed++;
+              this.log.error(
+                { partition: batch.partition, offset: message.offset, err: (error as Error).message },
+                'a message could not be folded; skipped',
+              );
+            }
           }
           this.advance(batch.partition, BigInt(message.offset) + 1n);
         }

@@ -116,7 +116,9 @@ function withLimits(schema: JsonSchema, limits: FieldLimits): JsonSchema {
       ...schema,
       maxItems: maxItems ?? validityDefaults.array.maxItems,
       items,
-      ...(items.description && items !== schema.items ? { description: `Each item: ${items.description}` } : {}),
+      ...(items.description && items !== schema.items
+        ? { description: `Each item: ${items.description}` }
+        : {}),
     };
   }
   return schema;

@@ -112,7 +112,8 @@ export function boundMs(spec: string, now: number): number {
     return now + n * (relative[2] === 'd' ? DAY_MS : 3_600_000);
   }
   const ms = Date.parse(DATE.test(spec) ? `${spec}T00:00:00Z` : spec);
-  if (Number.isNaN(ms)) throw new Error(`VALIDITY_UNREADABLE: "${spec}" is not a bound (+20y, +1d, a date or an instant)`);
+  if (Number.isNaN(ms))
+    throw new Error(`VALIDITY_UNREADABLE: "${spec}" is not a bound (+20y, +1d, a date or an instant)`);
   return ms;
 }
 
@@ -151,7 +152,10 @@ function fullNameOf(n: SchemaNode, namespace: string | undefined): string {
 export function compileValidity(schema: unknown, defaults: ValidityDefaults = validityDefaults): Check {
   const definitions = new Map<string, { node: SchemaNode; namespace: string | undefined }>();
   const collect = (node: unknown, namespace: string | undefined): void => {
-    if (Array.isArray(node)) return node.forEach((b) => collect(b, namespace));
+    if (Array.isArray(node)) {
+      for (const branch of node) collect(branch, namespace);
+      return;
+    }
     if (node === null || typeof node !== 'object') return;
     const n = node as SchemaNode;
     if ((n.type === 'record' || n.type === 'enum' || n.type === 'fixed') && n.name) {
@@ -175,7 +179,10 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
         case 'long':
           return (value, path, out) => {
             if (typeof value === 'number' && Math.abs(value) > SAFE)
-              out.push({ path, reason: `${value} is beyond ±(2^53 - 1), which JSON readers cannot carry exactly` });
+              out.push({
+                path,
+                reason: `${value} is beyond ±(2^53 - 1), which JSON readers cannot carry exactly`,
+              });
           };
         case 'null':
         case 'boolean':
@@ -227,7 +234,8 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
           if (!Array.isArray(value)) return;
           if (value.length > maxItems)
             out.push({ path, reason: `has ${value.length} items; at most ${maxItems} are allowed` });
-          value.slice(0, maxItems).forEach((v, i) => item(v, `${path}[${i}]`, out, now));
+          for (let i = 0; i < Math.min(value.length, maxItems); i++)
+            item(value[i], `${path}[${i}]`, out, now);
         };
       }
       case 'map': {
@@ -268,17 +276,16 @@ function stringCheck(limits: FieldLimits, defaults: ValidityDefaults): Check {
   };
 }
 
-function timeCheck(
-  limits: FieldLimits,
-  kind: { earliest: string; latest: string },
-  asDate: boolean,
-): Check {
+function timeCheck(limits: FieldLimits, kind: { earliest: string; latest: string }, asDate: boolean): Check {
   const earliest = limits.earliest ?? kind.earliest;
   const latest = limits.latest ?? kind.latest;
   return (value, path, out, now) => {
     if (typeof value !== 'string') return;
     if (asDate ? !isCalendarDate(value) : !isInstant(value)) {
-      out.push({ path, reason: `"${value.slice(0, 40)}" is not a real ${asDate ? 'date (YYYY-MM-DD)' : 'instant'}` });
+      out.push({
+        path,
+        reason: `"${value.slice(0, 40)}" is not a real ${asDate ? 'date (YYYY-MM-DD)' : 'instant'}`,
+      });
       return;
     }
     const ms = Date.parse(asDate ? `${value}T00:00:00Z` : value);

@@ -16,6 +16,8 @@ import { createKafka } from '../bus/kafka.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
+import { runnersInTrouble } from '../bus/runner.ts';
+import { withheldRecords } from '../bus/withheld.ts';
 import { type Config, loadSettings } from '../config/spec.ts';
 import { TokenVerifier } from '../http/auth.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
@@ -183,8 +185,38 @@ export class Hub {
         ? { ok: true, detail: `taking case events; ${this.store.size} methods in the read model` }
         : { ok: false, detail: 'still reading the event log' };
     }
-    for (const [name, adapter] of this.adapters)
-      answers[name] = adapter.health ? await adapter.health() : { ok: true, detail: 'running' };
+    const trouble = runnersInTrouble();
+    for (const [name, adapter] of this.adapters) {
+      const own = adapter.health ? await adapter.health() : { ok: true, detail: 'running' };
+      // A consumer stuck retrying one message is never "ok", whatever the partner check says.
+      const stuck = trouble.filter((t) => t.runner === name || t.runner.startsWith(`${name}-`));
+      answers[name] =
+        stuck.length === 0
+          ? own
+          : {
+              ...own,
+              ok: false,
+              detail: stuck
+                .map(
+                  (t) =>
+                    `${t.runner} retrying ${t.topic} partition ${t.partition} offset ${t.offset} since ${t.since} (attempt ${t.attempt}): ${t.reason}`,
+                )
+                .join('; '),
+            };
+    }
+    const withheld = withheldRecords();
+    if (withheld.length > 0 || this.adapters.size > 0) {
+      answers.outputs = {
+        ok: true, // one record left out never makes the hub unready for everyone else
+        detail:
+          withheld.length === 0
+            ? 'every record rendered'
+            : `${withheld.length} record(s) left out: ${withheld
+                .slice(0, 5)
+                .map((w) => `${w.output} ${w.record} (${w.reason})`)
+                .join('; ')}`,
+      };
+    }
     return answers;
   }
 

@@ -35,6 +35,13 @@ export const messagesDeadLettered = new Counter({
   registers: [metricsRegistry],
 });
 
+export const recordsWithheld = new Counter({
+  name: 'metodehub_records_withheld_total',
+  help: 'Records left out of an output (extract, list, feed) because they could not be rendered; the rest was served.',
+  labelNames: ['output'] as const,
+  registers: [metricsRegistry],
+});
+
 export const messagesDuplicate = new Counter({
   name: 'metodehub_messages_duplicate_total',
   help: 'Redelivered messages dropped because their event id was already processed.',
