@@ -310,7 +310,11 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
           reply,
         ) => {
           if (error.validation)
-            return sendValidationProblem(reply, { message: error.message, validation: error.validation });
+            return sendValidationProblem(reply, {
+              ...error,
+              message: error.message,
+              validation: error.validation,
+            });
           switch (error.code) {
             case 'FST_ERR_CTP_BODY_TOO_LARGE':
               return refuse(

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadSettings } from '../../core/config/spec.ts';
+import { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
 import { VilkarCatalogue } from './catalogue.ts';
 import { VilkarPublisher } from './publisher.ts';
@@ -19,22 +20,33 @@ export class FestAdapter implements HubComponent {
   readonly publisher: VilkarPublisher;
   readonly webhooks: VendorWebhooks;
   readonly pusher: WebhookPusher;
+  /** Vendors' webhook URLs: checked at registration and before every POST. */
+  readonly urlGuard: UrlGuard;
   private readonly settings: FestSettings;
 
   constructor(context: HubContext) {
     this.settings = loadSettings(festSettings, context.env);
+    this.urlGuard = new UrlGuard({
+      allowHttp: context.config.OUTBOUND_ALLOW_HTTP,
+      allowedHosts: context.config.OUTBOUND_ALLOWED_HOSTS,
+    });
     const render = { codeSetOid: this.settings.FEST_CODE_SET_OID };
     this.publisher = new VilkarPublisher(context, this.catalogue, {
       linkBase: this.settings.FEST_METHOD_LINK_BASE,
     });
     this.webhooks = new VendorWebhooks(resolve(this.settings.FEST_STATE_FILE));
-    this.pusher = new WebhookPusher(this.webhooks, this.catalogue, {
-      ...render,
-      batchSize: this.settings.FEST_PUSH_BATCH,
-      retryBaseMs: this.settings.FEST_PUSH_RETRY_BASE_MS,
-      retryMaxMs: this.settings.FEST_PUSH_RETRY_MAX_MS,
-      timeoutMs: this.settings.FEST_PUSH_TIMEOUT_MS,
-    });
+    this.pusher = new WebhookPusher(
+      this.webhooks,
+      this.catalogue,
+      {
+        ...render,
+        batchSize: this.settings.FEST_PUSH_BATCH,
+        retryBaseMs: this.settings.FEST_PUSH_RETRY_BASE_MS,
+        retryMaxMs: this.settings.FEST_PUSH_RETRY_MAX_MS,
+        timeoutMs: this.settings.FEST_PUSH_TIMEOUT_MS,
+      },
+      this.urlGuard,
+    );
   }
 
   async routes(app: FastifyInstance): Promise<void> {
@@ -43,6 +55,7 @@ export class FestAdapter implements HubComponent {
         catalogue: this.catalogue,
         webhooks: this.webhooks,
         pusher: this.pusher,
+        urlGuard: this.urlGuard,
         vendorScope: this.settings.FEST_VENDOR_SCOPE,
         codeSetOid: this.settings.FEST_CODE_SET_OID,
         ready: () => this.publisher.caughtUp,

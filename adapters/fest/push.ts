@@ -2,9 +2,14 @@
  * Pushes catalogue deltas to each vendor's webhook: from its cursor, in batches, as the same FEST XML as
  * the incremental extract, signed with HMAC-SHA256. A failed POST is retried with doubling, jittered
  * backoff until the vendor answers 2xx; the cursor moves only then, so nothing is lost or skipped.
+ * Each POST goes through the core URL guard (again at send time, and in the connection's own DNS lookup),
+ * and `lastError` tells the vendor only about its own endpoint.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { guardOutbound } from '../../core/bus/confidential.ts';
+import { type UrlGuard, UrlPolicyError } from '../../core/http/urlGuard.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
 import type { VendorWebhooks, VendorWebhook } from './vendors.ts';
@@ -83,6 +88,7 @@ export class WebhookPusher {
     readonly webhooks: VendorWebhooks,
     private readonly catalogue: VilkarCatalogue,
     private readonly options: PushOptions,
+    private readonly guard: UrlGuard,
   ) {}
 
   start(): void {
@@ -132,34 +138,23 @@ export class WebhookPusher {
     const to = batch[batch.length - 1]!.catalogueVersion;
     const body = festDocument(batch, Date.now(), this.options);
     guardOutbound(`fest webhook ${webhook.vendor}`, body);
-    let failure: string | null = null;
-    try {
-      const response = await fetch(webhook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/xml; charset=utf-8',
-          'x-fest-delivery': randomUUID(),
-          'x-fest-from-version': String(from),
-          'x-fest-to-version': String(to),
-          'x-fest-catalogue-version': String(this.catalogue.version),
-          'x-fest-signature': signatureOf(webhook.secret, body),
-        },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) failure = `HTTP ${response.status} from ${webhook.url}`;
-    } catch (error) {
-      failure = `${webhook.url} did not answer: ${(error as Error).cause ?? (error as Error).message}`;
-    }
+    const headers = {
+      'content-type': 'application/xml; charset=utf-8',
+      'x-fest-delivery': randomUUID(),
+      'x-fest-from-version': String(from),
+      'x-fest-to-version': String(to),
+      'x-fest-catalogue-version': String(this.catalogue.version),
+      'x-fest-signature': signatureOf(webhook.secret, body),
+    };
+    const failure = await this.post(webhook, headers, body);
     const current = this.webhooks.get(webhook.vendor);
     // Re-registered or asked to resend while this POST was under way: its cursor is not ours to move.
     if (current !== webhook) return 'delivered';
     if (failure) {
       webhook.failures++;
-      webhook.lastError = failure;
+      webhook.lastError = failure.forVendor;
       log.warn(
-        { vendor: webhook.vendor, failures: webhook.failures, err: failure },
+        { vendor: webhook.vendor, failures: webhook.failures, err: failure.internal },
         'webhook delivery failed',
       );
       await this.webhooks.save();
@@ -172,4 +167,65 @@ export class WebhookPusher {
     await this.webhooks.save();
     return 'delivered';
   }
+
+  /** One POST; undefined when the vendor answered 2xx, else what to tell the vendor and what to log. */
+  private async post(
+    webhook: VendorWebhook,
+    headers: Record<string, string>,
+    body: string,
+  ): Promise<{ forVendor: string; internal: string } | undefined> {
+    const verdict = await this.guard.check(webhook.url);
+    if (!verdict.ok) return { forVendor: `refused by policy: ${verdict.reason}`, internal: verdict.reason };
+    const timeoutMs = this.options.timeoutMs;
+    const send = verdict.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve) => {
+      const request = send(
+        verdict.url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          lookup: this.guard.lookup,
+          signal: AbortSignal.timeout(timeoutMs),
+        },
+        (response) => {
+          response.resume();
+          response.on('error', () => undefined);
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) return resolve(undefined);
+          // Only the status class: the body (or a redirect target) is not ours to repeat.
+          const kind = `${Math.floor(status / 100)}xx`;
+          resolve({
+            forVendor: `your endpoint answered HTTP ${kind}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,
+            internal: `HTTP ${status} from ${webhook.url}`,
+          });
+        },
+      );
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        resolve({ forVendor: vendorReason(error, timeoutMs), internal: `${webhook.url}: ${error.message}` }),
+      );
+      request.end(body);
+    });
+  }
+}
+
+/** Why a POST got no answer, said about the vendor's endpoint only. */
+function vendorReason(error: NodeJS.ErrnoException, timeoutMs: number): string {
+  if (error instanceof UrlPolicyError)
+    return `refused by policy: ${error.message.replace(/^URL_REFUSED: /, '')}`;
+  if (error.name === 'AbortError' || error.name === 'TimeoutError' || error.code === 'ABORT_ERR')
+    return `your endpoint did not answer within ${timeoutMs} ms`;
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'your endpoint did not answer: connection refused';
+    case 'ECONNRESET':
+      return 'your endpoint did not answer: the connection was closed without a response';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'your endpoint did not answer: its host name does not resolve';
+    case 'ETIMEDOUT':
+      return 'your endpoint did not answer: the connection timed out';
+  }
+  if (/certificate|TLS|SSL/i.test(`${error.code} ${error.message}`))
+    return 'your endpoint did not answer: the TLS handshake failed (check its certificate)';
+  return 'your endpoint did not answer: the connection failed';
 }

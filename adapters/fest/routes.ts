@@ -5,6 +5,7 @@
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
 import type { WebhookPusher } from './push.ts';
 import type { VendorWebhook, VendorWebhooks } from './vendors.ts';
@@ -14,6 +15,7 @@ export interface RouteOptions extends RenderOptions {
   catalogue: VilkarCatalogue;
   webhooks: VendorWebhooks;
   pusher: WebhookPusher;
+  urlGuard: UrlGuard;
   vendorScope: string;
   ready: () => boolean;
 }
@@ -172,7 +174,12 @@ export function festRoutes(options: RouteOptions) {
       required: ['url', 'secret'],
       additionalProperties: false,
       properties: {
-        url: { type: 'string', pattern: '^https?://', description: 'Where deltas are POSTed.' },
+        url: {
+          type: 'string',
+          pattern: '^https?://',
+          description:
+            'Where deltas are POSTed: https, no credentials, a host resolving only to public addresses.',
+        },
         secret: { type: 'string', minLength: 16, description: 'Key of the X-Fest-Signature HMAC-SHA256.' },
         fromVersion: {
           type: 'integer',
@@ -197,16 +204,8 @@ export function festRoutes(options: RouteOptions) {
       async (request, reply) => {
         const vendor = request.subject!;
         const { url, secret } = request.body;
-        try {
-          new URL(url);
-        } catch {
-          return sendProblem(
-            reply,
-            400,
-            'INVALID_WEBHOOK_URL',
-            `url "${url}" is not an absolute http(s) URL`,
-          );
-        }
+        const verdict = await options.urlGuard.check(url);
+        if (!verdict.ok) return sendProblem(reply, 400, 'INVALID_WEBHOOK_URL', verdict.reason);
         const fromVersion = request.body.fromVersion ?? 0;
         if (fromVersion > catalogue.version) {
           return sendProblem(

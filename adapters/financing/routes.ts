@@ -80,6 +80,7 @@ export function decisionRoutes(feed: DecisionFeed, settings: FinancingConfig, re
               },
               asOf: {
                 type: 'string',
+                format: 'date-or-instant',
                 description: 'ISO instant or date: the feed as it stood then (default now)',
               },
               limit: { type: 'integer', minimum: 1, maximum: settings.FINANCING_MAX_PAGE_SIZE },

@@ -134,6 +134,18 @@ export const settings = {
     default: '.stack/dev-issuer/key.json',
     parse: text,
   },
+  OUTBOUND_ALLOWED_HOSTS: {
+    description:
+      "Hosts (names or IP literals, comma-separated) a partner-given URL such as a vendor webhook may name even though they are not public: for local development and the test suite's loopback stand-ins. Every other host must resolve only to public addresses.",
+    default: [] as string[],
+    parse: list,
+  },
+  OUTBOUND_ALLOW_HTTP: {
+    description:
+      'Lets partner-given URLs use plain http instead of https (local development and tests only).',
+    default: false,
+    parse: flag,
+  },
   INGRESS_MAX_BODY_BYTES: {
     description: 'Largest request body the case-event ingress accepts.',
     default: 1_048_576,

@@ -1,4 +1,5 @@
 /** Token checks: each way a token can fail gets its own status and code. */
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { TokenVerifier } from './auth.ts';
 import { DEV_ISSUER, DevIssuer } from './devIssuer.ts';
@@ -35,6 +36,28 @@ describe('TokenVerifier', async () => {
     const result = await verifier.verify(await header(), SCOPE);
     expect(result).toMatchObject({ ok: false, status, code });
     expect(result.ok ? '' : result.reason.length).toBeGreaterThan(10);
+  });
+
+  it('refuses a token without exp: one that never expires is one that cannot be revoked', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' };
+    const own = new TokenVerifier({ jwks: { keys: [jwk] }, issuer: DEV_ISSUER, audience: 'metodehub' });
+    const forever = await new SignJWT({ scope: SCOPE })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuer(DEV_ISSUER)
+      .setAudience('metodehub')
+      .setSubject('someone')
+      .setIssuedAt()
+      .sign(privateKey);
+    const result = await own.verify(`Bearer ${forever}`, SCOPE);
+    expect(result).toMatchObject({ ok: false, status: 401, code: 'TOKEN_WITHOUT_EXPIRY' });
+  });
+
+  it('the dev issuer always sets exp', async () => {
+    for (const expiresIn of [undefined, '5m', 3600, -120]) {
+      const claims = decodeJwt(await mint(expiresIn === undefined ? {} : { expiresIn }));
+      expect(typeof claims.exp, String(expiresIn)).toBe('number');
+    }
   });
 
   it('reads scopes from "scp" arrays too', async () => {

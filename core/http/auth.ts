@@ -56,6 +56,7 @@ export class TokenVerifier {
       ({ payload: claims } = await jwtVerify(match[1]!, this.keys, {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       return refusalOf(error, this.settings);
@@ -84,6 +85,17 @@ function refusalOf(error: unknown, settings: AuthSettings): AuthResult {
     const exp =
       typeof error.payload.exp === 'number' ? new Date(error.payload.exp * 1000).toISOString() : '?';
     return refuse(401, 'TOKEN_EXPIRED', `the token expired at ${exp}; get a new one`);
+  }
+  if (
+    error instanceof errors.JWTClaimValidationFailed &&
+    error.claim === 'exp' &&
+    error.reason === 'missing'
+  ) {
+    return refuse(
+      401,
+      'TOKEN_WITHOUT_EXPIRY',
+      'the token has no "exp" claim; this hub accepts only tokens that expire, ask the issuer for one',
+    );
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const wanted = error.claim === 'iss' ? settings.issuer : error.claim === 'aud' ? settings.audience : '';

@@ -16,6 +16,7 @@ import {
   stageDurations,
 } from '../lifecycle/stageStatistics.ts';
 import { sendProblem } from './problem.ts';
+import { isCalendarDate, isInstant } from './queryFormats.ts';
 
 const STATE_TOPIC = 'nyemetoder.method-state.v1';
 const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
@@ -51,18 +52,15 @@ const filterParams = {
 
 export type AsOf = { ok: true; at: number | undefined } | { ok: false; reason: string };
 
-/** Reads `asOf`: an ISO instant, or a date meaning the end of that day (UTC). */
+/** Reads `asOf`: an ISO instant, or a date meaning the end of that day (UTC); 2023-02-30 is refused, not rolled. */
 export function parseAsOf(raw: string | undefined): AsOf {
   if (raw === undefined || raw === '') return { ok: true, at: undefined };
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(raw);
-  const at = Date.parse(dateOnly ? `${raw}T23:59:59.999Z` : raw);
-  if (!Number.isFinite(at) || !/^\d{4}-\d{2}-\d{2}/.test(raw)) {
-    return {
-      ok: false,
-      reason: `asOf=${raw} is not an ISO 8601 instant or date, e.g. 2021-06-30T12:00:00Z or 2021-06-30`,
-    };
-  }
-  return { ok: true, at };
+  if (isCalendarDate(raw)) return { ok: true, at: Date.parse(`${raw}T23:59:59.999Z`) };
+  if (isInstant(raw)) return { ok: true, at: Date.parse(raw) };
+  return {
+    ok: false,
+    reason: `asOf=${raw} is not a real ISO 8601 instant with a zone or calendar date, e.g. 2021-06-30T12:00:00Z or 2021-06-30`,
+  };
 }
 
 const publicState = (state: MethodState): MethodState => {

@@ -20,6 +20,8 @@ export interface Problem {
   code: string;
   detail: string;
   errors?: ProblemItem[];
+  /** The request's x-correlation-id (given or generated), to quote to the operators. */
+  correlationId?: string;
 }
 
 const titles: Record<number, string> = {
@@ -34,7 +36,13 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problem(status: number, code: string, detail: string, errors?: ProblemItem[]): Problem {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  errors?: ProblemItem[],
+  correlationId?: string,
+): Problem {
   return {
     type: `https://metodehub.nyemetoder.no/problems/${code.toLowerCase().replaceAll('_', '-')}`,
     title: titles[status] ?? 'Error',
@@ -42,19 +50,39 @@ export function problem(status: number, code: string, detail: string, errors?: P
     code,
     detail,
     ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(correlationId ? { correlationId } : {}),
   };
 }
 
 /** Answers a request fastify's schema validation refused: 400 INVALID_REQUEST, one item per problem. */
+interface ValidationItem {
+  instancePath: string;
+  keyword?: string;
+  message?: string;
+  params?: { additionalProperty?: string };
+}
+
 export function sendValidationProblem(
   reply: FastifyReply,
-  error: { message: string; validation: unknown[] },
+  error: { message: string; validation: unknown[]; validationContext?: string },
 ): FastifyReply {
-  const items = (error.validation as { instancePath: string; message?: string }[]).map((v) => ({
-    path: v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(request)',
-    reason: v.message ?? 'invalid',
-  }));
-  return sendProblem(reply, 400, 'INVALID_REQUEST', `the request is not valid: ${error.message}`, items);
+  const where = error.validationContext;
+  const items = (error.validation as ValidationItem[]).map((v) => {
+    const at = v.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const unknown = v.keyword === 'additionalProperties' ? v.params?.additionalProperty : undefined;
+    if (unknown !== undefined) {
+      const path = at ? `${at}.${unknown}` : unknown;
+      const what = where === 'querystring' ? 'query parameter' : 'field';
+      return { code: 'UNKNOWN_FIELD', path, reason: `unknown ${what} "${path}"; remove it` };
+    }
+    return { path: at || '(request)', reason: v.message ?? 'invalid' };
+  });
+  const unknown = items.filter((i) => i.code === 'UNKNOWN_FIELD').map((i) => i.path);
+  const detail =
+    unknown.length > 0 && unknown.length === items.length
+      ? `the request has unknown ${where === 'querystring' ? 'query parameters' : 'fields'}: ${unknown.join(', ')}`
+      : `the request is not valid: ${error.message}`;
+  return sendProblem(reply, 400, 'INVALID_REQUEST', detail, items);
 }
 
 export function sendProblem(
@@ -67,7 +95,7 @@ export function sendProblem(
   return reply
     .code(status)
     .type('application/problem+json')
-    .send(problem(status, code, detail, errors));
+    .send(problem(status, code, detail, errors, reply.request?.id));
 }
 
 export const problemSchema = {
@@ -79,6 +107,7 @@ export const problemSchema = {
     status: { type: 'integer' },
     code: { type: 'string' },
     detail: { type: 'string' },
+    correlationId: { type: 'string', description: 'The x-correlation-id of the request.' },
     errors: {
       type: 'array',
       items: {

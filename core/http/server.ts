@@ -3,13 +3,23 @@
  * the API routes and adapters register on. Every route declares its schema once; fastify validates with
  * it and the OpenAPI document at /api/v1/openapi.json is generated from it.
  */
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import type { Config } from '../config/spec.ts';
+import { type Logger, loggerFor } from '../log/logger.ts';
 import { metricsRegistry } from '../metrics/registry.ts';
 import type { TokenVerifier } from './auth.ts';
 import type { DevIssuer } from './devIssuer.ts';
-import { sendProblem, sendValidationProblem } from './problem.ts';
+import { problemSchema, sendProblem, sendValidationProblem } from './problem.ts';
+import { queryFormats } from './queryFormats.ts';
 
 export interface ServerOptions {
   config: Config;
@@ -17,6 +27,79 @@ export interface ServerOptions {
   devIssuer?: DevIssuer;
   /** Whether the hub has read the event log to its end and can answer. */
   ready: () => boolean;
+  /** Where 5xx answers are logged; the `http` component logger by default. */
+  logger?: Logger;
+}
+
+/** A caller's correlation id is kept when it is a plain token; anything else gets a fresh one. */
+const CORRELATION_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+/** Query parameters whose values never reach the log. */
+const SECRET_PARAM = /token|secret|key|pass|auth|sig|code|session|cred/i;
+
+/** The request URL for the log, with the values of secret-looking query parameters redacted. */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of new Set(params.keys())) if (SECRET_PARAM.test(key)) params.set(key, '[redacted]');
+  return `${url.slice(0, q)}?${params}`;
+}
+
+const closedQuery = { type: 'object', properties: {}, additionalProperties: false };
+
+/** Closes every object schema that lists its properties but says nothing of others (not inside compositions). */
+function closed(schema: unknown): unknown {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const s = schema as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...s };
+  if (s.properties && typeof s.properties === 'object') {
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties as Record<string, unknown>).map(([k, v]) => [k, closed(v)]),
+    );
+    if (s.additionalProperties === undefined && s.patternProperties === undefined)
+      out.additionalProperties = false;
+  }
+  if (s.items) out.items = closed(s.items);
+  return out;
+}
+
+/** Unknown query parameters and body fields are refused on every route, whoever declared it. */
+function closeRoute(route: RouteOptions): void {
+  const schema = (route.schema ?? {}) as Record<string, unknown>;
+  const takesBody = ['POST', 'PUT', 'PATCH'].some((m) => [route.method].flat().includes(m as never));
+  // Every route can now answer 400 (unknown parameters) and body routes 415: the OpenAPI document says so.
+  const response = {
+    400: problemSchema,
+    ...(takesBody ? { 415: problemSchema } : {}),
+    ...((schema.response as Record<string, unknown> | undefined) ?? {}),
+  };
+  route.schema = {
+    ...schema,
+    querystring: schema.querystring ? closed(schema.querystring) : closedQuery,
+    ...(schema.body ? { body: closed(schema.body) } : {}),
+    response,
+  };
+}
+
+/** The JSON body parser: fatal UTF-8 decoding (no silent U+FFFD), then fastify's own JSON.parse guard. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Where the first invalid UTF-8 sequence starts. */
+export function invalidUtf8Offset(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    try {
+      utf8.decode(bytes.subarray(i, i + length));
+    } catch {
+      return i;
+    }
+    i += length;
+  }
+  return -1;
 }
 
 declare module 'fastify' {
@@ -30,10 +113,58 @@ declare module 'fastify' {
 }
 
 export async function createHubServer(options: ServerOptions): Promise<FastifyInstance> {
+  const log = options.logger ?? loggerFor('http');
   const app = Fastify({
     bodyLimit: options.config.INGRESS_MAX_BODY_BYTES,
-    logger: false,
-    ajv: { customOptions: { allErrors: true } },
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-correlation-id'];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
+    // removeAdditional would silently drop unknown fields; refusing them tells the sender.
+    ajv: { customOptions: { allErrors: true, removeAdditional: false }, plugins: [queryFormats] },
+  });
+  app.addHook('onRoute', closeRoute);
+
+  const failures = new WeakMap<FastifyRequest, Error>();
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode < 500) return;
+    const error = failures.get(request);
+    log.error(
+      {
+        method: request.method,
+        url: loggableUrl(request.url),
+        status: reply.statusCode,
+        correlationId: request.id,
+        ...(error ? { err: error } : {}),
+      },
+      `${request.method} ${request.routeOptions.url ?? '(no route)'} answered ${reply.statusCode}`,
+    );
+  });
+
+  // Only JSON unless a route's plugin says otherwise: text/plain would reach the schema as a string.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      const offset = invalidUtf8Offset(bytes);
+      const error = Object.assign(
+        new Error(`the body is not valid UTF-8: the byte at offset ${offset} starts an invalid sequence`),
+        { statusCode: 400, code: 'INVALID_UTF8' },
+      );
+      done(error, undefined);
+      return;
+    }
+    parseJson(request, text, done);
   });
 
   await app.register(swagger, {
@@ -67,9 +198,13 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
   });
 
   app.setErrorHandler(
-    (error: Error & { statusCode?: number; code?: string; validation?: unknown[] }, _request, reply) => {
+    (error: Error & { statusCode?: number; code?: string; validation?: unknown[] }, request, reply) => {
       if (error.validation)
-        return sendValidationProblem(reply, { message: error.message, validation: error.validation });
+        return sendValidationProblem(reply, {
+          ...error,
+          message: error.message,
+          validation: error.validation,
+        });
       switch (error.code) {
         case 'FST_ERR_CTP_BODY_TOO_LARGE':
           return sendProblem(
@@ -79,7 +214,14 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
             `the body is larger than ${options.config.INGRESS_MAX_BODY_BYTES} bytes; send fewer events per request`,
           );
         case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-          return sendProblem(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+          return sendProblem(
+            reply,
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `${request.method} ${request.routeOptions.url ?? request.url} takes application/json, not ${request.headers['content-type'] ?? '(no content type)'}`,
+          );
+        case 'INVALID_UTF8':
+          return sendProblem(reply, 400, 'INVALID_UTF8', error.message);
         case 'FST_ERR_CTP_EMPTY_JSON_BODY':
           return sendProblem(
             reply,
@@ -94,8 +236,13 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500)
         return sendProblem(reply, status, error.code ?? 'BAD_REQUEST', error.message);
-      reply.log?.error?.(error);
-      return sendProblem(reply, 500, 'INTERNAL', `the hub failed: ${error.message}`);
+      failures.set(request, error);
+      return sendProblem(
+        reply,
+        500,
+        'INTERNAL',
+        `the hub failed; the operators find why in the log under correlation id ${request.id}`,
+      );
     },
   );
 

@@ -64,6 +64,9 @@ const env = () => ({
   FEST_PUSH_RETRY_BASE_MS: '50',
   FEST_PUSH_RETRY_MAX_MS: '300',
   FEST_VENDOR_SCOPE: SCOPE,
+  // The vendor stand-in listens on loopback over http, which the URL guard refuses unless allowed.
+  OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
+  OUTBOUND_ALLOW_HTTP: 'true',
 });
 
 /** What the extract must hold for the demo: each method folded and mapped. */
@@ -568,6 +571,7 @@ describe('restart', () => {
         SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
         HUB_PORT: '0',
         AUTH_DEV_ISSUER: 'true',
+        ...env(),
       }),
       components: ['fest'],
       topics: h.topics,

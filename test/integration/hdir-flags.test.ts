@@ -462,6 +462,27 @@ describe('implementation status', () => {
     const badQuery = await h.call('/hdir/v1/flags?status=FERDIG', { token: tokens.read });
     expect(badQuery.status).toBe(400);
   });
+
+  it('refuses unknown fields and query parameters by name instead of dropping them, and text/plain with 415', async () => {
+    const body = { methodId: id, guidelineId: 'HP-LUNGE', status: 'IN_PROGRESS', date: '2024-06-01' };
+    const extra = await report({ ...body, reportedBy: 'someone', priority: 1 });
+    expect(extra.status).toBe(400);
+    const problem = (await extra.json()) as { code: string; detail: string; errors: { path: string }[] };
+    expect(problem.code).toBe('INVALID_REQUEST');
+    expect(problem.errors.map((e) => e.path).sort()).toEqual(['priority', 'reportedBy']);
+    expect(problem.detail).toContain('reportedBy');
+    const unknownQuery = await h.call('/hdir/v1/alerts?since=2024-01-01', { token: tokens.read });
+    expect(unknownQuery.status).toBe(400);
+    expect(((await unknownQuery.json()) as { detail: string }).detail).toContain('since');
+    const plain = await h.call('/hdir/v1/implementation-status', {
+      method: 'POST',
+      token: tokens.status,
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(body),
+    });
+    expect(plain.status).toBe(415);
+    expect(((await plain.json()) as { detail: string }).detail).toContain('application/json');
+  });
 });
 
 describe('monitoring and documentation', () => {
