@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import type { GuidelineFlag, MethodState } from '../../contracts/generated/types.ts';
+import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
 import { ConfidentialLeak } from '../../core/bus/errors.ts';
@@ -169,7 +169,6 @@ export function hdirRoutes(parts: RouteParts) {
       async (request) => {
         const q = request.query;
         const today = osloDate();
-        const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
         const flags = [...book.all()]
           .filter((f) => q.includeInactive || f.active)
           .filter((f) => !q.status || f.implementationStatus === q.status)
