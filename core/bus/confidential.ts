@@ -83,3 +83,45 @@ function nullAt(value: unknown, path: string[]): void {
     if (head in record) record[head] = null;
   } else nullAt(record[head], rest);
 }
+
+/** What an operator's view shows in place of a confidential value. */
+export const REDACTED = '<redacted: confidential>';
+
+/** A copy of a contract value with every confidential field that carries a value replaced by REDACTED. */
+export function redactConfidential<T>(topic: string, value: T): T {
+  const copy = structuredClone(value);
+  for (const path of contractFor(topic).confidentialPaths) redactAt(copy, splitPath(path));
+  return copy;
+}
+
+function redactAt(value: unknown, path: string[]): void {
+  if (value === null || typeof value !== 'object' || path.length === 0) return;
+  const [head, ...rest] = path as [string, ...string[]];
+  const record = value as Record<string, unknown>;
+  if (head.endsWith('[]')) {
+    const items = record[head.slice(0, -2)];
+    if (Array.isArray(items)) for (const item of items) redactAt(item, rest);
+  } else if (rest.length === 0) {
+    if (record[head] !== null && record[head] !== undefined) record[head] = REDACTED;
+  } else redactAt(record[head], rest);
+}
+
+/** The confidential values a contract value carries, as text: to scrub from text made from it (a reason). */
+export function confidentialValuesOf(topic: string, value: unknown): string[] {
+  return contractFor(topic)
+    .confidentialPaths.flatMap((path) => valuesAt(value, splitPath(path)).map(String))
+    .filter((text) => text.length >= 4); // as in guardOutbound: short values would match by chance
+}
+
+/** A copy of `value` with every occurrence of a secret in any of its strings replaced by REDACTED. */
+export function scrubbed<T>(value: T, secrets: string[]): T {
+  if (secrets.length === 0) return value;
+  const scrub = (v: unknown): unknown => {
+    if (typeof v === 'string') return secrets.reduce((text, s) => text.replaceAll(s, REDACTED), v);
+    if (Array.isArray(v)) return v.map(scrub);
+    if (v && typeof v === 'object' && !Buffer.isBuffer(v))
+      return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, scrub(item)]));
+    return v;
+  };
+  return scrub(value) as T;
+}

@@ -26,6 +26,20 @@ export const DLQ_HEADERS = {
   handler: 'dlq_handler',
 } as const;
 
+/**
+ * On a redriven copy: the one consumer (its handler name, as in `dlq_handler`) that refused the original.
+ * Every other consumer of the source topic handled the original already and skips the copy.
+ */
+export const REDRIVE_FOR_HEADER = 'dlq_redrive_for';
+/** On a redriven copy: the dead-letter entry it was redriven from. */
+export const REDRIVEN_FROM_HEADER = 'redriven_from';
+
+/** Whether the consumer named `handler` should handle this message: false for a copy redriven to another one. */
+export function isForConsumer(headers: IHeaders | undefined, handler: string): boolean {
+  const target = headerText(headers, REDRIVE_FOR_HEADER);
+  return target === undefined || target === '' || target === handler;
+}
+
 export function deadLetterOf(message: KafkaMessage, context: DeadLetterContext) {
   const headers: Record<string, string | Buffer> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {

@@ -47,11 +47,16 @@ export async function offsetRangesOf(kafka: Kafka, topic: string): Promise<Map<n
 export async function readTopicSnapshot(
   kafka: Kafka,
   topic: string,
-  options: { keep?: (record: RawRecord) => boolean; timeoutMs?: number } = {},
+  options: {
+    keep?: (record: RawRecord) => boolean;
+    timeoutMs?: number;
+    /** Read each partition named up to this offset (exclusive) instead of its end now; others are not read. */
+    until?: Map<number, bigint>;
+  } = {},
 ): Promise<RawRecord[]> {
   const ranges = await offsetRangesOf(kafka, topic);
-  const ends = new Map([...ranges].map(([p, r]) => [p, r.high]));
-  const pending = new Set([...ranges].filter(([, r]) => r.high > r.low).map(([p]) => p));
+  const ends = options.until ?? new Map([...ranges].map(([p, r]) => [p, r.high]));
+  const pending = new Set([...ends].filter(([p, end]) => end > (ranges.get(p)?.low ?? 0n)).map(([p]) => p));
   if (pending.size === 0) return [];
   const kept: RawRecord[] = [];
   const consumer = kafka.consumer({

@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../ops/deadLetters.ts';
-import { type ApiTarget, callApi } from './apiClient.ts';
+import { ApiError, type ApiTarget, callApi } from './apiClient.ts';
 import { table } from './tables.ts';
 
 interface TargetOptions {
@@ -29,23 +29,27 @@ export function deadLetterCommand(
       .command('list')
       .description('Every dead letter on every <topic>.dlq, oldest first, with its reason and what was done')
       .option('--topic <name>', 'only this topic')
+      .option('--consumer <name>', 'only those this consumer refused (e.g. financing)')
       .option('--pending', 'only those neither redriven nor discarded'),
-  ).action(async (options: TargetOptions & { topic?: string; pending?: boolean }) => {
+  ).action(async (options: TargetOptions & { topic?: string; pending?: boolean; consumer?: string }) => {
     const query = new URLSearchParams();
     if (options.topic) query.set('topic', options.topic);
+    if (options.consumer) query.set('consumer', options.consumer);
     if (options.pending) query.set('pending', 'true');
-    const { body } = await callApi<{ count: number; entries: DeadLetterSummary[] }>(
+    const { body } = await callApi<{ count: number; recordCount: number; entries: DeadLetterSummary[] }>(
       await target(options),
       `/ops/api/dead-letters?${query}`,
     );
     if (options.json) return out(JSON.stringify(body, null, 2));
-    out(`${body.count} dead letter(s)`);
+    out(`${body.count} dead letter(s) of ${body.recordCount} message(s)`);
     if (body.count === 0) return;
     out(
       table(
-        ['entry', 'key', 'class', 'when', 'settled', 'reason'],
+        ['entry', 'consumer', 'refused by', 'key', 'class', 'when', 'settled', 'reason'],
         body.entries.map((e) => [
           e.entryId,
+          e.consumer,
+          e.refusedBy.length > 1 ? `${e.refusedBy.length}: ${e.refusedBy.join(', ')}` : e.consumer,
           e.key ?? '',
           e.errorClass,
           e.time.slice(0, 19),
@@ -64,14 +68,15 @@ export function deadLetterCommand(
     out(
       [
         `${body.entryId}   ${body.settled ? `${body.settled.action} by ${body.settled.actor} at ${body.settled.at}` : 'pending'}`,
-        `from         ${body.sourceTopic} partition ${body.sourcePartition} offset ${body.sourceOffset}, by ${body.handler}`,
+        `from         ${body.sourceTopic} partition ${body.sourcePartition} offset ${body.sourceOffset}`,
+        `consumer     ${body.consumer} (refused by ${body.refusedBy.join(', ')})`,
         `when         ${body.time}`,
         `class        ${body.errorClass}`,
         `reason       ${body.reason}`,
         `key          ${body.key ?? ''}   event id ${body.eventId ?? '(none)'}   ${body.bytes} bytes`,
         body.decoded !== null
           ? `message\n${JSON.stringify(body.decoded, null, 2)}`
-          : `not decodable: ${body.undecodable}\nfirst bytes  ${body.preview ?? ''}`,
+          : `not decodable: ${body.undecodable}\nfirst bytes  ${body.preview ?? body.previewWithheld ?? ''}`,
       ].join('\n'),
     );
   });
@@ -80,7 +85,7 @@ export function deadLetterCommand(
     dlq
       .command('redrive [entryIds...]')
       .description(
-        'Put dead letters back on their source topic once the cause is fixed. Idempotent: one already redriven or discarded is left alone.',
+        'Put dead letters back on their source topic, for the consumer that refused each, once the cause is fixed. One already redriven or discarded is left alone.',
       )
       .option('--all', 'every pending dead letter (of --topic, if given)')
       .option('--topic <name>', 'with --all: only this topic')
@@ -110,13 +115,18 @@ export function deadLetterCommand(
             )
           : undefined;
       bar?.start(ids.length, 0, { entry: '' });
-      const results: RedriveResult[] = [];
+      const results: (RedriveResult | { entryId: string; outcome: 'already-settled'; detail: string })[] = [];
       for (const id of ids) {
-        const { body } = await callApi<RedriveResult>(api, `${path(id)}/redrive`, {
-          method: 'POST',
-          body: options.note ? { note: options.note } : {},
-        });
-        results.push(body);
+        try {
+          const { body } = await callApi<RedriveResult>(api, `${path(id)}/redrive`, {
+            method: 'POST',
+            body: options.note ? { note: options.note } : {},
+          });
+          results.push(body);
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.problem?.code !== 'ALREADY_SETTLED') throw error;
+          results.push({ entryId: id, outcome: 'already-settled', detail: error.problem.detail });
+        }
         bar?.increment(1, { entry: id });
       }
       bar?.stop();
@@ -124,8 +134,8 @@ export function deadLetterCommand(
       for (const r of results)
         out(
           r.outcome === 'redriven'
-            ? `${r.entryId}: redriven to ${r.redrivenOffset}`
-            : `${r.entryId}: already redriven or discarded, left alone`,
+            ? `${r.entryId}: redriven to ${r.redrivenOffset}, for ${r.consumer}`
+            : `${r.entryId}: left alone, ${r.detail}`,
         );
     },
   );

@@ -118,6 +118,12 @@ export const settings = {
     default: 'metodehub:ops',
     parse: text,
   },
+  AUTH_CONFIDENTIAL_SCOPE: {
+    description:
+      'Scope that also shows confidential fields (price notes, supplier notes) in the operations views: dead letters and traces; without it they read "<redacted: confidential>". Never in a dev token.',
+    default: 'nyemetoder:confidential:read',
+    parse: text,
+  },
   OPS_SAMPLE_MS: {
     description: 'How often the operations dashboard samples topic offsets, consumer lag and partner health.',
     default: 5000,

@@ -281,15 +281,17 @@ export class Hub {
           topic: (declared) => this.topic(declared),
         }),
         flow: () => this.flowMonitor!.now(),
-        trace: (methodId) =>
+        trace: (methodId, view) =>
           traceMethod(methodId, {
             kafka: this.kafka,
             registry: this.registry,
             topic: (declared) => this.topic(declared),
+            ...view,
           }),
         kafka: this.kafka,
         registryUrl: config.SCHEMA_REGISTRY_URL,
         opsScope: config.AUTH_OPS_SCOPE,
+        confidentialScope: config.AUTH_CONFIDENTIAL_SCOPE,
         adapters: () => this.health(),
         caughtUp: () => follower?.caughtUp ?? true,
       }),

@@ -9,7 +9,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { dlqTopicOf } from '../../contracts/topics.ts';
-import { deadLetterOf, ensureDeadLetterTopics } from '../bus/deadLetter.ts';
+import { deadLetterOf, ensureDeadLetterTopics, isForConsumer } from '../bus/deadLetter.ts';
 import { PermanentError } from '../bus/errors.ts';
 import { causedBy, fromKafkaHeaders } from '../bus/headers.ts';
 import type { ContractProducer } from '../bus/producer.ts';
@@ -162,6 +162,8 @@ export class MethodStateProjection {
     before: Map<string, MethodState | undefined>,
     written: Map<string, { state: MethodState; cause: KafkaMessage }>,
   ): Promise<{ errorClass: string; reason: string } | undefined> {
+    // A copy redriven for another consumer: this projection folded the original already.
+    if (!isForConsumer(message.headers, HANDLER)) return undefined;
     let event: MethodEvent;
     try {
       event = (await this.registry.decode<MethodEvent>(this.options.eventsTopic, message.value)).value;

@@ -12,6 +12,7 @@ export const dashboardPage = String.raw`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   :root { --ok:#1a7f37; --idle:#8c959f; --lagging:#bf8700; --failing:#d1242f; --down:#d1242f; --bg:#f6f8fa; --ink:#1f2328; }
+  [hidden] { display: none !important; } /* the board's display:grid must not show it before a token is accepted */
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: var(--bg); color: var(--ink); }
   header { display:flex; gap:1.5rem; align-items:baseline; padding: .8rem 1.2rem; background:#fff; border-bottom:1px solid #d0d7de; }
   header h1 { font-size: 1.15rem; margin:0; }
@@ -39,7 +40,7 @@ export const dashboardPage = String.raw`<!doctype html>
 <body>
 <header>
   <h1>metodehub · meldingsflyt</h1>
-  <span id="status">kobler til…</span>
+  <span id="status"></span>
   <span id="updated"></span>
   <span class="legend"><span class="pill ok">ok</span><span class="pill idle">stille</span><span class="pill lagging">henger etter</span><span class="pill failing">feiler</span><span class="pill down">nede</span></span>
 </header>
@@ -57,7 +58,7 @@ export const dashboardPage = String.raw`<!doctype html>
   </section>
   <section style="grid-column: 1 / -1"><h2>Kanter</h2><table id="edges"></table></section>
   <section style="grid-column: 1 / -1"><h2>Døde brev som venter <span id="dlqCount"></span></h2>
-    <p id="dlqEmpty">Ingen.</p>
+    <p id="dlqEmpty" hidden>Ingen.</p>
     <table id="deadLetters"></table>
     <pre id="dlqDetail" hidden></pre>
   </section>
@@ -71,6 +72,9 @@ tokenFromFragment();
 window.addEventListener('hashchange', () => { tokenFromFragment(); start(); });
 const el = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&':'&amp;', '<':'&lt;', '>':'&gt;', '"':'&quot;' }[c]));
+// What the header says comes from the same answers the panels are drawn from: the flow and the dead-letter list.
+let lastPicture = null;
+let pendingDeadLetters = null;
 const ago = (iso) => { if (!iso) return 'aldri'; const s = Math.round((Date.now() - Date.parse(iso)) / 1000); return s < 60 ? s + ' s siden' : Math.round(s / 60) + ' min siden'; };
 el('save').onclick = () => { sessionStorage.setItem('metodehub.token', el('token').value.trim()); start(); };
 
@@ -126,9 +130,21 @@ function chart(svgId, series) {
   }).join('');
 }
 
+function renderStatus() {
+  if (!lastPicture) return;
+  const edges = lastPicture.edges;
+  const worst = edges.some((e) => e.state === 'down' || e.state === 'failing') ? 'failing' : edges.some((e) => e.state === 'lagging') ? 'lagging' : 'ok';
+  const pills = [];
+  if (worst !== 'ok') pills.push('<span class="pill ' + worst + '">' + { lagging: 'noe henger etter', failing: 'noe feiler' }[worst] + '</span>');
+  if (pendingDeadLetters === null) pills.push('<span class="pill idle">døde brev: ukjent</span>');
+  else if (pendingDeadLetters > 0) pills.push('<span class="pill failing" data-pending="' + pendingDeadLetters + '">' + pendingDeadLetters + ' døde brev venter</span>');
+  if (pills.length === 0) pills.push('<span class="pill ok">alt flyter</span>');
+  el('status').innerHTML = pills.join(' ');
+}
+
 function render(picture) {
-  const worst = picture.edges.some((e) => e.state === 'down' || e.state === 'failing') ? 'failing' : picture.edges.some((e) => e.state === 'lagging') ? 'lagging' : 'ok';
-  el('status').innerHTML = '<span class="pill ' + worst + '">' + { ok: 'alt flyter', lagging: 'noe henger etter', failing: 'noe feiler' }[worst] + '</span>';
+  lastPicture = picture;
+  renderStatus();
   el('updated').textContent = 'oppdatert ' + new Date(picture.at).toLocaleTimeString('nb-NO') + ', hvert ' + picture.sampleSeconds + ' s';
   drawGraph(picture);
   el('partners').innerHTML = '<tr><th>partner</th><th>tilstand</th><th>detalj</th></tr>' + picture.nodes.filter((n) => n.kind === 'partner' || n.kind === 'source').map((n) =>
@@ -146,14 +162,34 @@ function render(picture) {
 
 const api = (path, init = {}) => fetch(path, { ...init, headers: { authorization: 'Bearer ' + sessionStorage.getItem('metodehub.token'), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
 
+function showLogin(why) {
+  clearInterval(timer); clearInterval(dlqTimer);
+  lastPicture = null; pendingDeadLetters = null;
+  el('board').hidden = true; el('login').hidden = false;
+  el('status').textContent = why;
+  for (const id of ['graph', 'partners', 'edges', 'deadLetters', 'dlqCount']) el(id).innerHTML = '';
+  el('dlqEmpty').hidden = true; el('dlqDetail').hidden = true;
+}
+
 async function pollDeadLetters() {
-  const r = await api('/ops/api/dead-letters?pending=true');
-  if (!r.ok) return;
+  let r;
+  try { r = await api('/ops/api/dead-letters?pending=true'); } catch { r = undefined; }
+  if (r && (r.status === 401 || r.status === 403)) return showLogin('trenger et token med drift-scope');
+  if (!r || !r.ok) {
+    // Unknown is not none: the panel and the header say so rather than "Ingen".
+    pendingDeadLetters = null;
+    el('dlqCount').textContent = '(ukjent)';
+    el('dlqEmpty').hidden = true;
+    renderStatus();
+    return;
+  }
   const { entries } = await r.json();
+  pendingDeadLetters = entries.length;
+  renderStatus();
   el('dlqCount').textContent = '(' + entries.length + ')';
   el('dlqEmpty').hidden = entries.length > 0;
-  el('deadLetters').innerHTML = entries.length === 0 ? '' : '<tr><th>oppføring</th><th>nøkkel</th><th>klasse</th><th>når</th><th>grunn</th><th></th></tr>' + entries.map((e) =>
-    '<tr data-dead-letter="' + esc(e.entryId) + '"><td>' + esc(e.entryId) + '</td><td>' + esc(e.key) + '</td><td>' + esc(e.errorClass) + '</td><td>' + esc(e.time.slice(0, 19)) + '</td><td>' + esc(e.reason) + '</td>' +
+  el('deadLetters').innerHTML = entries.length === 0 ? '' : '<tr><th>oppføring</th><th>forbruker</th><th>nøkkel</th><th>klasse</th><th>når</th><th>grunn</th><th></th></tr>' + entries.map((e) =>
+    '<tr data-dead-letter="' + esc(e.entryId) + '" data-consumer="' + esc(e.consumer) + '"><td>' + esc(e.entryId) + '</td><td>' + esc(e.consumer) + (e.refusedBy.length > 1 ? ' (avvist av ' + e.refusedBy.length + ': ' + esc(e.refusedBy.join(', ')) + ')' : '') + '</td><td>' + esc(e.key) + '</td><td>' + esc(e.errorClass) + '</td><td>' + esc(e.time.slice(0, 19)) + '</td><td>' + esc(e.reason) + '</td>' +
     '<td><button data-action="show">vis</button> <button data-action="redrive">send på nytt</button> <button data-action="discard">forkast</button></td></tr>').join('');
 }
 
@@ -190,7 +226,7 @@ async function poll() {
   const token = sessionStorage.getItem('metodehub.token');
   try {
     const r = await fetch('/ops/api/flow', { headers: { authorization: 'Bearer ' + token } });
-    if (r.status === 401 || r.status === 403) { el('board').hidden = true; el('login').hidden = false; el('status').textContent = 'trenger et token med drift-scope'; clearInterval(timer); clearInterval(dlqTimer); return; }
+    if (r.status === 401 || r.status === 403) return showLogin('trenger et token med drift-scope');
     const picture = await r.json();
     el('login').hidden = true; el('board').hidden = false;
     render(picture);
@@ -200,7 +236,8 @@ async function poll() {
 }
 function start() {
   clearInterval(timer); clearInterval(dlqTimer);
-  if (!sessionStorage.getItem('metodehub.token')) { el('login').hidden = false; return; }
+  if (!sessionStorage.getItem('metodehub.token')) return showLogin('trenger et token med drift-scope');
+  el('status').textContent = 'kobler til…';
   poll(); timer = setInterval(poll, 2000);
   pollDeadLetters(); dlqTimer = setInterval(pollDeadLetters, 5000);
 }

@@ -2,12 +2,14 @@
  * The operations API: dead letters (list, inspect, redrive, discard with an audit record) under
  * `/ops/api/dead-letters`, and `/healthz` (the process) and `/readyz` (Kafka, the registry, every adapter's partner).
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import type { Kafka } from 'kafkajs';
+import { scopesOf } from '../http/auth.ts';
 import type { ComponentHealth } from '../hub/component.ts';
-import { problemSchema, sendProblem } from '../http/problem.ts';
+import { problem, problemSchema, sendProblem } from '../http/problem.ts';
 import { methodIdError } from '../lifecycle/identifiers.ts';
-import { DeadLetterError, type DeadLetterTools } from './deadLetters.ts';
+import { DeadLetterError, DeadLetterTools, type ViewOptions } from './deadLetters.ts';
 import { dashboardPage } from './dashboardPage.ts';
 import type { FlowPicture } from './flow.ts';
 import type { TraceEntry } from './trace.ts';
@@ -17,10 +19,12 @@ export interface OpsRoutesOptions {
   /** The live picture of the flow (see flow.ts). */
   flow: () => Promise<FlowPicture>;
   /** Every message about one method, in order (see trace.ts). */
-  trace: (methodId: string) => Promise<TraceEntry[]>;
+  trace: (methodId: string, view: ViewOptions) => Promise<TraceEntry[]>;
   kafka: Kafka;
   registryUrl: string;
   opsScope: string;
+  /** Scope that also shows confidential fields in the operations views; without it they are redacted. */
+  confidentialScope: string;
   /** Health of every running adapter, by name. */
   adapters: () => Promise<Record<string, ComponentHealth>>;
   /** Whether the hub's own read model has caught up. */
@@ -32,13 +36,42 @@ const statusOf: Record<DeadLetterError['code'], number> = {
   INVALID_ENTRY_ID: 400,
   ALREADY_SETTLED: 409,
   UNKNOWN_TOPIC: 400,
+  SETTLEMENT_FAILED: 503,
 };
 
 const failed = (reply: FastifyReply, error: unknown) => {
-  if (error instanceof DeadLetterError)
-    return sendProblem(reply, statusOf[error.code], error.code, error.message);
+  if (error instanceof DeadLetterError) {
+    const status = statusOf[error.code];
+    return reply
+      .code(status)
+      .type('application/problem+json')
+      .send({
+        ...problem(status, error.code, error.message),
+        ...(error.settled ? { settled: error.settled } : {}),
+      });
+  }
   throw error;
 };
+
+/** A problem that may say how an entry was settled (409 ALREADY_SETTLED). */
+const settledProblemSchema = {
+  ...problemSchema,
+  properties: {
+    ...problemSchema.properties,
+    settled: { type: 'object', additionalProperties: true, description: 'How, by whom and when.' },
+  },
+};
+
+/** Whether the (already verified) token also holds `scope`. */
+function hasScope(request: FastifyRequest, scope: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '');
+  if (!match) return false;
+  try {
+    return scopesOf(decodeJwt(match[1]!)).includes(scope);
+  } catch {
+    return false;
+  }
+}
 
 const noteBody = (required: boolean) => ({
   type: 'object',
@@ -64,6 +97,9 @@ async function probe(name: string, check: () => Promise<string>): Promise<[strin
 
 export function opsRoutes(options: OpsRoutesOptions) {
   const { tools, opsScope } = options;
+  const viewOf = (request: FastifyRequest): ViewOptions => ({
+    revealConfidential: hasScope(request, options.confidentialScope),
+  });
   return async (app: FastifyInstance) => {
     const guard = { onRequest: app.requireScope(opsScope) };
     const tags = ['operations'];
@@ -73,7 +109,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
       properties: { entryId: { type: 'string', description: '<topic>.dlq:<partition>:<offset>' } },
     };
 
-    app.get<{ Querystring: { topic?: string; pending?: boolean } }>(
+    app.get<{ Querystring: { topic?: string; pending?: boolean; consumer?: string } }>(
       '/ops/api/dead-letters',
       {
         ...guard,
@@ -87,6 +123,10 @@ export function opsRoutes(options: OpsRoutesOptions) {
             properties: {
               topic: { type: 'string', description: 'Only this topic (or its .dlq).' },
               pending: { type: 'boolean', description: 'Only those neither redriven nor discarded.' },
+              consumer: {
+                type: 'string',
+                description: 'Only those this consumer (handler, e.g. financing) refused.',
+              },
             },
           },
           response: { 400: problemSchema },
@@ -94,8 +134,10 @@ export function opsRoutes(options: OpsRoutesOptions) {
       },
       async (request, reply) => {
         try {
-          const entries = await tools.list(request.query);
-          return { count: entries.length, entries };
+          const entries = await tools.list(request.query, viewOf(request));
+          // One poison record refused by several consumers is one record with several entries.
+          const records = DeadLetterTools.byRecord(entries);
+          return { count: entries.length, recordCount: records.length, entries, records };
         } catch (error) {
           return failed(reply, error);
         }
@@ -116,7 +158,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
       },
       async (request, reply) => {
         try {
-          return await tools.inspect(request.params.entryId);
+          return await tools.inspect(request.params.entryId, viewOf(request));
         } catch (error) {
           return failed(reply, error);
         }
@@ -128,12 +170,18 @@ export function opsRoutes(options: OpsRoutesOptions) {
       {
         ...guard,
         schema: {
-          summary: 'Put a dead letter back on its source topic once the cause is fixed; idempotent',
+          summary:
+            'Put a dead letter back on its source topic, for the consumer that refused it, once the cause is fixed; once only (409 after)',
           tags,
           security,
           params: entryParams,
           body: noteBody(false),
-          response: { 400: problemSchema, 404: problemSchema },
+          response: {
+            400: problemSchema,
+            404: problemSchema,
+            409: settledProblemSchema,
+            503: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -159,7 +207,12 @@ export function opsRoutes(options: OpsRoutesOptions) {
           security,
           params: entryParams,
           body: noteBody(true),
-          response: { 400: problemSchema, 404: problemSchema, 409: problemSchema },
+          response: {
+            400: problemSchema,
+            404: problemSchema,
+            409: settledProblemSchema,
+            503: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -192,7 +245,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
         const { methodId } = request.params;
         const invalid = methodIdError(methodId);
         if (invalid) return sendProblem(reply, 400, invalid.code, invalid.reason);
-        const entries = await options.trace(methodId);
+        const entries = await options.trace(methodId, viewOf(request));
         const latencies = entries.flatMap((e) => (e.latencyMs === null ? [] : [e.latencyMs]));
         return {
           methodId,

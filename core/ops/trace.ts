@@ -5,7 +5,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import { dlqTopicOf, topics as declaredTopics } from '../../contracts/topics.ts';
-import { withoutConfidential } from '../bus/confidential.ts';
+import { confidentialValuesOf, redactConfidential, scrubbed } from '../bus/confidential.ts';
 import { readDeadLetterInfo } from '../bus/deadLetter.ts';
 import { headerText } from '../bus/headers.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
@@ -31,7 +31,7 @@ export interface TraceEntry {
   causedBy: string | null;
   /** For dead letters: why. */
   deadLetter: { errorClass: string; reason: string } | null;
-  /** The message, decoded, without confidential fields; null when it could not be decoded. */
+  /** The message, decoded, confidential fields redacted unless asked; null when it could not be decoded. */
   value: unknown | null;
 }
 
@@ -40,6 +40,8 @@ export interface TraceOptions {
   registry: ContractRegistry;
   /** Physical name of a declared topic. */
   topic?: (declared: string) => string;
+  /** The caller holds the confidential scope: confidential fields are shown as they are. */
+  revealConfidential?: boolean;
 }
 
 /** Whether a decoded value is about `methodId`: by its methodId field or its list of linked methods. */
@@ -55,6 +57,8 @@ function mentions(value: unknown, methodId: string): boolean {
 export async function traceMethod(methodId: string, options: TraceOptions): Promise<TraceEntry[]> {
   const physical = options.topic ?? ((declared: string) => declared);
   const entries: TraceEntry[] = [];
+  // Confidential values seen in this method's messages: scrubbed from every text of the trace (reasons too).
+  const secrets = new Set<string>();
   // Dead letters of this method, by entry id, so the audit records of what operators did with them join the trace.
   const deadLetterIds = new Set<string>();
   const auditTopics = declaredTopics.filter((t) => t.key.startsWith('entryId'));
@@ -73,17 +77,22 @@ export async function traceMethod(methodId: string, options: TraceOptions): Prom
       for (const record of records) {
         const entry = await entryOf(record, name, declared.name, isDlq, options.registry, physical);
         if (!entry) continue;
+        const raw = entry.value;
         const ours = isAudit
           ? deadLetterIds.has(String((entry.value as { entryId?: unknown } | null)?.entryId))
           : keyedByMethod || mentions(entry.value, methodId);
         if (!ours) continue;
+        if (raw !== null && !options.revealConfidential) {
+          for (const secret of confidentialValuesOf(declared.name, raw)) secrets.add(secret);
+          entry.value = redactConfidential(declared.name, raw);
+        }
         entries.push(entry);
         if (isDlq) deadLetterIds.add(`${record.topic}:${record.partition}:${record.offset}`);
       }
     }
   }
   entries.sort((a, b) => a.at.localeCompare(b.at) || a.topic.localeCompare(b.topic));
-  return withLatencies(entries);
+  return withLatencies(options.revealConfidential ? entries : scrubbed(entries, [...secrets]));
 }
 
 async function entryOf(
@@ -96,7 +105,7 @@ async function entryOf(
 ): Promise<TraceEntry | null> {
   let value: unknown | null = null;
   try {
-    value = withoutConfidential(declared, (await registry.decode(physical(declared), record.value)).value);
+    value = (await registry.decode(physical(declared), record.value)).value;
   } catch {
     value = null;
   }

@@ -1,6 +1,6 @@
 /**
  * The dead-letter tools end to end on the real stack: an event the projection refuses lands on the DLQ,
- * an operator lists and inspects it, fixes the cause, redrives it (once: a second redrive does nothing),
+ * an operator lists and inspects it, fixes the cause, redrives it (once: a second redrive is refused),
  * or discards another with a reason; the audit topic records who did what. Plus /healthz and /readyz.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,8 +106,12 @@ describe('dead letters', () => {
       30_000,
       'the redriven event applied',
     );
-    const second = await json<RedriveResult>(await redrive());
-    expect(second).toMatchObject({ outcome: 'already-settled', redrivenOffset: first.redrivenOffset });
+    const second = await redrive();
+    expect(second.status).toBe(409);
+    expect(await json<{ code: string; settled: { redrivenOffset: string } }>(second)).toMatchObject({
+      code: 'ALREADY_SETTLED',
+      settled: { redrivenOffset: first.redrivenOffset },
+    });
 
     const [after] = await deadLettersOf(methodId);
     expect(after?.settled).toMatchObject({
@@ -140,10 +144,9 @@ describe('dead letters', () => {
     const again = await h.call(`${url}/discard`, { method: 'POST', json: { note: 'igjen' } });
     expect(again.status).toBe(409);
     expect((await json<{ code: string }>(again)).code).toBe('ALREADY_SETTLED');
-    const redriveDiscarded = await json<RedriveResult>(
-      await h.call(`${url}/redrive`, { method: 'POST', json: {} }),
-    );
-    expect(redriveDiscarded.outcome).toBe('already-settled');
+    const redriveDiscarded = await h.call(`${url}/redrive`, { method: 'POST', json: {} });
+    expect(redriveDiscarded.status).toBe(409);
+    expect((await json<{ detail: string }>(redriveDiscarded)).detail).toContain('discarded by dev-user');
 
     const missing = await h.call(`/ops/api/dead-letters/${encodeURIComponent(`${h.events}.dlq:0:999999`)}`);
     expect(missing.status).toBe(404);

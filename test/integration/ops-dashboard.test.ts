@@ -45,6 +45,61 @@ describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
     await page.close();
   });
 
+  it('shows nothing but the login without a token, and never says nothing waits while dead letters wait', async () => {
+    // Five poison events: status changes for methods the hub never heard of.
+    await produceMethodEvents(
+      h.events,
+      Array.from({ length: 5 }, (_, n) =>
+        methodEvent('STATUS_CHANGED', `ID2026_${600 + n}`, {
+          from: 'PROPOSAL_RECEIVED',
+          to: 'HORIZON_SCANNING',
+          reason: 'Metodevarsel utarbeides',
+        }),
+      ),
+    );
+    await expect
+      .poll(
+        async () => {
+          const r = await h.call('/ops/api/dead-letters?pending=true');
+          return ((await r.json()) as { count: number }).count;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(5);
+
+    const anonymous = await browser.newPage();
+    await anonymous.goto(`${h.url}/ops/`);
+    await expect.poll(() => anonymous.locator('#login').isVisible()).toBe(true);
+    expect(await anonymous.locator('#board').isVisible()).toBe(false);
+    const seen = await anonymous.locator('body').innerText();
+    expect(seen).not.toContain('Døde brev');
+    expect(seen).not.toContain('Ingen');
+    expect(seen).not.toContain('alt flyter');
+    expect(await anonymous.locator('[data-node]').count()).toBe(0);
+    await anonymous.close();
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${h.url}/ops/#token=${h.token}`);
+    await expect.poll(() => page.locator('#dlqCount').textContent(), { timeout: 20_000 }).toBe('(5)');
+    await expect.poll(() => page.locator('#status').textContent()).toContain('5 døde brev venter');
+    expect(await page.locator('#dlqEmpty').isVisible()).toBe(false);
+    // Once the dead letters stop growing the edges are ok again; the header still says five wait.
+    await page.waitForTimeout(2500);
+    const header = await page.locator('#status').textContent();
+    expect(header).not.toContain('alt flyter');
+    expect(header).toContain('5 døde brev venter');
+    await page.close();
+    // Settle them so the other tests here start from an empty list.
+    const { entries } = (await (await h.call('/ops/api/dead-letters?pending=true')).json()) as {
+      entries: { entryId: string }[];
+    };
+    for (const e of entries)
+      await h.call(`/ops/api/dead-letters/${encodeURIComponent(e.entryId)}/discard`, {
+        method: 'POST',
+        json: { note: 'testdata' },
+      });
+  });
+
   it('draws the flow and its numbers change while case events flow; a screenshot is kept', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${h.url}/ops/#token=${h.token}`);
