@@ -21,7 +21,7 @@ import {
   messagesIn,
   processingSeconds,
 } from '../metrics/registry.ts';
-import { deadLetterOf, ensureDeadLetterTopics } from './deadLetter.ts';
+import { deadLetterOf, ensureDeadLetterTopics, isForConsumer } from './deadLetter.ts';
 import {
   ConfidentialLeak,
   PermanentError,
@@ -172,6 +172,8 @@ export class ConsumerRunner<T> {
       partition,
       offset: message.offset,
     });
+    // A copy redriven from the dead-letter topic for another consumer: this one handled the original.
+    if (!isForConsumer(message.headers, this.options.name)) return;
     if (this.processed.has(headers.id)) {
       messagesDuplicate.inc(labels);
       log.debug('dropped a redelivered event');
