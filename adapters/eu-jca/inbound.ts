@@ -18,6 +18,9 @@ import {
 } from '../../core/http/problem.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import type { Logger } from '../../core/log/logger.ts';
+import { ContractViolation } from '../../core/bus/errors.ts';
+import { contractFor } from '../../core/contracts/catalogue.ts';
+import { violationsOf } from '../../core/contracts/validity.ts';
 import { decideLink, type LinkCandidate } from './linking.ts';
 import {
   jcaLinkEvent,
@@ -57,6 +60,8 @@ export interface LinkingAnswer {
 }
 
 const XML = /^(application|text)\/([\w.+-]*\+)?xml\b/i;
+const NOTIFICATIONS_TOPIC = 'eu.jca-notifications.v1';
+const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
 const MEDIA_TYPES = ['application/json', 'application/xml', 'text/xml'];
 
 const itemsOf = (problems: { code: string; path: string; reason: string }[]): ProblemItem[] =>
@@ -224,6 +229,19 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   async function take(request: FastifyRequest, reply: FastifyReply, doc: JcaDocument, body: string) {
     const receivedAt = now().toISOString();
     const base = notificationOf(doc, receivedAt);
+    // The one definition of a valid value: what is taken in here can be carried by every adapter.
+    const outside = violationsOf(contractFor(NOTIFICATIONS_TOPIC).schema, base);
+    if (outside.length > 0) {
+      return refuse(
+        request,
+        reply,
+        400,
+        'INVALID_NOTIFICATION',
+        `${outside.length} field(s) outside the limits of the JCA notification contract; nothing was taken in`,
+        outside.map((v) => ({ code: 'OUT_OF_LIMITS', path: v.path, reason: v.reason })),
+        body,
+      );
+    }
     const judgement = procedures.judge(base);
     if (judgement.outcome === 'duplicate') {
       const procedure = procedures.procedure(doc.procedureId)!;
@@ -248,6 +266,24 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       );
     }
     const { answer, events } = link(doc, base, receivedAt);
+    const eventsOutside = events.flatMap((e) =>
+      violationsOf(contractFor(EVENTS_TOPIC).schema, e).map((v) => ({
+        code: 'OUT_OF_LIMITS',
+        path: `(${e.type} for ${e.methodId}).${v.path}`,
+        reason: v.reason,
+      })),
+    );
+    if (eventsOutside.length > 0) {
+      return refuse(
+        request,
+        reply,
+        400,
+        'INVALID_NOTIFICATION',
+        'the method events this notification would make are outside their contract; nothing was taken in',
+        eventsOutside,
+        body,
+      );
+    }
     const verdicts = store.judgeBatch(events);
     const refusedEvents = verdicts.flatMap((v, i) =>
       v.outcome === 'rejected' ? v.errors.map((e) => `${events[i]!.methodId}: ${e.code} ${e.reason}`) : [],
@@ -273,6 +309,8 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
     try {
       await publish(notification, written, correlationId);
     } catch (error) {
+      if (error instanceof ContractViolation)
+        return refuse(request, reply, 422, 'INVALID_NOTIFICATION', error.message, [], body);
       log.error({ err: (error as Error).message, correlationId }, 'could not write a JCA notification');
       return sendProblem(
         reply,

@@ -48,6 +48,8 @@ function rootNamespace(text: string): string | undefined {
   return new RegExp(`(?:^|\\s)${name}\\s*=\\s*["']([^"']*)["']`).exec(tag[2] ?? '')?.[1];
 }
 const ENCODING = /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([^"']+)["']/i;
+// Without a DTD only the five predefined entities and character references are defined.
+const UNDEFINED_ENTITY = /&(?!(?:amp|lt|gt|quot|apos);|#\d{1,7};|#x[0-9a-fA-F]{1,6};)([^\s;<&]{0,40};?)/;
 
 /** Refuses hostile or broken XML before parsing; says what is wrong in one line. */
 export function xmlHazard(text: string): Checked | null {
@@ -56,6 +58,14 @@ export function xmlHazard(text: string): Checked | null {
     return refused(
       'XML_DTD_FORBIDDEN',
       `the document contains a <!${declaration[1]!.toUpperCase()} declaration; DTDs and entity declarations are not accepted (no external entities, no entity expansion): remove it`,
+    );
+  }
+  const entity = UNDEFINED_ENTITY.exec(text);
+  if (entity) {
+    const line = text.slice(0, entity.index).split('\n').length;
+    return refused(
+      'XML_UNDEFINED_ENTITY',
+      `the document uses &${entity[1]} on line ${line}, which XML does not define without a DTD; write & as &amp; (only &amp; &lt; &gt; &quot; &apos; and character references like &#229; are known)`,
     );
   }
   const encoding = ENCODING.exec(text)?.[1];

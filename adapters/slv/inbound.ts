@@ -13,6 +13,7 @@ import { DLQ_HEADERS } from '../../core/bus/deadLetter.ts';
 import { PermanentError } from '../../core/bus/errors.ts';
 import { causedBy, newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
+import { contractRefusal } from '../../core/contracts/validity.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import { describeErrors } from '../../core/lifecycle/errors.ts';
@@ -112,7 +113,11 @@ export class SlvChangePoller {
       cases[row.nm_methodcaseid] = snapshotOf(row);
       if (baselineOnly) continue;
       if (fullLoad && previous && JSON.stringify(previous) === JSON.stringify(snapshotOf(row))) continue;
-      updates.push(caseUpdateOf(row, previous));
+      const update = caseUpdateOf(row, previous);
+      // A row whose text the hub's contracts cannot carry waits on the DLQ; the other rows go on.
+      const refusal = contractRefusal(CASE_UPDATES, update);
+      if (refusal) malformed.push({ raw, reason: `the case update ${refusal}` });
+      else updates.push(update);
     }
     for (const id of changes.deletedIds) delete cases[id];
     await this.producer.send(

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contractsDir } from './catalogue.ts';
+import { contractFor, contractsDir } from './catalogue.ts';
 
 export interface Violation {
   /** Dotted path of the field, with array indexes: `registered.details.substances[3]`. */
@@ -315,4 +315,14 @@ export function describeViolations(violations: Violation[], max = 5): string {
   const shown = violations.slice(0, max).map((v) => `${v.path || '(value)'} ${v.reason}`);
   const more = violations.length > max ? `; and ${violations.length - max} more` : '';
   return shown.join('; ') + more;
+}
+
+/** Why `value` cannot go to the declared `topic` (its shape or its limits), or null: for writers that leave one out. */
+export function contractRefusal(topic: string, value: unknown): string | null {
+  const contract = contractFor(topic);
+  const paths: string[] = [];
+  if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') }))
+    return `does not match the contract of ${topic}; invalid or missing: ${paths.join(', ')}`;
+  const violations = violationsOf(contract.schema, value);
+  return violations.length > 0 ? `outside the limits of ${topic}: ${describeViolations(violations)}` : null;
 }
