@@ -6,7 +6,7 @@
  * document shows them; what JSON Schema cannot say (XML-safe text, ranges relative to now) is in the
  * description and checked by validity.ts itself.
  */
-import { type FieldLimits, validityDefaults } from './validity.ts';
+import { type FieldLimits, LONG_LIMIT, validityDefaults } from './validity.ts';
 
 type AvroSchema = string | AvroSchema[] | { [key: string]: unknown };
 
@@ -16,7 +16,7 @@ const primitives: Record<string, JsonSchema> = {
   null: { type: 'null' },
   boolean: { type: 'boolean' },
   int: { type: 'integer', minimum: -2147483648, maximum: 2147483647 },
-  long: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+  long: { type: 'integer', minimum: -LONG_LIMIT, maximum: LONG_LIMIT },
   float: { type: 'number' },
   double: { type: 'number' },
   string: { type: 'string' },

@@ -138,7 +138,8 @@ interface SchemaNode {
   values?: unknown;
 }
 
-const SAFE = Number.MAX_SAFE_INTEGER;
+/** The largest long avsc encodes (a little below 2^53 - 1), and so the largest any JSON reader carries exactly. */
+export const LONG_LIMIT = 9_007_199_254_740_990;
 const join2 = (path: string, name: string): string => (path ? `${path}.${name}` : name);
 
 function fullNameOf(n: SchemaNode, namespace: string | undefined): string {
@@ -178,7 +179,7 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
           return stringCheck(limits, defaults);
         case 'long':
           return (value, path, out) => {
-            if (typeof value === 'number' && Math.abs(value) > SAFE)
+            if (typeof value === 'number' && Math.abs(value) > LONG_LIMIT)
               out.push({
                 path,
                 reason: `${value} is beyond ±(2^53 - 1), which JSON readers cannot carry exactly`,
