@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { dlqConfig, dlqTopicOf, type TopicDeclaration } from '../../contracts/topics.ts';
+import { declaredLimits, validityDefaults } from './validity.ts';
 import { contracts, contractsDir, subjectOf } from './catalogue.ts';
 
 export const repoRoot = resolve(contractsDir, '..');
@@ -511,6 +512,31 @@ export function readmeFile(sources: ContractSource[]): string {
       Object.entries(deadLetterHeaders)
         .map(([name, description]) => `- ${code(name)}: ${description}`)
         .join('\n'),
+    '## What a valid value is',
+    'One definition, applied at every door (the case-event API, the JCA intake, DMP inbound), by every producer ' +
+      'and on every decode (`core/contracts/validity.ts`); what passes can be carried by every adapter. Every field ' +
+      'of a kind has the limits of `contracts/validity.json` unless it declares its own in its `.avsc`:\n\n' +
+      [
+        `- text: ${validityDefaults.string.doc} At most ${validityDefaults.string.maxLength} characters.`,
+        `- list: at most ${validityDefaults.array.maxItems} items.`,
+        `- date: ${validityDefaults.date.earliest} to ${validityDefaults.date.latest} from today. ${validityDefaults.date.doc ?? ''}`.trim(),
+        `- instant: ${validityDefaults.instant.earliest} to ${validityDefaults.instant.latest} from now. ${validityDefaults.instant.doc ?? ''}`.trim(),
+        '- long: at most 9007199254740990 either way.',
+      ].join('\n'),
+    [
+      '| Topic | Field | Its own limits |',
+      '| --- | --- | --- |',
+      ...sources.flatMap(({ topic, schema }) =>
+        declaredLimits(schema).map(
+          ({ path, limits }) =>
+            `| ${code(topic.name)} | ${code(path)} | ${cell(
+              Object.entries(limits)
+                .map(([k, v]) => `${k} ${k === 'pattern' ? code(String(v)) : String(v)}`)
+                .join(', '),
+            )} |`,
+        ),
+      ),
+    ].join('\n'),
     '## Confidential fields',
     'Fields marked `"confidential": true` in the Avro contracts never leave the trust boundary: every output ' +
       'that leaves the hub runs through the guard in `core/bus/confidential.ts`, which refuses to send them. They ' +

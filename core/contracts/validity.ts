@@ -327,3 +327,35 @@ export function contractRefusal(topic: string, value: unknown): string | null {
   const violations = violationsOf(contract.schema, value);
   return violations.length > 0 ? `outside the limits of ${topic}: ${describeViolations(violations)}` : null;
 }
+
+const LIMIT_KEYS = ['maxLength', 'maxItems', 'pattern', 'multiline', 'earliest', 'latest'] as const;
+
+/** Every field of a schema that declares limits of its own, by dotted path (for the generated documents). */
+export function declaredLimits(schema: unknown): { path: string; limits: FieldLimits }[] {
+  const found = new Map<string, FieldLimits>();
+  const seen = new Set<string>();
+  const walk = (node: unknown, prefix: string): void => {
+    if (Array.isArray(node)) {
+      for (const branch of node) walk(branch, prefix);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const n = node as SchemaNode;
+    if (n.type === 'record') {
+      const key = `${prefix}:${n.name}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      for (const field of n.fields ?? []) {
+        const path = prefix ? `${prefix}.${field.name}` : field.name;
+        const limits = Object.fromEntries(
+          LIMIT_KEYS.filter((k) => field[k] !== undefined).map((k) => [k, field[k]]),
+        ) as FieldLimits;
+        if (Object.keys(limits).length > 0) found.set(path, limits);
+        walk(field.type, path);
+      }
+    } else if (n.type === 'array') walk(n.items, `${prefix}[]`);
+    else if (typeof n.type === 'object') walk(n.type, prefix);
+  };
+  walk(schema, '');
+  return [...found].map(([path, limits]) => ({ path, limits }));
+}
