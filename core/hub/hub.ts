@@ -196,12 +196,13 @@ export class Hub {
           : {
               ...own,
               ok: false,
-              detail: stuck
-                .map(
+              detail: [
+                own.detail,
+                ...stuck.map(
                   (t) =>
                     `${t.runner} retrying ${t.topic} partition ${t.partition} offset ${t.offset} since ${t.since} (attempt ${t.attempt}): ${t.reason}`,
-                )
-                .join('; '),
+                ),
+              ].join('; '),
             };
     }
     const withheld = withheldRecords();

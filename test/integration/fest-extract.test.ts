@@ -501,19 +501,17 @@ describe('webhook pushes', () => {
 });
 
 describe('confidential fields', () => {
-  it('are stopped by the core guard when a condition would carry one, and health says so', async () => {
+  it('are no secret when they only repeat public text: the condition is published, not held back for ever', async () => {
     const id = newMethodId();
     const [registration] = toAwaitingDecision(id);
-    // A careless note that repeats public text: the condition would carry the confidential value.
-    registration!.registered!.details.supplierConfidentialNote =
-      'Tarlatamab til behandling av småcellet lungekreft';
+    // A careless note that repeats the method's public name carries nothing secret (the guard refusing it
+    // kept the prescriber's status from every vendor); a real secret is refused by the guard's unit tests.
+    registration!.registered!.details.supplierConfidentialNote = registration!.registered!.details.name;
     const refusedBefore = fest.publisher.refused;
     await post([registration!]);
-    await eventually(() => fest.publisher.refused > refusedBefore, 30_000, 'the guard refusing');
-    expect(fest.catalogue.get(`NM-${id}`)).toBeUndefined();
-    const health = await fest.health();
-    expect(health.ok).toBe(false);
-    expect(health.detail).toContain('refused by the trust-boundary guard');
+    await eventually(() => fest.catalogue.get(`NM-${id}`) !== undefined, 30_000, 'the condition published');
+    expect(fest.publisher.refused).toBe(refusedBefore);
+    expect((await fest.health()).ok).toBe(true);
   });
 
   it('appear in no output: extracts, gzip, JSON, webhook bodies, the state file or the fest.vilkar.v1 topic', async () => {

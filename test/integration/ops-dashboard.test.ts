@@ -173,7 +173,10 @@ describe.skipIf(!haveBrowser)('operations dashboard in a browser', () => {
     expect(fixed.status).toBe(200);
     page.once('dialog', (dialog) => void dialog.accept('Registreringen er sendt'));
     await row.locator('button[data-action="redrive"]').click();
-    await expect.poll(() => page.locator('#dlqDetail').textContent()).toContain('"outcome": "redriven"');
+    // A settlement is a Kafka transaction of its own (fenced per entry): on a loaded machine it takes seconds.
+    await expect
+      .poll(() => page.locator('#dlqDetail').textContent(), { timeout: 20_000, interval: 250 })
+      .toContain('"outcome": "redriven"');
     await expect.poll(() => row.count(), { timeout: 15_000, interval: 500 }).toBe(0);
     await expect
       .poll(
