@@ -221,6 +221,7 @@ export class Hub {
         caseEventIngress({
           store: this.store,
           producer: this.producer,
+          log: follower,
           config,
           eventsTopic: this.eventsTopic,
         }),
@@ -286,16 +287,40 @@ export class Hub {
     });
   }
 
-  async stop(): Promise<void> {
-    await this.flowMonitor?.stop();
-    await this.server?.close();
-    for (const [name, adapter] of [...this.adapters].reverse()) {
-      await adapter
-        .stop()
-        .catch((error: Error) => this.log.error({ adapter: name, err: error }, 'stop failed'));
-    }
-    await this.follower?.stop();
-    await this.projection?.stop();
-    await this.producer.disconnect();
+  /**
+   * Stops every part, each given a bounded time, so a hub whose broker is gone still stops within
+   * `budgetMs`; a part that does not stop in time is left to die with the process.
+   */
+  async stop(budgetMs = 8_000): Promise<void> {
+    const until = Date.now() + budgetMs;
+    const step = async (what: string, work: () => Promise<unknown> | undefined) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(100, (until - Date.now()) / 2));
+      });
+      try {
+        const outcome = await Promise.race([Promise.resolve(work()), late]);
+        if (outcome === 'late') this.log.warn({ part: what }, 'did not stop in time; left behind');
+      } catch (error) {
+        this.log.error({ part: what, err: error as Error }, 'stop failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await step('flow monitor', () => this.flowMonitor?.stop());
+    // Open connections (a client waiting on a hung request) would keep close() waiting.
+    await step('http server', () => {
+      const server = this.server;
+      if (!server) return undefined;
+      const closing = server.close();
+      server.server.closeIdleConnections?.();
+      setTimeout(() => server.server.closeAllConnections?.(), 1_000).unref();
+      return closing;
+    });
+    for (const [name, adapter] of [...this.adapters].reverse())
+      await step(`adapter ${name}`, () => adapter.stop());
+    await step('read model', () => this.follower?.stop());
+    await step('projection', () => this.projection?.stop());
+    await step('producer', () => this.producer.disconnect());
   }
 }
