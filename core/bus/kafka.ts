@@ -22,7 +22,8 @@ export function createKafka(brokers: string[], clientId = 'metodehub'): Kafka {
     brokers,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => toPino(entry.level)(entry),
-    retry: { initialRetryTime: 300, retries: 8 },
+    // At most 5 s between tries, so a client is back within seconds of a broker's return.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
   });
 }
 
