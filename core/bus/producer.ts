@@ -45,14 +45,17 @@ export class ContractProducer {
   /** One transaction at a time per producer: kafkajs allows no more. */
   private transactions: Promise<unknown> = Promise.resolve();
   /** Kept for the producer's life: a new producer with the same id fences the old one and ends its open transaction. */
-  private readonly transactionalId = `metodehub-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly transactionalId: string;
   /** Set when a transactional write failed or timed out: its transaction may still be open or committed. */
   private uncertain = false;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly registry: ContractRegistry,
+    options: { transactionalId?: string } = {},
   ) {
+    this.transactionalId =
+      options.transactionalId || `metodehub-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     // One request in flight keeps a method's events in order even across retries.
     this.producer = kafka.producer({
       idempotent: true,
@@ -131,10 +134,10 @@ export class ContractProducer {
    * id, which makes the coordinator commit or abort what the old one left open. After it, the log's end
    * holds every message that will ever commit from earlier writes.
    */
-  async reconcile(timeoutMs: number): Promise<void> {
-    if (!this.uncertain) return;
+  async reconcile(timeoutMs: number, options: { force?: boolean } = {}): Promise<void> {
+    if (!this.uncertain && !options.force) return;
     const run = this.transactions.then(async () => {
-      if (!this.uncertain) return;
+      if (!this.uncertain && !options.force) return;
       this.dropTransactional();
       const producer = await this.transactionalProducer();
       // An empty transaction makes kafkajs send InitProducerId, which fences the earlier producer.

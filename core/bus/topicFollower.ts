@@ -47,6 +47,9 @@ export class TopicFollower<T> {
       groupId,
       allowAutoTopicCreation: false,
       maxBytes: 50 * 1024 * 1024,
+      // The group has only this member: after a crash (a broker gone) its restart need not wait out 30 s for its old self.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
     });
     this.consumer = consumer;
     // Batches of only transaction markers are not handed to eachBatch but still move the position.

@@ -114,7 +114,9 @@ export class Hub {
     this.components = options.components ?? componentNames;
     this.kafka = options.kafka ?? createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
-    this.producer = new ContractProducer(this.kafka, this.registry);
+    this.producer = new ContractProducer(this.kafka, this.registry, {
+      transactionalId: config.INGRESS_TRANSACTIONAL_ID,
+    });
     for (const [declared, physical] of Object.entries(options.topics ?? {}))
       if (physical !== declared) this.registry.alias(physical, declared);
     this.eventsTopic = this.topic('nyemetoder.method-events.v1');
@@ -154,14 +156,16 @@ export class Hub {
 
   async start(): Promise<void> {
     const { config } = this.options;
+    let projectionStarted: Promise<void> = Promise.resolve();
     if (this.components.includes('projection')) {
       this.projection = new MethodStateProjection(this.kafka, this.registry, this.producer, {
         eventsTopic: this.eventsTopic,
         stateTopic: this.stateTopic,
         groupId: this.group('method-state'),
       });
-      await this.projection.start();
-      this.log.info('projection started');
+      // Joining its group can wait out a killed predecessor's session (30 s); the door need not wait with it.
+      projectionStarted = this.projection.start().then(() => this.log.info('projection started'));
+      projectionStarted.catch(() => undefined);
     }
     for (const definition of this.catalogue.filter((a) => this.components.includes(a.name))) {
       const adapter = await definition.create(this.context());
@@ -173,6 +177,7 @@ export class Hub {
       await adapter.start();
       this.log.info({ adapter: name }, 'adapter started');
     }
+    await projectionStarted;
   }
 
   /** Health of every running adapter, by name. */
@@ -190,6 +195,13 @@ export class Hub {
 
   private async startServer(config: Config, adapters: HubComponent[]): Promise<void> {
     if (this.components.includes('api')) {
+      // A predecessor's open transaction would hold every reader at it; fencing ends it before the log is read.
+      if (config.INGRESS_TRANSACTIONAL_ID)
+        await this.producer
+          .reconcile(config.INGRESS_WRITE_TIMEOUT_MS, { force: true })
+          .catch((error: Error) =>
+            this.log.warn({ err: error.message }, 'could not fence an earlier ingress'),
+          );
       this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
         name: 'read-model',
         topic: this.eventsTopic,

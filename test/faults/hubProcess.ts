@@ -8,7 +8,7 @@ import { repoRoot } from '../../deploy/local/stack.ts';
 export interface HubProcess {
   url: string;
   token: string;
-  /** Starts the hub (again); resolves when its API listens. */
+  /** Starts the hub (again); resolves when its API answers /healthz. */
   start: () => Promise<void>;
   kill: () => Promise<void>;
   /** Sends SIGTERM and resolves with the ms until the process was gone. */
@@ -82,11 +82,23 @@ export async function hubProcess(options: {
         proc.once('exit', early);
         proc.stdout?.on('data', (chunk: Buffer) => {
           output += chunk.toString();
-          if (!output.includes('metodehub running')) return;
-          clearTimeout(timer);
-          proc.off('exit', early);
-          ready();
         });
+        // Listening is what a client sees; the process may still be joining groups behind it.
+        const poll = async () => {
+          while (child === proc) {
+            const up = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) }).catch(
+              () => null,
+            );
+            if (up?.ok) {
+              clearTimeout(timer);
+              proc.off('exit', early);
+              ready();
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
         proc.stderr?.on('data', (chunk: Buffer) => {
           output += chunk.toString();
           if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
