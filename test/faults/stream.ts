@@ -124,7 +124,8 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
       }
       const kind = `${answer.status}${answer.body.code ? ` ${answer.body.code}` : ''}`;
       const at = faultAt > 0 ? Date.now() - faultAt : 0;
-      const seen = (unanswered[kind] ??= { count: 0, firstMs: at, lastMs: at });
+      unanswered[kind] ??= { count: 0, firstMs: at, lastMs: at };
+      const seen = unanswered[kind];
       seen.count++;
       seen.lastMs = at;
       if (answer.status !== 0 && answer.status !== 503) {
