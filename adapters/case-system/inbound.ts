@@ -51,23 +51,28 @@ export function caseEventIngress(options: IngressOptions) {
   const { store, producer, config } = options;
   const budget = config.INGRESS_WRITE_TIMEOUT_MS;
   let queue: Promise<unknown> = Promise.resolve();
-  /** Runs `work` after every earlier request, unless its turn does not come before `deadline`. */
-  const oneAtATime = <T>(deadline: number, work: () => Promise<T>): Promise<T | 'timeout'> => {
-    let abandoned = false;
-    const run = queue.then(() => (abandoned ? undefined : work()));
-    queue = run.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(
+  /** Runs `work` after every earlier request, unless its turn does not come before `deadline`; once begun, `work` bounds itself. */
+  const oneAtATime = <T>(deadline: number, work: () => Promise<T>): Promise<T | 'timeout'> =>
+    new Promise((resolve, reject) => {
+      let missed = false;
+      const timer = setTimeout(
         () => {
-          abandoned = true;
+          missed = true;
           resolve('timeout');
         },
         Math.max(0, deadline - Date.now()),
       );
+      const run = queue.then(async () => {
+        if (missed) return;
+        clearTimeout(timer);
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        }
+      });
+      queue = run.catch(() => undefined);
     });
-    return Promise.race([run as Promise<T>, late]).finally(() => clearTimeout(timer));
-  };
   const unavailable = (reply: FastifyReply, code: string, detail: string) => {
     reply.header('retry-after', String(config.INGRESS_RETRY_AFTER_SECONDS));
     return sendProblem(reply, 503, code, detail);
