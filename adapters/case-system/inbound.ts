@@ -2,10 +2,13 @@
  * Case-system ingress over HTTP: `POST /api/v1/case-events` takes one event or a batch, judges the whole
  * batch against the current state as if appended in order, and only if every event passes writes them in
  * one Kafka transaction (acks from all in-sync replicas). It answers once the read model has folded them.
- * Requests are handled one at a time, so each batch is judged against everything accepted before it.
+ * Requests are handled one at a time, so each batch is judged against everything accepted before it, and
+ * only after the read model has read the log to its end: an event id in the log is a duplicate, also just
+ * after a restart or a write whose answer was lost. Every request is answered within
+ * INGRESS_WRITE_TIMEOUT_MS; what cannot be judged or written by then gets 503 with Retry-After.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
@@ -15,9 +18,18 @@ import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { caseEventJsonSchema, caseEventsFromBody, EVENTS_TOPIC } from './mapping.ts';
 
+/** How far the read model has read the event log (the hub's TopicFollower). */
+export interface EventLogReader {
+  /** Whether everything in the log when the hub started is folded. */
+  readonly caughtUp: boolean;
+  /** Reads on to the log's end now; false if Kafka does not answer or the read does not get there in time. */
+  reachEnd(timeoutMs: number): Promise<boolean>;
+}
+
 export interface IngressOptions {
   store: MethodStore;
   producer: ContractProducer;
+  log: EventLogReader;
   config: Config;
   /** Physical topic to write to (the declared one unless a test or a prefixed deployment says otherwise). */
   eventsTopic?: string;
@@ -37,11 +49,33 @@ const log = loggerFor('case-system-ingress');
 
 export function caseEventIngress(options: IngressOptions) {
   const { store, producer, config } = options;
+  const budget = config.INGRESS_WRITE_TIMEOUT_MS;
   let queue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
+  /** Runs `work` after every earlier request, unless its turn does not come before `deadline`; once begun, `work` bounds itself. */
+  const oneAtATime = <T>(deadline: number, work: () => Promise<T>): Promise<T | 'timeout'> =>
+    new Promise((resolve, reject) => {
+      let missed = false;
+      const timer = setTimeout(
+        () => {
+          missed = true;
+          resolve('timeout');
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const run = queue.then(async () => {
+        if (missed) return;
+        clearTimeout(timer);
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        }
+      });
+      queue = run.catch(() => undefined);
+    });
+  const unavailable = (reply: FastifyReply, code: string, detail: string) => {
+    reply.header('retry-after', String(config.INGRESS_RETRY_AFTER_SECONDS));
+    return sendProblem(reply, 503, code, detail);
   };
 
   return async (app: FastifyInstance) => {
@@ -85,7 +119,35 @@ export function caseEventIngress(options: IngressOptions) {
           );
         }
         const correlationId = request.headers['x-correlation-id'] ?? randomUUID();
-        return oneAtATime(async () => {
+        const deadline = Date.now() + budget;
+        const left = () => Math.max(1, deadline - Date.now());
+        const handled = await oneAtATime(deadline, async () => {
+          if (!options.log.caughtUp) {
+            return unavailable(
+              reply,
+              'NOT_READY',
+              `the hub is still reading the event log (${store.size} methods so far) and cannot yet tell a new event from a resend; nothing was written, resend the same request`,
+            );
+          }
+          if (producer.outcomeUncertain) {
+            try {
+              await producer.reconcile(left());
+            } catch (error) {
+              return unavailable(
+                reply,
+                'BUS_UNAVAILABLE',
+                `an earlier write to Kafka has no known outcome yet (${(error as Error).message}); nothing was written, resend the same request`,
+              );
+            }
+          }
+          // Judging against a read model behind the log would write a committed event again.
+          if (!(await options.log.reachEnd(left()))) {
+            return unavailable(
+              reply,
+              'BUS_UNAVAILABLE',
+              `could not read the event log to its end within ${budget} ms (Kafka unreachable or slow); nothing was written, resend the same request`,
+            );
+          }
           const events = mapped.events;
           const verdicts = store.judgeBatch(events);
           const refused: ProblemItem[] = [];
@@ -127,15 +189,14 @@ export function caseEventIngress(options: IngressOptions) {
                   ...(request.headers.traceparent ? { traceparent: request.headers.traceparent } : {}),
                 }),
               })),
-              { to: options.eventsTopic },
+              { to: options.eventsTopic, timeoutMs: left() },
             );
           } catch (error) {
             log.error({ err: (error as Error).message, correlationId }, 'could not write case events');
-            return sendProblem(
+            return unavailable(
               reply,
-              503,
               'BUS_UNAVAILABLE',
-              `Kafka did not take the events (${(error as Error).message}); nothing was written, resend the same request`,
+              `Kafka did not confirm the events (${(error as Error).message}); resend the same request: what was written is then answered as a duplicate`,
             );
           }
           const settled = await store.whenSettled(
@@ -150,6 +211,12 @@ export function caseEventIngress(options: IngressOptions) {
             store,
           );
         });
+        if (handled !== 'timeout') return handled;
+        return unavailable(
+          reply,
+          'BUS_UNAVAILABLE',
+          `earlier case events are still being written (Kafka slow or unreachable), so this request was not judged within ${budget} ms; nothing was written, resend the same request`,
+        );
       },
     );
   };

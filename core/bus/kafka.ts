@@ -22,6 +22,34 @@ export function createKafka(brokers: string[], clientId = 'metodehub'): Kafka {
     brokers,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => toPino(entry.level)(entry),
-    retry: { initialRetryTime: 300, retries: 8 },
+    // At most 5 s between tries, so a client is back within seconds of a broker's return.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
   });
+}
+
+/**
+ * Whether the cluster answers within `timeoutMs`, for readiness: one try, no retries, so a dead broker is
+ * reported at once instead of after kafkajs's backoff.
+ */
+export async function describeKafka(kafka: Kafka, timeoutMs = 2_000): Promise<string> {
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`kafka not ok: no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  const ask = (async () => {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return `${cluster.brokers.length} broker(s), controller ${cluster.controller}`;
+  })();
+  try {
+    return await Promise.race([ask, late]);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(message.startsWith('kafka not ok') ? message : `kafka not ok: ${message}`);
+  } finally {
+    clearTimeout(timer);
+    ask.catch(() => undefined);
+    void admin.disconnect().catch(() => undefined);
+  }
 }

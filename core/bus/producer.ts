@@ -20,17 +20,42 @@ export interface OutgoingMessage<V> {
 
 export type TopicName = keyof TopicValues & string;
 
+/** A transactional write whose outcome is not known yet: it failed or ran out of time, and may still commit. */
+export class WriteUncertain extends Error {
+  override name = 'WriteUncertain';
+}
+
+/** Retries of the request path: a few quick ones, so a dead broker fails a write in seconds, not a minute. */
+const REQUEST_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 };
+/** A transaction left open by a crashed writer blocks every read_committed reader this long at most. */
+const TRANSACTION_TIMEOUT_MS = 10_000;
+
+const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WriteUncertain(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+};
+
 export class ContractProducer {
   private readonly producer: Producer;
   private connected = false;
   private transactional: Producer | undefined;
   /** One transaction at a time per producer: kafkajs allows no more. */
   private transactions: Promise<unknown> = Promise.resolve();
+  /** Kept for the producer's life: a new producer with the same id fences the old one and ends its open transaction. */
+  private readonly transactionalId: string;
+  /** Set when a transactional write failed or timed out: its transaction may still be open or committed. */
+  private uncertain = false;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly registry: ContractRegistry,
+    options: { transactionalId?: string } = {},
   ) {
+    this.transactionalId =
+      options.transactionalId || `metodehub-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     // One request in flight keeps a method's events in order even across retries.
     this.producer = kafka.producer({
       idempotent: true,
@@ -46,7 +71,7 @@ export class ContractProducer {
   }
 
   async disconnect(): Promise<void> {
-    await this.transactional?.disconnect();
+    await this.transactional?.disconnect().catch(() => undefined);
     this.transactional = undefined;
     if (!this.connected) return;
     await this.producer.disconnect();
@@ -63,42 +88,92 @@ export class ContractProducer {
     );
   }
 
+  /** Whether an earlier transactional write ended without a known outcome (see `reconcile`). */
+  get outcomeUncertain(): boolean {
+    return this.uncertain;
+  }
+
   /**
    * All or nothing: the messages are written in one Kafka transaction, so a reader (read_committed, the
    * kafkajs default) sees every one of them or none, even when they land in different partitions.
+   * `timeoutMs` bounds the wait; on failure or timeout the outcome is uncertain until `reconcile` ran.
    */
   async sendAtomically<T extends TopicName>(
     declared: T,
     messages: OutgoingMessage<TopicValues[T]>[],
-    options: { to?: string } = {},
+    options: { to?: string; timeoutMs?: number } = {},
   ): Promise<RecordMetadata[]> {
     const topic = options.to ?? declared;
     if (messages.length === 0) return [];
     const encoded = await this.encodeAll(topic, messages);
     const run = this.transactions.then(async () => {
-      if (!this.transactional) {
-        const producer = this.kafka.producer({
-          transactionalId: `metodehub-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-          idempotent: true,
-          maxInFlightRequests: 1,
-          createPartitioner: Partitioners.DefaultPartitioner,
-        });
-        await producer.connect();
-        this.transactional = producer;
-      }
-      const transaction = await this.transactional.transaction();
+      const producer = await this.transactionalProducer();
+      const transaction = await producer.transaction();
       try {
         const result = await transaction.send({ topic, acks: -1, messages: encoded });
         await transaction.commit();
         messagesOut.inc({ topic }, messages.length);
         return result;
       } catch (error) {
+        this.uncertain = true;
         await transaction.abort().catch(() => undefined);
+        this.dropTransactional();
         throw error;
       }
     });
     this.transactions = run.catch(() => undefined);
-    return run;
+    if (options.timeoutMs === undefined) return run;
+    return within(run, options.timeoutMs, 'the Kafka transaction').catch((error: unknown) => {
+      this.uncertain = true;
+      throw error;
+    });
+  }
+
+  /**
+   * Brings an uncertain write to an end: waits for it, then starts a producer under the same transactional
+   * id, which makes the coordinator commit or abort what the old one left open. After it, the log's end
+   * holds every message that will ever commit from earlier writes.
+   */
+  async reconcile(timeoutMs: number, options: { force?: boolean } = {}): Promise<void> {
+    if (!this.uncertain && !options.force) return;
+    const run = this.transactions.then(async () => {
+      if (!this.uncertain && !options.force) return;
+      this.dropTransactional();
+      const producer = await this.transactionalProducer();
+      // An empty transaction makes kafkajs send InitProducerId, which fences the earlier producer.
+      const transaction = await producer.transaction();
+      await transaction.abort();
+      this.uncertain = false;
+    });
+    this.transactions = run.catch(() => this.dropTransactional());
+    return within(run, timeoutMs, 'settling the earlier Kafka transaction');
+  }
+
+  private async transactionalProducer(): Promise<Producer> {
+    if (this.transactional) return this.transactional;
+    const producer = this.kafka.producer({
+      transactionalId: this.transactionalId,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: REQUEST_RETRY,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    try {
+      await producer.connect();
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    this.transactional = producer;
+    return producer;
+  }
+
+  /** Forgets a transactional producer in an unknown state; its connections are closed in the background. */
+  private dropTransactional(): void {
+    const old = this.transactional;
+    this.transactional = undefined;
+    void old?.disconnect().catch(() => undefined);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { PermanentError } from './errors.ts';
 import type { ContractRegistry } from './registry.ts';
@@ -27,6 +27,8 @@ export class TopicFollower<T> {
   private readonly next = new Map<number, bigint>();
   private readonly waiters = new Set<() => void>();
   private startEnds: Map<number, bigint> | undefined;
+  /** Kept connected, so asking for the log's end costs one request, not a new connection. */
+  private admin: Admin | undefined;
   private readonly log: Logger;
   skipped = 0;
   /** Messages that decoded but whose fold threw: skipped, so the read goes on. */
@@ -47,6 +49,9 @@ export class TopicFollower<T> {
       groupId,
       allowAutoTopicCreation: false,
       maxBytes: 50 * 1024 * 1024,
+      // The group has only this member: after a crash (a broker gone) its restart need not wait out 30 s for its old self.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 1_000,
     });
     this.consumer = consumer;
     // Batches of only transaction markers are not handed to eachBatch but still move the position.
@@ -95,6 +100,40 @@ export class TopicFollower<T> {
   async stop(): Promise<void> {
     await this.consumer?.disconnect();
     this.consumer = undefined;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
+  }
+
+  /**
+   * Reads on until every partition is read to the end the log has now (its high watermark), so what was
+   * committed before the call is folded; false when Kafka does not answer or the read does not get there in time.
+   */
+  async reachEnd(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let ends: Map<number, bigint>;
+    try {
+      ends = await withDeadline(this.liveEndOffsets(), timeoutMs);
+    } catch {
+      return false;
+    }
+    return this.waitUntil(() => this.reached(ends), Math.max(0, deadline - Date.now()));
+  }
+
+  private async liveEndOffsets(): Promise<Map<number, bigint>> {
+    if (!this.admin) {
+      const admin = this.kafka.admin({ retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 } });
+      await admin.connect();
+      this.admin = admin;
+    }
+    try {
+      const offsets = await this.admin.fetchTopicOffsets(this.options.topic);
+      return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    } catch (error) {
+      const admin = this.admin;
+      this.admin = undefined;
+      void admin.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The last offset + 1 of each partition now. */
@@ -147,3 +186,12 @@ export class TopicFollower<T> {
     });
   }
 }
+
+const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Kafka within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+};

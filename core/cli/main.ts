@@ -327,6 +327,8 @@ export function untilSignal(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     const done = async (signal: string) => {
       process.stderr.write(`\n${signal}: stopping...\n`);
+      // Whatever hangs (a broker gone mid-request), the process is gone within 10 s of the signal.
+      setTimeout(() => process.exit(1), 9_500).unref();
       await stop().catch((e: Error) => process.stderr.write(`stop failed: ${e.message}\n`));
       resolve();
       process.exit(0);

@@ -163,6 +163,23 @@ export const settings = {
     default: 10_000,
     parse: positive,
   },
+  INGRESS_WRITE_TIMEOUT_MS: {
+    description:
+      'Longest a case-event request waits for its turn, the read of the log to its end and the Kafka write before it is answered 503 with Retry-After.',
+    default: 5_000,
+    parse: positive,
+  },
+  INGRESS_TRANSACTIONAL_ID: {
+    description:
+      'Kafka transactional id of the ingress; give each instance its own stable one (e.g. its pod name) so a restarted instance ends the transaction its predecessor left open at once instead of after 10 s. Empty: one per process.',
+    default: '',
+    parse: text,
+  },
+  INGRESS_RETRY_AFTER_SECONDS: {
+    description: 'The Retry-After a case-event request answered 503 carries.',
+    default: 2,
+    parse: positive,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type Settings = typeof settings;

@@ -116,7 +116,9 @@ export class Hub {
     this.components = options.components ?? componentNames;
     this.kafka = options.kafka ?? createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
-    this.producer = new ContractProducer(this.kafka, this.registry);
+    this.producer = new ContractProducer(this.kafka, this.registry, {
+      transactionalId: config.INGRESS_TRANSACTIONAL_ID,
+    });
     for (const [declared, physical] of Object.entries(options.topics ?? {}))
       if (physical !== declared) this.registry.alias(physical, declared);
     this.eventsTopic = this.topic('nyemetoder.method-events.v1');
@@ -156,14 +158,16 @@ export class Hub {
 
   async start(): Promise<void> {
     const { config } = this.options;
+    let projectionStarted: Promise<void> = Promise.resolve();
     if (this.components.includes('projection')) {
       this.projection = new MethodStateProjection(this.kafka, this.registry, this.producer, {
         eventsTopic: this.eventsTopic,
         stateTopic: this.stateTopic,
         groupId: this.group('method-state'),
       });
-      await this.projection.start();
-      this.log.info('projection started');
+      // Joining its group can wait out a killed predecessor's session (30 s); the door need not wait with it.
+      projectionStarted = this.projection.start().then(() => this.log.info('projection started'));
+      projectionStarted.catch(() => undefined);
     }
     for (const definition of this.catalogue.filter((a) => this.components.includes(a.name))) {
       const adapter = await definition.create(this.context());
@@ -175,6 +179,7 @@ export class Hub {
       await adapter.start();
       this.log.info({ adapter: name }, 'adapter started');
     }
+    await projectionStarted;
   }
 
   /** Health of every running adapter, by name. */
@@ -223,6 +228,13 @@ export class Hub {
 
   private async startServer(config: Config, adapters: HubComponent[]): Promise<void> {
     if (this.components.includes('api')) {
+      // A predecessor's open transaction would hold every reader at it; fencing ends it before the log is read.
+      if (config.INGRESS_TRANSACTIONAL_ID)
+        await this.producer
+          .reconcile(config.INGRESS_WRITE_TIMEOUT_MS, { force: true })
+          .catch((error: Error) =>
+            this.log.warn({ err: error.message }, 'could not fence an earlier ingress'),
+          );
       this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
         name: 'read-model',
         topic: this.eventsTopic,
@@ -254,6 +266,7 @@ export class Hub {
         caseEventIngress({
           store: this.store,
           producer: this.producer,
+          log: follower,
           config,
           eventsTopic: this.eventsTopic,
         }),
@@ -321,16 +334,40 @@ export class Hub {
     });
   }
 
-  async stop(): Promise<void> {
-    await this.flowMonitor?.stop();
-    await this.server?.close();
-    for (const [name, adapter] of [...this.adapters].reverse()) {
-      await adapter
-        .stop()
-        .catch((error: Error) => this.log.error({ adapter: name, err: error }, 'stop failed'));
-    }
-    await this.follower?.stop();
-    await this.projection?.stop();
-    await this.producer.disconnect();
+  /**
+   * Stops every part, each given a bounded time, so a hub whose broker is gone still stops within
+   * `budgetMs`; a part that does not stop in time is left to die with the process.
+   */
+  async stop(budgetMs = 8_000): Promise<void> {
+    const until = Date.now() + budgetMs;
+    const step = async (what: string, work: () => Promise<unknown> | undefined) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), Math.max(100, (until - Date.now()) / 2));
+      });
+      try {
+        const outcome = await Promise.race([Promise.resolve(work()), late]);
+        if (outcome === 'late') this.log.warn({ part: what }, 'did not stop in time; left behind');
+      } catch (error) {
+        this.log.error({ part: what, err: error as Error }, 'stop failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    await step('flow monitor', () => this.flowMonitor?.stop());
+    // Open connections (a client waiting on a hung request) would keep close() waiting.
+    await step('http server', () => {
+      const server = this.server;
+      if (!server) return undefined;
+      const closing = server.close();
+      server.server.closeIdleConnections?.();
+      setTimeout(() => server.server.closeAllConnections?.(), 1_000).unref();
+      return closing;
+    });
+    for (const [name, adapter] of [...this.adapters].reverse())
+      await step(`adapter ${name}`, () => adapter.stop());
+    await step('read model', () => this.follower?.stop());
+    await step('projection', () => this.projection?.stop());
+    await step('producer', () => this.producer.disconnect());
   }
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { Kafka } from 'kafkajs';
+import { describeKafka } from '../bus/kafka.ts';
 import { scopesOf } from '../http/auth.ts';
 import type { ComponentHealth } from '../hub/component.ts';
 import { problem, problemSchema, sendProblem } from '../http/problem.ts';
@@ -283,16 +284,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
     app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
       const checks = Object.fromEntries(
         await Promise.all([
-          probe('kafka', async () => {
-            const admin = options.kafka.admin();
-            await admin.connect();
-            try {
-              const cluster = await admin.describeCluster();
-              return `${cluster.brokers.length} broker(s), controller ${cluster.controller}`;
-            } finally {
-              await admin.disconnect();
-            }
-          }),
+          probe('kafka', () => describeKafka(options.kafka)),
           probe('registry', async () => {
             const answer = await fetch(`${options.registryUrl.replace(/\/$/, '')}/subjects`, {
               signal: AbortSignal.timeout(3000),

@@ -30,6 +30,8 @@ export interface StackOptions {
   startTimeoutSeconds: number;
   /** Where progress lines go; the CLI prints them, tests may silence them. */
   say: (line: string) => void;
+  /** More `server.properties` lines for the broker (the fault tests' own broker restarts faster with fewer partitions). */
+  kafkaSettings?: string[];
 }
 
 export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
@@ -306,6 +308,7 @@ function writeKafkaConfig(o: StackOptions): string {
       'group.initial.rebalance.delay.ms=0',
       // Topics are created by `npm run topics:apply` with their declared settings; tests create their own.
       'auto.create.topics.enable=true',
+      ...(o.kafkaSettings ?? []),
       '',
     ].join('\n'),
   );

@@ -25,6 +25,10 @@ export interface TestHubOptions {
   adapters?: readonly AdapterDefinition[];
   /** More declared topics to give fresh physical names (the events and state topics always are). */
   topics?: string[];
+  /** Run on the topics of an earlier hub (a restart) instead of fresh ones; close() then leaves them. */
+  sameTopicsAs?: TestHub;
+  /** Answer as soon as the API listens, before the read model has caught up (default: wait). */
+  waitUntilReady?: boolean;
 }
 
 export async function startTestHub(
@@ -33,14 +37,16 @@ export async function startTestHub(
   options: TestHubOptions = {},
 ): Promise<TestHub> {
   const kafka = testKafka();
-  const events = uniqueName('test.method-events');
-  const state = uniqueName('test.method-state');
-  const renamed: Record<string, string> = {
-    'nyemetoder.method-events.v1': events,
-    'nyemetoder.method-state.v1': state,
-  };
-  for (const declared of options.topics ?? []) renamed[declared] = uniqueName(`test.${declared}`);
-  await createTopics(kafka, Object.values(renamed), 3);
+  const earlier = options.sameTopicsAs;
+  const events = earlier?.events ?? uniqueName('test.method-events');
+  const state = earlier?.state ?? uniqueName('test.method-state');
+  const renamed: Record<string, string> = earlier
+    ? { ...earlier.topics }
+    : { 'nyemetoder.method-events.v1': events, 'nyemetoder.method-state.v1': state };
+  if (!earlier) {
+    for (const declared of options.topics ?? []) renamed[declared] = uniqueName(`test.${declared}`);
+    await createTopics(kafka, Object.values(renamed), 3);
+  }
   const config = loadConfig({
     KAFKA_BROKERS: inject('kafkaBrokers'),
     SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
@@ -60,7 +66,7 @@ export async function startTestHub(
     adapters: options.adapters ?? [],
   });
   await hub.start();
-  await hub.waitUntilReady(60_000);
+  if (options.waitUntilReady !== false) await hub.waitUntilReady(60_000);
   const token = components.includes('api') ? await hub.devToken() : '';
   const url = hub.url ?? '';
   const call: TestHub['call'] = (path, init = {}) => {
@@ -86,6 +92,7 @@ export async function startTestHub(
     call,
     close: async () => {
       await hub.stop();
+      if (earlier) return;
       const physical = Object.values(renamed);
       await deleteTopics(kafka, [...physical, ...physical.map((t) => `${t}.dlq`)]);
     },

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench:faults`: the fault-injection suite in full. On a broker and registry of its own (ports
+ * 18396-18398, data in a temp dir) and the hub as its own process, one scenario per run: the broker (20 s),
+ * the registry (10 s), the hub, and broker and hub together are SIGKILLed and restarted under a steady
+ * stream of case events. Prints per scenario: sent, acknowledged, resends, and per output lost, doubled,
+ * out of order, and the recovery time (fault until the door acknowledges again).
+ */
+import { Command } from 'commander';
+import { startFaultStack } from '../test/faults/faultStack.ts';
+import { hubProcess } from '../test/faults/hubProcess.ts';
+import { resultTable, runStream, type ScenarioResult, scenarios } from '../test/faults/stream.ts';
+
+const options = new Command('bench:faults')
+  .description(
+    'Fault injection: SIGKILL the broker, the registry and the hub under a steady stream of case events.',
+  )
+  .option('--rate <n>', 'events per second', (v) => Number(v), 40)
+  .option('--seconds <n>', 'length of each stream', (v) => Number(v), 30)
+  .option('--only <keys>', `comma-separated scenarios: ${Object.keys(scenarios).join(', ')}`)
+  .parse()
+  .opts<{ rate: number; seconds: number; only?: string }>();
+const rate = options.rate;
+const durationMs = options.seconds * 1000;
+const keys = options.only
+  ? options.only.split(',').map((k) => k.trim())
+  : ['broker SIGKILL 20 s', 'registry SIGKILL', 'hub SIGKILL', 'broker and hub SIGKILL'];
+for (const key of keys)
+  if (!scenarios[key])
+    throw new Error(`--only: no scenario "${key}"; choose from ${Object.keys(scenarios).join(', ')}`);
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+say(`Starting a broker and registry of the benchmark's own (ports 18396-18398)...`);
+const stack = await startFaultStack({ kafka: 18396, controller: 18397, registry: 18398 });
+const hub = await hubProcess({
+  ...stack,
+  port: 18303,
+  env: { INGRESS_TRANSACTIONAL_ID: 'bench-faults-hub' },
+});
+const results: ScenarioResult[] = [];
+let failed = false;
+try {
+  await hub.start();
+  for (const [run, key] of keys.entries()) {
+    say(`${key}: ${rate} events/s for ${durationMs / 1000} s, the fault after 5 s...`);
+    const result = await runStream({
+      stack,
+      hub,
+      scenario: scenarios[key]!,
+      rate,
+      durationMs,
+      faultAtMs: 5_000,
+      run: run + 10,
+    });
+    results.push(result);
+    const unanswered = Object.entries(result.unanswered)
+      .map(([kind, u]) => `${u.count} x ${kind}`)
+      .join(', ');
+    say(
+      `  answered other than 2xx: ${unanswered || 'none'}; refused: ${result.refused.length}; resends not answered as duplicate: ${result.resendsNotDuplicate}`,
+    );
+    const clean =
+      result.refused.length === 0 &&
+      result.resendsNotDuplicate === 0 &&
+      result.acknowledged === result.sent &&
+      result.outputs.every((o) => o.lost === 0 && o.outOfOrder === 0) &&
+      result.outputs[0]!.doubled === 0;
+    failed ||= !clean;
+  }
+} finally {
+  if (hub.running) await hub.kill();
+  await stack.stop();
+}
+say(`\n${resultTable(results)}\n`);
+say(
+  failed
+    ? 'Something was lost, doubled, reordered or refused: see above.'
+    : 'Every acknowledged event once in the log, in order; every resend a duplicate.',
+);
+process.exit(failed ? 1 : 0);

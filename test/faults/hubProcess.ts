@@ -1,0 +1,122 @@
+/** The hub as its own process (`metodehub run`), so a fault test can SIGKILL it or time its SIGTERM. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { loadConfig } from '../../core/config/spec.ts';
+import { DevIssuer } from '../../core/http/devIssuer.ts';
+import { repoRoot } from '../../deploy/local/stack.ts';
+
+export interface HubProcess {
+  url: string;
+  token: string;
+  /** Starts the hub (again); resolves when its API answers /healthz. */
+  start: () => Promise<void>;
+  kill: () => Promise<void>;
+  /** Sends SIGTERM and resolves with the ms until the process was gone. */
+  terminate: () => Promise<number>;
+  readonly running: boolean;
+}
+
+export async function hubProcess(options: {
+  dir: string;
+  port: number;
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+  components?: string;
+  env?: Record<string, string>;
+}): Promise<HubProcess> {
+  const keyFile = join(options.dir, 'dev-issuer.json');
+  const issuer = await DevIssuer.fromFile(keyFile);
+  const config = loadConfig({ AUTH_DEV_ISSUER: 'true' });
+  const token = await issuer.mint({
+    scopes: [config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE],
+    audience: config.AUTH_AUDIENCE,
+    issuer: config.AUTH_ISSUER,
+    expiresIn: '2h',
+  });
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const url = `http://127.0.0.1:${options.port}`;
+  const self: HubProcess = {
+    url,
+    token,
+    get running() {
+      return child !== undefined;
+    },
+    start: async () => {
+      const proc = spawn(
+        process.execPath,
+        ['bin/metodehub.mjs', 'run', '--adapters', options.components ?? 'api,projection'],
+        {
+          cwd: repoRoot,
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: options.kafkaBrokers,
+            SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
+            HUB_HOST: '127.0.0.1',
+            HUB_PORT: String(options.port),
+            AUTH_DEV_ISSUER: 'true',
+            DEV_ISSUER_KEY_FILE: keyFile,
+            LOG_LEVEL: process.env.FAULTS_HUB_LOG_LEVEL ?? 'error',
+            ...options.env,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      child = proc;
+      exited = new Promise((done) =>
+        proc.once('exit', () => {
+          if (child === proc) child = undefined;
+          done();
+        }),
+      );
+      let output = '';
+      await new Promise<void>((ready, fail) => {
+        const early = (code: number | null) => {
+          clearTimeout(timer);
+          fail(new Error(`the hub exited (${code}) while starting:\n${output}`));
+        };
+        const timer = setTimeout(() => {
+          proc.off('exit', early);
+          fail(new Error(`the hub did not listen within 90 s:\n${output}`));
+        }, 90_000);
+        proc.once('exit', early);
+        proc.stdout?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+        });
+        // Listening is what a client sees; the process may still be joining groups behind it.
+        const poll = async () => {
+          while (child === proc) {
+            const up = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1_000) }).catch(
+              () => null,
+            );
+            if (up?.ok) {
+              clearTimeout(timer);
+              proc.off('exit', early);
+              ready();
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        void poll();
+        proc.stderr?.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
+        });
+      });
+    },
+    kill: async () => {
+      child?.kill('SIGKILL');
+      await exited;
+      child = undefined;
+    },
+    terminate: async () => {
+      const t0 = Date.now();
+      child?.kill('SIGTERM');
+      await exited;
+      child = undefined;
+      return Date.now() - t0;
+    },
+  };
+  return self;
+}
