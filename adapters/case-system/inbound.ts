@@ -105,6 +105,20 @@ export function caseEventIngress(options: IngressOptions) {
         validatorCompiler: () => () => true,
       },
       async (request, reply) => {
+        // The route validates its body itself (one report for every event), so its query is checked here.
+        const unknown = Object.keys((request.query ?? {}) as Record<string, unknown>);
+        if (unknown.length > 0)
+          return sendProblem(
+            reply,
+            400,
+            'UNKNOWN_QUERY_PARAMETER',
+            `POST /api/v1/case-events takes no query parameters; unknown: ${unknown.join(', ')}`,
+            unknown.map((name) => ({
+              code: 'UNKNOWN_FIELD',
+              path: `query.${name}`,
+              reason: `unknown query parameter "${name}"`,
+            })),
+          );
         const mapped = caseEventsFromBody(request.body, config.INGRESS_MAX_BATCH);
         if (!mapped.ok) {
           const count = new Set(mapped.problems.map((p) => p.index)).size;

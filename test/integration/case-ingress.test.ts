@@ -163,6 +163,16 @@ describe('HTTP ingress', () => {
     },
   );
 
+  it('refuses an unknown query parameter with 400 naming it, and writes nothing', async () => {
+    const id = nextId();
+    const r = await h.call('/api/v1/case-events?dryRun=true', { method: 'POST', json: registration(id) });
+    expect(r.status).toBe(400);
+    const problem = await problemOf(r);
+    expect(problem.code).toBe('UNKNOWN_QUERY_PARAMETER');
+    expect(problem.detail).toContain('dryRun');
+    expect((await h.call(`/api/v1/methods/${id}`)).status).toBe(404);
+  });
+
   it('lists every contract problem of every event with 400', async () => {
     const r = await post([{ ...registration(nextId()), type: 'METHOD_INVENTED' }, { eventId: 7 }]);
     expect(r.status).toBe(400);
