@@ -418,6 +418,21 @@ describe('after the whole suite', () => {
       if (one.status !== 200) failures.push(`${entryId}: ${one.status} ${(await one.text()).slice(0, 200)}`);
     });
     expect(failures.join('\n')).toBe('');
+    // An entry id of the right form on a real dead-letter topic that holds no such offset.
+    const absent = `${bed.topics['nyemetoder.method-events.v1']}.dlq:0:999999999`;
+    for (const [method, suffix, body] of [
+      ['GET', '', undefined],
+      ['POST', '/redrive', '{}'],
+      ['POST', '/discard', '{"note":"hostile suite"}'],
+    ] as const) {
+      const r = await call(`/ops/api/dead-letters/${encodeURIComponent(absent)}${suffix}`, {
+        method,
+        ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+      });
+      const text = await r.text();
+      expect(r.status, text).toBe(404);
+      expect(text).toMatch(/NO_SUCH_ENTRY/);
+    }
     const ready = await call('/readyz');
     expect(ready.status, await ready.clone().text()).toBe(200);
   }, 60_000);
