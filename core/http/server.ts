@@ -84,6 +84,7 @@ function closeRoute(route: RouteOptions): void {
 /** The JSON body parser: fatal UTF-8 decoding (no silent U+FFFD), then fastify's own JSON.parse guard. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const POISON_KEY = /"(__proto__|constructor)"/;
+const CHARSET = /;\s*charset="?([^";\s]+)/i;
 
 /** Where the first invalid UTF-8 sequence starts. */
 export function invalidUtf8Offset(bytes: Uint8Array): number {
@@ -164,6 +165,12 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      const reason = `the body must be UTF-8 JSON; charset=${charset.slice(0, 40)} is not read, send UTF-8 and say so or say nothing`;
+      done(Object.assign(new Error(reason), { statusCode: 415, code: 'UNSUPPORTED_CHARSET' }), undefined);
+      return;
+    }
     const bytes = body as Buffer;
     let text: string;
     try {

@@ -711,6 +711,18 @@ function bodyDoorCases(all: Route[], maxBytes: number): HttpCase[] {
     const types = route.path.startsWith('/jca/v1/')
       ? ['text/plain', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded']
       : ['text/plain', 'application/xml', 'application/x-www-form-urlencoded'];
+    // A charset label other than UTF-8: the bytes would be read as something the sender did not mean.
+    const labelled =
+      route.path === '/fest/v1/webhook' ? route.body!.replace('vendor.example', '10.0.0.1') : route.body!;
+    for (const charset of ['iso-8859-1', 'utf-16'])
+      send(
+        'wrong content type',
+        `charset=${charset}`,
+        labelled,
+        `${json}; charset=${charset}`,
+        [415],
+        /charset/i,
+      );
     for (const type of types)
       send(
         'wrong content type',
