@@ -21,6 +21,7 @@ import type { Logger } from '../../core/log/logger.ts';
 import { ContractViolation } from '../../core/bus/errors.ts';
 import { contractFor } from '../../core/contracts/catalogue.ts';
 import { violationsOf } from '../../core/contracts/validity.ts';
+import { invalidUtf8Offset } from '../../core/http/server.ts';
 import { decideLink, type LinkCandidate } from './linking.ts';
 import {
   jcaLinkEvent,
@@ -63,6 +64,7 @@ const XML = /^(application|text)\/([\w.+-]*\+)?xml\b/i;
 const NOTIFICATIONS_TOPIC = 'eu.jca-notifications.v1';
 const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
 const MEDIA_TYPES = ['application/json', 'application/xml', 'text/xml'];
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const itemsOf = (problems: { code: string; path: string; reason: string }[]): ProblemItem[] =>
   problems.map((p) => ({ code: p.code, path: p.path, reason: p.reason }));
@@ -338,8 +340,24 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       scope.removeAllContentTypeParsers();
       scope.addContentTypeParser(
         MEDIA_TYPES,
-        { parseAs: 'string', bodyLimit: settings.JCA_MAX_BODY_BYTES },
-        (_request, body, done) => done(null, body),
+        { parseAs: 'buffer', bodyLimit: settings.JCA_MAX_BODY_BYTES },
+        (request, body, done) => {
+          const charset = /;\s*charset="?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+          if (charset && !/^utf-?8$/i.test(charset)) {
+            const reason = `the body must be UTF-8; charset=${charset.slice(0, 40)} is not read, send UTF-8 and say so or say nothing`;
+            return done(
+              Object.assign(new Error(reason), { statusCode: 415, code: 'UNSUPPORTED_CHARSET' }),
+              undefined,
+            );
+          }
+          // Fatal decoding: a lenient one would take the notification in with U+FFFD where the bytes were.
+          try {
+            done(null, strictUtf8.decode(body as Buffer));
+          } catch {
+            const reason = `the body is not valid UTF-8: the byte at offset ${invalidUtf8Offset(body as Buffer)} starts an invalid sequence`;
+            done(Object.assign(new Error(reason), { statusCode: 400, code: 'INVALID_UTF8' }), undefined);
+          }
+        },
       );
       scope.setErrorHandler(
         async (

@@ -15,9 +15,10 @@ import { decodeJwt } from 'jose';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
-import { ConfidentialLeak } from '../../core/bus/errors.ts';
+import { ConfidentialLeak, ContractViolation } from '../../core/bus/errors.ts';
 import { withhold } from '../../core/bus/withheld.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
+import { textProblem } from '../../core/contracts/validity.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import { scopesOf } from '../../core/http/auth.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
@@ -249,6 +250,11 @@ export function hdirRoutes(parts: RouteParts) {
       async (request, reply) =>
         oneAtATime(async () => {
           const { methodId, guidelineId, status, date, note } = request.body;
+          const noteProblem = note ? textProblem(note, true) : null;
+          if (noteProblem)
+            return sendProblem(reply, 400, 'INVALID_REQUEST', `note ${noteProblem}`, [
+              { path: 'note', reason: noteProblem },
+            ]);
           const flags = book.ofMethod(methodId);
           if (flags.length === 0 && !directory.has(methodId))
             return sendProblem(reply, 404, 'UNKNOWN_METHOD', `the hub knows no method ${methodId}`);
@@ -302,6 +308,14 @@ export function hdirRoutes(parts: RouteParts) {
             );
             await book.readBack(written, 1);
           } catch (error) {
+            // The contract refusing the record is no outage: resending the same report cannot help.
+            if (error instanceof ContractViolation)
+              return sendProblem(
+                reply,
+                422,
+                'CONTRACT_VIOLATION',
+                `the status cannot be recorded: ${error.message}`,
+              );
             log.error({ err: (error as Error).message }, 'could not write an implementation status');
             return sendProblem(
               reply,

@@ -83,6 +83,8 @@ function closeRoute(route: RouteOptions): void {
 
 /** The JSON body parser: fatal UTF-8 decoding (no silent U+FFFD), then fastify's own JSON.parse guard. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const POISON_KEY = /"(__proto__|constructor)"/;
+const CHARSET = /;\s*charset="?([^";\s]+)/i;
 
 /** Where the first invalid UTF-8 sequence starts. */
 export function invalidUtf8Offset(bytes: Uint8Array): number {
@@ -125,6 +127,18 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
     },
     // removeAdditional would silently drop unknown fields; refusing them tells the sender.
     ajv: { customOptions: { allErrors: true, removeAdditional: false }, plugins: [queryFormats] },
+    // Errors the router meets before any route (a bad %-escape, an over-long path parameter) in the one shape.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void sendProblem(
+        reply,
+        tooLong ? 414 : 400,
+        tooLong ? 'PATH_PARAMETER_TOO_LONG' : 'MALFORMED_URL',
+        tooLong
+          ? 'a path parameter is longer than 100 characters; no identifier of the hub is that long'
+          : `the path is not a valid URL: ${error.message.slice(0, 200)}`,
+      );
+    },
   });
   app.addHook('onRoute', closeRoute);
 
@@ -151,6 +165,12 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
   app.removeContentTypeParser(['text/plain', 'application/json']);
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset && !/^utf-?8$/i.test(charset)) {
+      const reason = `the body must be UTF-8 JSON; charset=${charset.slice(0, 40)} is not read, send UTF-8 and say so or say nothing`;
+      done(Object.assign(new Error(reason), { statusCode: 415, code: 'UNSUPPORTED_CHARSET' }), undefined);
+      return;
+    }
     const bytes = body as Buffer;
     let text: string;
     try {
@@ -164,7 +184,30 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
       done(error, undefined);
       return;
     }
-    parseJson(request, text, done);
+    if (text.length === 0) return parseJson(request, text, done);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      const message = `the body is not valid JSON: ${(error as Error).message}`;
+      done(Object.assign(new Error(message), { statusCode: 400, code: 'MALFORMED_JSON' }), undefined);
+      return;
+    }
+    if (!POISON_KEY.test(text)) return done(null, value);
+    // Valid JSON that fastify's guard still refuses: a key that would reach Object.prototype.
+    parseJson(request, text, (error, safe) =>
+      error
+        ? done(
+            Object.assign(
+              new Error(
+                'the body has a "__proto__" or "constructor": {"prototype": ...} key, which the hub refuses; remove it',
+              ),
+              { statusCode: 400, code: 'FORBIDDEN_KEY' },
+            ),
+            undefined,
+          )
+        : done(null, safe),
+    );
   });
 
   await app.register(swagger, {
