@@ -456,7 +456,9 @@ export interface MethodEvent {
    * Unique id of this event (a UUID); equals the ce_id header. Resending the same eventId has no second effect.
    */
   eventId: string;
-  /** The method's ID: 'ID' + four-digit year + '_' + three-digit serial, e.g. ID2019_074. */
+  /**
+   * The method's ID: 'ID' + four-digit year + '_' + three-digit serial, e.g. ID2019_074 (checked by the lifecycle, which says what is wrong with it).
+   */
   methodId: string;
   type: MethodEventType;
   /**

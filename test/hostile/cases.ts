@@ -303,9 +303,11 @@ function identityAndShapeCases(): HttpCase[] {
   shaped('event identity', 'eventId 10 kB', withValue(reg(), 'eventId', 'a'.repeat(10_000)), /eventId/);
   shaped('event identity', 'eventId not a UUID', withValue(reg(), 'eventId', 'not-a-uuid'), /eventId/);
   shaped('event identity', 'eventId a number', withValue(reg(), 'eventId', 42), /eventId/);
-  shaped('event identity', 'methodId empty', withValue(reg(), 'methodId', ''), /methodId/);
-  shaped('event identity', 'methodId short', withValue(reg(), 'methodId', 'ID19_1'), /methodId/);
-  shaped('event identity', 'methodId path', withValue(reg(), 'methodId', '../../etc/passwd'), /methodId/);
+  // A method ID's syntax is the lifecycle's rule, which names what is wrong with it (422 INVALID_METHOD_ID).
+  const badId = /INVALID_METHOD_ID.*methodId|methodId.*INVALID_METHOD_ID/;
+  shaped('event identity', 'methodId empty', withValue(reg(), 'methodId', ''), badId, [422]);
+  shaped('event identity', 'methodId short', withValue(reg(), 'methodId', 'ID19_1'), badId, [422]);
+  shaped('event identity', 'methodId path', withValue(reg(), 'methodId', '../../etc/passwd'), badId, [422]);
   shaped(
     'event identity',
     'methodId 10 kB',
@@ -1270,7 +1272,8 @@ function kafkaCases(): KafkaCase[] {
     ['occurredAt year 9999', () => ({ occurredAt: Date.UTC(9999, 0, 1) }), /occurredAt/],
     ['occurredAt 1970', () => ({ occurredAt: 0 }), /occurredAt/],
     ['eventId not a UUID', () => ({ eventId: 'not-a-uuid' }), /eventId/],
-    ['methodId malformed', () => ({ methodId: '../etc' }), /methodId/],
+    // Its syntax is the lifecycle's rule: the consumers that fold it refuse it as INVALID_METHOD_ID.
+    ['methodId malformed', () => ({ methodId: '../etc' }), /methodId|method ID/],
     ['name with U+0000', () => ({ registered: { details: { ...details(), name: 'a\u0000b' } } }), /name/],
     ['name with U+001B', () => ({ registered: { details: { ...details(), name: 'a\u001bb' } } }), /name/],
     [
