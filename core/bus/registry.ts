@@ -7,7 +7,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type avro from 'avsc';
 import { type Contract, contractFor, contracts, subjectOf } from '../contracts/catalogue.ts';
 import { logicalTypes } from '../contracts/logicalTypes.ts';
-import { describeViolations, violationsOf } from '../contracts/validity.ts';
+import { describeViolations, LONG_LIMIT, violationsOf } from '../contracts/validity.ts';
 import { ContractViolation, PermanentError, TransientError } from './errors.ts';
 
 const MAGIC_BYTE = 0;
@@ -121,9 +121,14 @@ export class ContractRegistry {
     try {
       value = contract.type.fromBuffer(bytes.subarray(5), resolver) as T;
     } catch (error) {
+      const message = (error as Error).message;
+      // avsc reads no long past its safe range, before any field is known: say which fields could be it.
+      const hint = /precision loss/.test(message)
+        ? ` (a long field, such as sourceSequence, is beyond ±${LONG_LIMIT})`
+        : '';
       throw new PermanentError(
         'UNDECODABLE',
-        `the Avro body does not decode with schema ${schemaId}: ${(error as Error).message}`,
+        `the Avro body does not decode with schema ${schemaId}: ${message}${hint}`,
       );
     }
     // A writer that skipped our producer (straight to Kafka) is held to the same definition of valid.
