@@ -45,7 +45,7 @@ export interface DynamicsEmulator {
   expireAllTokens(): void;
   /** Every delta link issued so far answers 400 (expired) from now on. */
   expireDeltaTokens(): void;
-  /** An SLV case handler edits a case: new version and modifiedon; nm_sourceeventid cleared unless given. */
+  /** An SLV case handler edits a case: only the columns given change (the rest keep their values); new version and modifiedon. */
   editAsSlv(nyeMetoderId: string, changes: MethodCaseChanges): Entity<MethodCase>;
   /** SLV creates a case itself. */
   createAsSlv(methodCase: SeedCase): Entity<MethodCase>;
@@ -326,7 +326,7 @@ export async function startDynamicsEmulator(
         `SLV_CASE_NOT_FOUND: SLV has no case for ${nyeMetoderId}; create it with createAsSlv or seed`,
       );
     const checked = readCaseBody(changes);
-    return asEntity({ ...store.update(row, { nm_sourceeventid: null, ...checked }) });
+    return asEntity({ ...store.update(row, checked) });
   }
 
   function createAsSlv(methodCase: SeedCase): Entity<MethodCase> {
