@@ -134,20 +134,35 @@ export class SlvClient {
 
   /**
    * Upsert by alternate key with PATCH. `etag` makes it an update of exactly that version (If-Match);
-   * without one it may only create (If-None-Match: *). False when the precondition failed (412, or 404 on
-   * an update of a case that is gone): re-read and try again.
+   * without one it may only create (If-None-Match: *). Answers the row as our write left it (its version
+   * tells our write from later edits), or undefined when the precondition failed (412, or 404 on an update
+   * of a case that is gone): re-read and try again.
    */
-  async upsertCase(methodId: string, changes: SlvCaseChanges, etag: string | undefined): Promise<boolean> {
+  async upsertCase(
+    methodId: string,
+    changes: SlvCaseChanges,
+    etag: string | undefined,
+  ): Promise<SlvCase | undefined> {
     const what = `writing the case of ${methodId}`;
     const answer = await this.call(
       'PATCH',
-      `${apiPath}/nm_methodcases(nm_nyemetoderid=${quote(methodId)})`,
+      `${apiPath}/nm_methodcases(nm_nyemetoderid=${quote(methodId)})?$select=${caseColumns.join(',')}`,
       what,
-      { body: changes, headers: etag ? { 'if-match': etag } : { 'if-none-match': '*' } },
+      {
+        body: changes,
+        headers: {
+          prefer: 'return=representation',
+          ...(etag ? { 'if-match': etag } : { 'if-none-match': '*' }),
+        },
+      },
     );
-    if (answer.status === 412 || (etag && answer.status === 404)) return false;
-    this.expect(answer, 2, what);
-    return true;
+    if (answer.status === 412 || (etag && answer.status === 404)) return undefined;
+    const body = this.expect(answer, 2, what) as SlvCase | undefined;
+    if (body && typeof body === 'object' && typeof body.versionnumber === 'number') return body;
+    // A server that ignores return=representation answers 204: read the row back.
+    const readBack = await this.caseOf(methodId);
+    if (!readBack) throw new SlvUnavailable(`${what}: the case is gone right after it was written`);
+    return readBack;
   }
 
   async notesOf(caseId: string): Promise<SlvNote[]> {

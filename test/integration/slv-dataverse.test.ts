@@ -1,0 +1,68 @@
+/**
+ * The issue-17 reproductions against the emulator corrected to Dataverse's documented behaviour: SLV's edits
+ * keep our marker column, a delta shows only a row's latest version, 401s carry no body, Retry-After holds
+ * every request, a restarted stand-in takes a new port.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Exchange } from '../../adapters/slv/exchanges.ts';
+import { eventually } from '../support/kafka.ts';
+import { assignment, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
+
+let bed: SlvTestBed;
+
+beforeAll(async () => {
+  bed = await startSlvTestBed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+const statusOf = (id: string) => bed.h.hub.store.ledger(id)?.current?.status;
+const slvEventsOf = (id: string) => bed.eventsOf(id).filter((e) => e.source === 'slv');
+const exchangesOf = async (id: string) =>
+  ((await (await bed.h.call(`/slv/v1/methods/${id}/exchanges`)).json()) as { exchanges: Exchange[] })
+    .exchanges;
+
+/** Ordered from SLV, written there, and the echo of that write read back. */
+async function orderedAndEchoed(id: string, track: 'A' | 'B' | 'C' | 'D' = 'B') {
+  const echoes = bed.adapter().mapper.totals.echoes;
+  await bed.post(orderedFromSlv(id, track));
+  await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+  await eventually(() => bed.adapter().mapper.totals.echoes > echoes, 30_000, `echo of ${id} read`);
+}
+
+describe('SLV edits on real Dataverse semantics', () => {
+  it('1: a case handler edit of a case we wrote (our marker column kept) becomes a method event', async () => {
+    const id = 'ID2025_701';
+    await orderedAndEchoed(id);
+    const written = bed.slv.record(id)!;
+    bed.slv.editAsSlv(id, { nm_status: 'Under vurdering' });
+    expect(bed.slv.record(id)!.nm_sourceeventid).toBe(written.nm_sourceeventid);
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'assessment started');
+    expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED']);
+    const history = await exchangesOf(id);
+    const ours = history.find((e) => e.direction === 'to-slv')!;
+    expect(ours.delivery).toBe('confirmed');
+    expect(history.filter((e) => e.direction === 'from-slv').map((e) => e.what)).toEqual([
+      'ASSESSMENT_STARTED',
+    ]);
+  });
+
+  it('2: an SLV edit that collides with our write (412) is emitted before our merge, also with the column cleared', async () => {
+    const id = 'ID2025_702';
+    await orderedAndEchoed(id, 'C');
+    bed.slv.beforeNextPatch(() => {
+      bed.slv.editAsSlv(id, { nm_status: 'Under vurdering', nm_sourceeventid: null });
+    });
+    await bed.post([assignment(id, 'ASSIGNMENT_CHANGED', 'A', 10)]);
+    await eventually(() => bed.slv.record(id)?.nm_track === 'A', 30_000, 'track changed at SLV');
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'SLV start not lost');
+    const patches = bed.slv.requestLog().filter((e) => e.method === 'PATCH' && e.path.includes(id));
+    expect(patches.map((p) => p.status)).toEqual([201, 412, 200]);
+    expect(bed.slv.record(id)!.nm_status).toBe('Under vurdering');
+    // A later poll shows only our merged write: an echo, nothing emitted twice.
+    const polls = bed.adapter().poller.totals.updates;
+    await eventually(() => bed.adapter().poller.totals.updates > polls, 30_000, 'echo of the merge read');
+    expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED']);
+  });
+});
