@@ -4,7 +4,7 @@
  * timeouts and refused connections retried with jittered backoff; a circuit breaker around it all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransientError } from '../../core/bus/errors.ts';
+import { RetryLater, TransientError } from '../../core/bus/errors.ts';
 import { backoff } from '../../core/bus/runner.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
 import { CircuitBreaker, type CircuitOpenError, type CircuitState } from './circuitBreaker.ts';
@@ -105,6 +105,8 @@ export class SlvClient {
   private readonly breaker: CircuitBreaker;
   private token: { value: string; renewAt: number } | undefined;
   private tokenRequest: Promise<string> | undefined;
+  /** Until when SLV asked for no request at all (Retry-After of a 429). */
+  private quietUntil = 0;
   private readonly log: Logger = loggerFor('slv-client');
   lastProblem: string | undefined;
   readonly counts = { requests: 0, throttled: 0, retried: 0, tokenRenewals: 0 };
@@ -237,6 +239,7 @@ export class SlvClient {
     const target = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
     let renewedForThisCall = false;
     for (let attempt = 1; ; ) {
+      await this.quietPeriod(what);
       try {
         this.breaker.admit('SLV');
       } catch (error) {
@@ -263,10 +266,20 @@ export class SlvClient {
         attempt = await this.failedAttempt(attempt, what, describeNetworkError(error));
         continue;
       }
-      if (response.status === 401 && !renewedForThisCall) {
+      if (response.status === 401) {
         await response.body?.cancel();
-        renewedForThisCall = true;
         this.token = undefined;
+        if (!renewedForThisCall) {
+          renewedForThisCall = true;
+          continue;
+        }
+        // Refused with a fresh token too: SLV or its token service recovering; Dataverse's 401 has no body.
+        const challenge = response.headers.get('www-authenticate') ?? 'no WWW-Authenticate';
+        attempt = await this.failedAttempt(
+          attempt,
+          what,
+          `SLV_UNAUTHORIZED: 401 with a fresh token (${challenge}); if it lasts, check SLV_CLIENT_ID, SLV_CLIENT_SECRET and SLV_SCOPE`,
+        );
         continue;
       }
       if (response.status === 429) {
@@ -274,11 +287,9 @@ export class SlvClient {
         this.counts.throttled++;
         const seconds = Number(response.headers.get('retry-after') ?? '1');
         const waitS = Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
-        if (waitS > this.settings.SLV_MAX_RETRY_AFTER_S) {
-          throw new SlvUnavailable(`${what}: SLV throttles (429) and asks to wait ${waitS} s`);
-        }
-        this.log.info({ waitS, what }, 'SLV throttles (429); waiting as Retry-After says');
-        await sleep(waitS * 1000);
+        // No request of this adapter goes to SLV before the wait ends, whoever asks.
+        this.quietUntil = Math.max(this.quietUntil, Date.now() + waitS * 1000);
+        this.log.info({ waitS, what }, 'SLV throttles (429); no request until Retry-After has passed');
         continue;
       }
       if (response.status >= 500) {
@@ -291,6 +302,19 @@ export class SlvClient {
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parse(text) };
     }
+  }
+
+  /** Waits out SLV's Retry-After; one longer than SLV_MAX_RETRY_AFTER_S is left to the backlog. */
+  private async quietPeriod(what: string): Promise<void> {
+    const waitMs = this.quietUntil - Date.now();
+    if (waitMs <= 0) return;
+    if (waitMs > this.settings.SLV_MAX_RETRY_AFTER_S * 1000) {
+      throw new RetryLater(
+        `${what}: SLV throttles (429) and asks to wait ${Math.ceil(waitMs / 1000)} s`,
+        waitMs,
+      );
+    }
+    await sleep(waitMs);
   }
 
   /** Counts a failed attempt and waits the backoff; throws when the call has used its attempts. */

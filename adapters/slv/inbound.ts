@@ -50,6 +50,8 @@ export class SlvChangePoller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private lock: Promise<unknown> = Promise.resolve();
+  /** Counts the start and end of every write to SLV. */
+  private writes = 0;
   private stopped = false;
   private readonly log: Logger = loggerFor('slv-inbound');
   lastPoll: { at: string; ok: boolean; detail: string } | undefined;
@@ -107,9 +109,31 @@ export class SlvChangePoller {
     return this.state;
   }
 
-  /** One round: read changes, write them to Kafka, then save the new delta link. */
-  pollOnce(): Promise<PollReport> {
-    return this.exclusive(() => this.poll());
+  /**
+   * One round: read changes, write them to Kafka, then save the new delta link. The read runs outside
+   * `exclusive` (a throttled read must not hold up writes); if one of our writes was sent meanwhile, its
+   * version may be in the delta before it is recorded, so the delta is read again (the third time alone).
+   */
+  async pollOnce(): Promise<PollReport> {
+    for (let round = 1; ; round++) {
+      const writes = this.writes;
+      if (round >= 3) return this.exclusive(async () => this.absorbRead(await this.read()));
+      const read = await this.read();
+      const report = await this.exclusive(async () =>
+        this.writes === writes ? this.absorbRead(read) : undefined,
+      );
+      if (report) return report;
+    }
+  }
+
+  /** Around a write to SLV, so a delta read meanwhile is not judged without it. */
+  async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.writes++;
+    try {
+      return await write();
+    } finally {
+      this.writes++;
+    }
   }
 
   /**
@@ -133,7 +157,7 @@ export class SlvChangePoller {
     this.state = next;
   }
 
-  private async poll(): Promise<PollReport> {
+  private async read() {
     const state = await this.loaded();
     let fullLoad = state.deltaLink === null;
     let changes: Awaited<ReturnType<SlvClient['changesSince']>>;
@@ -145,9 +169,17 @@ export class SlvChangePoller {
       fullLoad = true;
       changes = await this.client.changesSince(undefined);
     }
-    if (fullLoad) this.totals.fullLoads++;
     // The very first load only learns what SLV has; later full loads emit what differs from what we knew.
-    const baselineOnly = state.deltaLink === null;
+    return { changes, fullLoad, baselineOnly: state.deltaLink === null };
+  }
+
+  private async absorbRead({
+    changes,
+    fullLoad,
+    baselineOnly,
+  }: Awaited<ReturnType<SlvChangePoller['read']>>): Promise<PollReport> {
+    if (fullLoad) this.totals.fullLoads++;
+    const state = await this.loaded();
     const report = await this.absorb(state, changes.rows, changes.deletedIds, changes.deltaLink, {
       baselineOnly,
       fullLoad,

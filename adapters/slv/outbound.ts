@@ -20,6 +20,7 @@ export interface KnownCases {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   observe(row: SlvCase): Promise<void>;
   recordOwnWrite(row: SlvCase, eventId: string): Promise<void>;
+  writing<T>(write: () => Promise<T>): Promise<T>;
 }
 
 /** Whether the case holds every value we would write (so our write is in it). */
@@ -85,8 +86,15 @@ export class SlvOutbound {
       this.exchanges.markDelivered(event.eventId, outcome);
       log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to SLV');
     } catch (error) {
-      if (error instanceof SlvRejected) throw new PermanentError('PARTNER_REJECTED', error.message);
-      throw error;
+      const permanent =
+        error instanceof SlvRejected
+          ? new PermanentError('PARTNER_REJECTED', error.message)
+          : error instanceof PermanentError
+            ? error
+            : undefined;
+      if (!permanent) throw error;
+      this.exchanges.markDeadLettered(event.eventId, permanent.message);
+      throw permanent;
     }
   }
 
@@ -107,7 +115,9 @@ export class SlvOutbound {
         if (current) await this.cases.observe(current);
         if (!current && !work.createIfMissing) return 'no case at SLV; nothing to update';
         const changes = mergeOntoCurrent(work.changes, current);
-        const written = await this.client.upsertCase(work.methodId, changes, current?.['@odata.etag']);
+        const written = await this.cases.writing(() =>
+          this.client.upsertCase(work.methodId, changes, current?.['@odata.etag']),
+        );
         if (written) {
           await this.cases.recordOwnWrite(written, work.eventId);
           if (conflicts > 0) this.conflictsResolved++;

@@ -65,4 +65,35 @@ describe('SLV edits on real Dataverse semantics', () => {
     await eventually(() => bed.adapter().poller.totals.updates > polls, 30_000, 'echo of the merge read');
     expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED']);
   });
+
+  it('4: a 401 that outlasts one token renewal is retried, not dead-lettered; health and history agree', async () => {
+    const id = 'ID2025_704';
+    const refusedBefore = bed.slv.counters().unauthorized401;
+    await bed.slv.setFaults({ fail401Count: 4 });
+    await bed.post(orderedFromSlv(id, 'A'));
+    await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+    expect(bed.slv.counters().unauthorized401 - refusedBefore).toBe(4);
+    const ours = (await exchangesOf(id)).find((e) => e.direction === 'to-slv')!;
+    expect(['delivered', 'confirmed']).toContain(ours.delivery);
+    await eventually(() => bed.adapter().exchanges.pending === 0, 30_000, 'nothing waiting');
+    expect(bed.adapter().health().detail).toContain('0 write(s) to SLV waiting');
+  });
+
+  it('5: while a Retry-After runs, no request of the adapter goes to SLV', async () => {
+    const id = 'ID2025_705';
+    bed.slv.clearRequestLog();
+    await bed.slv.setFaults({ throttle: { retryAfterSeconds: 2, count: 1 } });
+    // A read of SLV's changes meets the 429; the write of a new assignment must wait with it.
+    const poll = bed.adapter().poller.pollOnce();
+    await eventually(() => bed.slv.requestLog().some((e) => e.status === 429), 10_000, '429 answered');
+    await bed.post(orderedFromSlv(id, 'B'));
+    await poll;
+    await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+    const log = bed.slv.requestLog().filter((e) => e.path.startsWith('/api/'));
+    const throttled = log.find((e) => e.status === 429)!;
+    expect(throttled).toBeDefined();
+    const at = Date.parse(throttled.at);
+    const during = log.filter((e) => Date.parse(e.at) > at && Date.parse(e.at) < at + 1900);
+    expect(during.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([]);
+  });
 });

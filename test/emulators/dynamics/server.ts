@@ -214,7 +214,11 @@ export async function startDynamicsEmulator(
     method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
     url: `${apiPath}/*`,
     handler: async (request, reply) => {
-      const auth = await issuer.check(request.headers.authorization);
+      const refusedByFault = faults.fail401Count > 0;
+      if (refusedByFault) faults.fail401Count--;
+      const auth = refusedByFault
+        ? ({ ok: false, reason: 'expired', description: 'The token is not accepted now.' } as const)
+        : await issuer.check(request.headers.authorization);
       if (!auth.ok) {
         // RFC 6750: a request without credentials gets the challenge without an error code.
         const error =
