@@ -177,16 +177,23 @@ export class SlvClient {
     return (this.expect(answer, 200, what) as { value: SlvNote[] }).value;
   }
 
-  async addNote(caseId: string, subject: string, text: string): Promise<void> {
+  /**
+   * Creates a note with an id we choose, so a repeated create (a retry after a lost answer) is refused
+   * as a duplicate (412) instead of attaching it twice. False when it existed already.
+   */
+  async addNote(caseId: string, noteId: string, subject: string, text: string): Promise<boolean> {
     const what = `attaching a note to case ${caseId}`;
     const answer = await this.call('POST', `${apiPath}/annotations`, what, {
       body: {
+        annotationid: noteId,
         subject,
         notetext: text,
         'objectid_nm_methodcase@odata.bind': `/nm_methodcases(${caseId})`,
       },
     });
+    if (answer.status === 412) return false;
     this.expect(answer, 2, what);
+    return true;
   }
 
   /**
@@ -196,7 +203,9 @@ export class SlvClient {
   async changesSince(deltaLink: string | undefined): Promise<ChangeSet> {
     const rows: unknown[] = [];
     const deletedIds: string[] = [];
-    let next: string = deltaLink ?? `${apiPath}/nm_methodcases?$select=${caseColumns.join(',')}`;
+    let next: string = deltaLink
+      ? this.rebased(deltaLink)
+      : `${apiPath}/nm_methodcases?$select=${caseColumns.join(',')}`;
     const what = deltaLink ? 'reading changes by delta link' : 'reading every case (change tracking)';
     for (;;) {
       const answer = await this.call('GET', next, what, {
@@ -215,11 +224,17 @@ export class SlvClient {
         if (record.reason === 'deleted' && typeof record.id === 'string') deletedIds.push(record.id);
         else rows.push(item);
       }
-      if (page['@odata.nextLink']) next = page['@odata.nextLink'];
+      if (page['@odata.nextLink']) next = this.rebased(page['@odata.nextLink']);
       else if (page['@odata.deltaLink']) return { rows, deletedIds, deltaLink: page['@odata.deltaLink'] };
       else
         throw new SlvUnavailable(`SLV answered a change-tracking page with neither nextLink nor deltaLink`);
     }
+  }
+
+  /** A link SLV gave, on the configured base URL: a moved endpoint or a restarted stand-in loses nothing. */
+  private rebased(link: string): string {
+    const at = link.indexOf(`${apiPath}/`);
+    return at >= 0 ? `${this.base}${link.slice(at)}` : link;
   }
 
   private expect(answer: Answer, status: number, what: string): unknown {

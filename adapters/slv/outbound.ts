@@ -13,7 +13,7 @@ import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type SlvCase, type SlvCaseChanges, type SlvClient, SlvRejected } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
-import { mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
+import { eventIdOfChange, mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
 
 /** What the outbound side needs of the inbound side's known cases (SlvChangePoller). */
 export interface KnownCases {
@@ -141,7 +141,12 @@ export class SlvOutbound {
     const marker = work.subject.slice(0, work.subject.indexOf(']') + 1);
     const notes = await this.client.notesOf(slvCase.nm_methodcaseid);
     if (notes.some((n) => n.subject?.startsWith(marker))) return 'note already attached';
-    await this.client.addNote(slvCase.nm_methodcaseid, work.subject, work.text);
-    return 'note attached';
+    const attached = await this.client.addNote(
+      slvCase.nm_methodcaseid,
+      eventIdOfChange(`note:${work.eventId}`),
+      work.subject,
+      work.text,
+    );
+    return attached ? 'note attached' : 'note already attached';
   }
 }

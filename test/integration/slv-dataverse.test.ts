@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../adapters/slv/exchanges.ts';
+import { InboundStateFile } from '../../adapters/slv/inboundState.ts';
 import { eventually } from '../support/kafka.ts';
-import { assignment, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
+import { assignment, note, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
 
 let bed: SlvTestBed;
 
@@ -95,5 +96,38 @@ describe('SLV edits on real Dataverse semantics', () => {
     const at = Date.parse(throttled.at);
     const during = log.filter((e) => Date.parse(e.at) > at && Date.parse(e.at) < at + 1900);
     expect(during.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([]);
+  });
+
+  it('3: a note whose create was applied but answered after the timeout is attached once', async () => {
+    const id = 'ID2025_703';
+    await orderedAndEchoed(id);
+    const before = bed.slv.notes().length;
+    await bed.slv.setFaults({ slowWritesMs: 6_000 }); // longer than SLV_REQUEST_TIMEOUT_MS (5 s)
+    await bed.post([note(id, 'Dokumentasjon', 'Sendt inn')]);
+    await eventually(() => bed.slv.notes().length > before, 60_000, 'note created at SLV');
+    await bed.slv.setFaults({ slowWritesMs: 0 });
+    await eventually(
+      async () =>
+        (await exchangesOf(id)).some((e) => e.what === 'NOTE_ATTACHED' && e.delivery === 'delivered'),
+      60_000,
+      'note delivered',
+    );
+    expect(bed.slv.notes().length - before).toBe(1);
+  }, 120_000);
+
+  it('6: a delta link saved with an old base URL is read on the configured one', async () => {
+    const id = 'ID2025_706';
+    await orderedAndEchoed(id);
+    const poller = bed.adapter().poller;
+    await poller.stop();
+    const file = new InboundStateFile(bed.stateDir);
+    const state = await file.load();
+    await file.save({ ...state, deltaLink: state.deltaLink!.replace(bed.slv.url, 'http://127.0.0.1:18599') });
+    const fullLoads = poller.totals.fullLoads;
+    await poller.start();
+    bed.slv.editAsSlv(id, { nm_status: 'Under vurdering' });
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'SLV edit read after restart');
+    expect(poller.totals.fullLoads).toBe(fullLoads);
+    expect(bed.adapter().client.circuit).toBe('closed');
   });
 });

@@ -8,6 +8,8 @@ export interface Faults {
   down: boolean;
   /** Delay every answer by this many milliseconds. */
   slowMs: number;
+  /** Delay the answers to POST and PATCH (applied first, answered late) by this many milliseconds. */
+  slowWritesMs: number;
   /** The next N Web API requests answer 500. */
   fail500Count: number;
   /** The next N Web API requests answer 401 (no body), whatever their token: Entra ID or the org refusing for a while. */
@@ -24,6 +26,7 @@ export type FaultChanges = Partial<Faults> & { downForMs?: number };
 export const noFaults = (): Faults => ({
   down: false,
   slowMs: 0,
+  slowWritesMs: 0,
   fail500Count: 0,
   fail401Count: 0,
   fail500Rate: 0,
@@ -49,9 +52,16 @@ export function parseFaultChanges(input: unknown): FaultChanges {
   };
   for (const name of Object.keys(raw)) {
     if (
-      !['down', 'downForMs', 'slowMs', 'fail500Count', 'fail401Count', 'fail500Rate', 'throttle'].includes(
-        name,
-      )
+      ![
+        'down',
+        'downForMs',
+        'slowMs',
+        'slowWritesMs',
+        'fail500Count',
+        'fail401Count',
+        'fail500Rate',
+        'throttle',
+      ].includes(name)
     ) {
       problems.push(`unknown fault '${name}'`);
     }
@@ -64,6 +74,8 @@ export function parseFaultChanges(input: unknown): FaultChanges {
   if (downForMs !== undefined) changes.downForMs = downForMs;
   const slowMs = nonNegative('slowMs');
   if (slowMs !== undefined) changes.slowMs = slowMs;
+  const slowWritesMs = nonNegative('slowWritesMs');
+  if (slowWritesMs !== undefined) changes.slowWritesMs = slowWritesMs;
   const fail500Count = nonNegative('fail500Count');
   if (fail500Count !== undefined) changes.fail500Count = Math.floor(fail500Count);
   const fail401Count = nonNegative('fail401Count');

@@ -148,6 +148,8 @@ export async function startDynamicsEmulator(
 
   app.addHook('onSend', async (request, _reply, payload) => {
     if (!isControl(request) && faults.slowMs > 0) await sleep(faults.slowMs);
+    if (!isControl(request) && faults.slowWritesMs > 0 && ['POST', 'PATCH'].includes(request.method))
+      await sleep(faults.slowWritesMs);
     return payload;
   });
 
