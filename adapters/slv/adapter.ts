@@ -77,6 +77,12 @@ export class SlvAdapter implements HubComponent {
       retryBaseMs: this.settings.SLV_RETRY_BASE_MS,
       retryMaxMs: this.settings.SLV_RETRY_MAX_MS,
     };
+    this.poller = new SlvChangePoller(
+      this.client,
+      context.producer,
+      new InboundStateFile(resolve(this.settings.SLV_STATE_DIR)),
+      { caseUpdatesTopic, intervalMs: this.settings.SLV_POLL_INTERVAL_MS },
+    );
     this.outbound = new SlvOutbound(
       context.kafka,
       context.registry,
@@ -84,6 +90,7 @@ export class SlvAdapter implements HubComponent {
       this.client,
       this.store,
       this.exchanges,
+      this.poller,
       { eventsTopic, groupId: this.outboundGroup, ...retry },
     );
     this.mapper = new SlvCaseUpdateMapper(
@@ -93,12 +100,6 @@ export class SlvAdapter implements HubComponent {
       this.store,
       this.exchanges,
       { caseUpdatesTopic, eventsTopic, groupId: context.group('slv-inbound'), ...retry },
-    );
-    this.poller = new SlvChangePoller(
-      this.client,
-      context.producer,
-      new InboundStateFile(resolve(this.settings.SLV_STATE_DIR)),
-      { caseUpdatesTopic, intervalMs: this.settings.SLV_POLL_INTERVAL_MS },
     );
   }
 

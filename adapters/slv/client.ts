@@ -4,7 +4,7 @@
  * timeouts and refused connections retried with jittered backoff; a circuit breaker around it all.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransientError } from '../../core/bus/errors.ts';
+import { RetryLater, TransientError } from '../../core/bus/errors.ts';
 import { backoff } from '../../core/bus/runner.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
 import { CircuitBreaker, type CircuitOpenError, type CircuitState } from './circuitBreaker.ts';
@@ -105,6 +105,8 @@ export class SlvClient {
   private readonly breaker: CircuitBreaker;
   private token: { value: string; renewAt: number } | undefined;
   private tokenRequest: Promise<string> | undefined;
+  /** Until when SLV asked for no request at all (Retry-After of a 429). */
+  private quietUntil = 0;
   private readonly log: Logger = loggerFor('slv-client');
   lastProblem: string | undefined;
   readonly counts = { requests: 0, throttled: 0, retried: 0, tokenRenewals: 0 };
@@ -134,20 +136,35 @@ export class SlvClient {
 
   /**
    * Upsert by alternate key with PATCH. `etag` makes it an update of exactly that version (If-Match);
-   * without one it may only create (If-None-Match: *). False when the precondition failed (412, or 404 on
-   * an update of a case that is gone): re-read and try again.
+   * without one it may only create (If-None-Match: *). Answers the row as our write left it (its version
+   * tells our write from later edits), or undefined when the precondition failed (412, or 404 on an update
+   * of a case that is gone): re-read and try again.
    */
-  async upsertCase(methodId: string, changes: SlvCaseChanges, etag: string | undefined): Promise<boolean> {
+  async upsertCase(
+    methodId: string,
+    changes: SlvCaseChanges,
+    etag: string | undefined,
+  ): Promise<SlvCase | undefined> {
     const what = `writing the case of ${methodId}`;
     const answer = await this.call(
       'PATCH',
-      `${apiPath}/nm_methodcases(nm_nyemetoderid=${quote(methodId)})`,
+      `${apiPath}/nm_methodcases(nm_nyemetoderid=${quote(methodId)})?$select=${caseColumns.join(',')}`,
       what,
-      { body: changes, headers: etag ? { 'if-match': etag } : { 'if-none-match': '*' } },
+      {
+        body: changes,
+        headers: {
+          prefer: 'return=representation',
+          ...(etag ? { 'if-match': etag } : { 'if-none-match': '*' }),
+        },
+      },
     );
-    if (answer.status === 412 || (etag && answer.status === 404)) return false;
-    this.expect(answer, 2, what);
-    return true;
+    if (answer.status === 412 || (etag && answer.status === 404)) return undefined;
+    const body = this.expect(answer, 2, what) as SlvCase | undefined;
+    if (body && typeof body === 'object' && typeof body.versionnumber === 'number') return body;
+    // A server that ignores return=representation answers 204: read the row back.
+    const readBack = await this.caseOf(methodId);
+    if (!readBack) throw new SlvUnavailable(`${what}: the case is gone right after it was written`);
+    return readBack;
   }
 
   async notesOf(caseId: string): Promise<SlvNote[]> {
@@ -160,16 +177,23 @@ export class SlvClient {
     return (this.expect(answer, 200, what) as { value: SlvNote[] }).value;
   }
 
-  async addNote(caseId: string, subject: string, text: string): Promise<void> {
+  /**
+   * Creates a note with an id we choose, so a repeated create (a retry after a lost answer) is refused
+   * as a duplicate (412) instead of attaching it twice. False when it existed already.
+   */
+  async addNote(caseId: string, noteId: string, subject: string, text: string): Promise<boolean> {
     const what = `attaching a note to case ${caseId}`;
     const answer = await this.call('POST', `${apiPath}/annotations`, what, {
       body: {
+        annotationid: noteId,
         subject,
         notetext: text,
         'objectid_nm_methodcase@odata.bind': `/nm_methodcases(${caseId})`,
       },
     });
+    if (answer.status === 412) return false;
     this.expect(answer, 2, what);
+    return true;
   }
 
   /**
@@ -179,7 +203,9 @@ export class SlvClient {
   async changesSince(deltaLink: string | undefined): Promise<ChangeSet> {
     const rows: unknown[] = [];
     const deletedIds: string[] = [];
-    let next: string = deltaLink ?? `${apiPath}/nm_methodcases?$select=${caseColumns.join(',')}`;
+    let next: string = deltaLink
+      ? this.rebased(deltaLink)
+      : `${apiPath}/nm_methodcases?$select=${caseColumns.join(',')}`;
     const what = deltaLink ? 'reading changes by delta link' : 'reading every case (change tracking)';
     for (;;) {
       const answer = await this.call('GET', next, what, {
@@ -198,11 +224,17 @@ export class SlvClient {
         if (record.reason === 'deleted' && typeof record.id === 'string') deletedIds.push(record.id);
         else rows.push(item);
       }
-      if (page['@odata.nextLink']) next = page['@odata.nextLink'];
+      if (page['@odata.nextLink']) next = this.rebased(page['@odata.nextLink']);
       else if (page['@odata.deltaLink']) return { rows, deletedIds, deltaLink: page['@odata.deltaLink'] };
       else
         throw new SlvUnavailable(`SLV answered a change-tracking page with neither nextLink nor deltaLink`);
     }
+  }
+
+  /** A link SLV gave, on the configured base URL: a moved endpoint or a restarted stand-in loses nothing. */
+  private rebased(link: string): string {
+    const at = link.indexOf(`${apiPath}/`);
+    return at >= 0 ? `${this.base}${link.slice(at)}` : link;
   }
 
   private expect(answer: Answer, status: number, what: string): unknown {
@@ -222,6 +254,7 @@ export class SlvClient {
     const target = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}${pathOrUrl}`;
     let renewedForThisCall = false;
     for (let attempt = 1; ; ) {
+      await this.quietPeriod(what);
       try {
         this.breaker.admit('SLV');
       } catch (error) {
@@ -248,10 +281,20 @@ export class SlvClient {
         attempt = await this.failedAttempt(attempt, what, describeNetworkError(error));
         continue;
       }
-      if (response.status === 401 && !renewedForThisCall) {
+      if (response.status === 401) {
         await response.body?.cancel();
-        renewedForThisCall = true;
         this.token = undefined;
+        if (!renewedForThisCall) {
+          renewedForThisCall = true;
+          continue;
+        }
+        // Refused with a fresh token too: SLV or its token service recovering; Dataverse's 401 has no body.
+        const challenge = response.headers.get('www-authenticate') ?? 'no WWW-Authenticate';
+        attempt = await this.failedAttempt(
+          attempt,
+          what,
+          `SLV_UNAUTHORIZED: 401 with a fresh token (${challenge}); if it lasts, check SLV_CLIENT_ID, SLV_CLIENT_SECRET and SLV_SCOPE`,
+        );
         continue;
       }
       if (response.status === 429) {
@@ -259,11 +302,9 @@ export class SlvClient {
         this.counts.throttled++;
         const seconds = Number(response.headers.get('retry-after') ?? '1');
         const waitS = Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
-        if (waitS > this.settings.SLV_MAX_RETRY_AFTER_S) {
-          throw new SlvUnavailable(`${what}: SLV throttles (429) and asks to wait ${waitS} s`);
-        }
-        this.log.info({ waitS, what }, 'SLV throttles (429); waiting as Retry-After says');
-        await sleep(waitS * 1000);
+        // No request of this adapter goes to SLV before the wait ends, whoever asks.
+        this.quietUntil = Math.max(this.quietUntil, Date.now() + waitS * 1000);
+        this.log.info({ waitS, what }, 'SLV throttles (429); no request until Retry-After has passed');
         continue;
       }
       if (response.status >= 500) {
@@ -276,6 +317,19 @@ export class SlvClient {
       const text = await response.text();
       return { status: response.status, headers: response.headers, body: parse(text) };
     }
+  }
+
+  /** Waits out SLV's Retry-After; one longer than SLV_MAX_RETRY_AFTER_S is left to the backlog. */
+  private async quietPeriod(what: string): Promise<void> {
+    const waitMs = this.quietUntil - Date.now();
+    if (waitMs <= 0) return;
+    if (waitMs > this.settings.SLV_MAX_RETRY_AFTER_S * 1000) {
+      throw new RetryLater(
+        `${what}: SLV throttles (429) and asks to wait ${Math.ceil(waitMs / 1000)} s`,
+        waitMs,
+      );
+    }
+    await sleep(waitMs);
   }
 
   /** Counts a failed attempt and waits the backoff; throws when the call has used its attempts. */

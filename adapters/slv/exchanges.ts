@@ -26,8 +26,11 @@ export interface Exchange {
   values: Record<string, string | null>;
   /** What changed against the values known before. */
   changes: FieldChange[];
-  /** To SLV: pending, delivered (SLV accepted the write), confirmed (seen back in SLV's change tracking). */
-  delivery?: 'pending' | 'delivered' | 'confirmed';
+  /**
+   * To SLV: pending, delivered (SLV accepted the write), confirmed (seen back in SLV's change tracking),
+   * dead-lettered (refused for good; on the dead-letter topic with the reason in `outcome`).
+   */
+  delivery?: 'pending' | 'delivered' | 'confirmed' | 'dead-lettered';
   deliveredAt?: string;
   /** From SLV: the method event it became, or why none. */
   outcome?: string;
@@ -94,6 +97,14 @@ export class ExchangeLog {
     entry.exchange.delivery = 'delivered';
     entry.exchange.deliveredAt = new Date().toISOString();
     if (outcome) entry.exchange.outcome = outcome;
+  }
+
+  /** A write that will not be sent (dead-lettered): no longer waiting. */
+  markDeadLettered(eventId: string, reason: string): void {
+    const entry = this.outbound.get(eventId);
+    if (!entry || entry.exchange.delivery !== 'pending') return;
+    entry.exchange.delivery = 'dead-lettered';
+    entry.exchange.outcome = reason;
   }
 
   recordInbound(update: SlvCaseUpdate, outcome?: string): void {

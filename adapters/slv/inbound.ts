@@ -19,10 +19,18 @@ import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import { describeErrors } from '../../core/lifecycle/errors.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
-import { DeltaLinkRefused, type SlvClient } from './client.ts';
+import { DeltaLinkRefused, type SlvCase, type SlvClient } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
 import type { InboundState, InboundStateFile } from './inboundState.ts';
-import { caseFromRow, caseUpdateOf, eventIdOfChange, methodEventsOf, snapshotOf } from './mapping.ts';
+import {
+  alreadySeen,
+  type CaseSnapshot,
+  caseFromRow,
+  caseUpdateOf,
+  eventIdOfChange,
+  methodEventsOf,
+  snapshotOf,
+} from './mapping.ts';
 
 const CASE_UPDATES = 'slv.case-updates.v1';
 
@@ -41,6 +49,9 @@ export class SlvChangePoller {
   private state: InboundState | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Counts the start and end of every write to SLV. */
+  private writes = 0;
   private stopped = false;
   private readonly log: Logger = loggerFor('slv-inbound');
   lastPoll: { at: string; ok: boolean; detail: string } | undefined;
@@ -54,7 +65,7 @@ export class SlvChangePoller {
   ) {}
 
   async start(): Promise<void> {
-    this.state = await this.stateFile.load();
+    this.state = await this.exclusive(() => this.stateFile.load());
     this.stopped = false;
     this.schedule(0);
   }
@@ -83,9 +94,71 @@ export class SlvChangePoller {
     }, delayMs);
   }
 
-  /** One round: read changes, write them to Kafka, then save the new delta link. */
+  /**
+   * Runs `work` alone against the known cases: a poll, or a write to SLV with what it read and wrote, so
+   * a delta is never judged against a write whose version is not yet recorded.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(work);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loaded(): Promise<InboundState> {
+    this.state ??= await this.stateFile.load();
+    return this.state;
+  }
+
+  /**
+   * One round: read changes, write them to Kafka, then save the new delta link. The read runs outside
+   * `exclusive` (a throttled read must not hold up writes); if one of our writes was sent meanwhile, its
+   * version may be in the delta before it is recorded, so the delta is read again (the third time alone).
+   */
   async pollOnce(): Promise<PollReport> {
-    const state = this.state ?? (await this.stateFile.load());
+    for (let round = 1; ; round++) {
+      const writes = this.writes;
+      if (round >= 3) return this.exclusive(async () => this.absorbRead(await this.read()));
+      const read = await this.read();
+      const report = await this.exclusive(async () =>
+        this.writes === writes ? this.absorbRead(read) : undefined,
+      );
+      if (report) return report;
+    }
+  }
+
+  /** Around a write to SLV, so a delta read meanwhile is not judged without it. */
+  async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.writes++;
+    try {
+      return await write();
+    } finally {
+      this.writes++;
+    }
+  }
+
+  /**
+   * A case the outbound side read before writing (inside `exclusive`): an SLV edit not yet seen is
+   * emitted now, since the delta after our write will show only our version.
+   */
+  async observe(raw: SlvCase): Promise<void> {
+    const state = await this.loaded();
+    if (state.deltaLink === null) return; // before the first load there is nothing to compare with
+    await this.absorb(state, [raw], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
+  }
+
+  /** The row our write produced (inside `exclusive`): its version is ours, so a delta showing it is an echo. */
+  async recordOwnWrite(row: SlvCase, eventId: string): Promise<void> {
+    const state = await this.loaded();
+    const next: InboundState = {
+      ...state,
+      cases: { ...state.cases, [row.nm_methodcaseid]: snapshotOf(row, eventId) },
+    };
+    await this.stateFile.save(next);
+    this.state = next;
+  }
+
+  private async read() {
+    const state = await this.loaded();
     let fullLoad = state.deltaLink === null;
     let changes: Awaited<ReturnType<SlvClient['changesSince']>>;
     try {
@@ -96,13 +169,36 @@ export class SlvChangePoller {
       fullLoad = true;
       changes = await this.client.changesSince(undefined);
     }
-    if (fullLoad) this.totals.fullLoads++;
     // The very first load only learns what SLV has; later full loads emit what differs from what we knew.
-    const baselineOnly = state.deltaLink === null && Object.keys(state.cases).length === 0;
+    return { changes, fullLoad, baselineOnly: state.deltaLink === null };
+  }
+
+  private async absorbRead({
+    changes,
+    fullLoad,
+    baselineOnly,
+  }: Awaited<ReturnType<SlvChangePoller['read']>>): Promise<PollReport> {
+    if (fullLoad) this.totals.fullLoads++;
+    const state = await this.loaded();
+    const report = await this.absorb(state, changes.rows, changes.deletedIds, changes.deltaLink, {
+      baselineOnly,
+      fullLoad,
+    });
+    return { ...report, fullLoad };
+  }
+
+  /** Turns rows into case updates against what was last seen, writes them to Kafka, then saves the state. */
+  private async absorb(
+    state: InboundState,
+    rows: unknown[],
+    deletedIds: string[],
+    deltaLink: string,
+    { baselineOnly, fullLoad }: { baselineOnly: boolean; fullLoad: boolean },
+  ): Promise<{ updates: number; deadLettered: number }> {
     const cases = { ...state.cases };
     const updates: SlvCaseUpdate[] = [];
     const malformed: { raw: unknown; reason: string }[] = [];
-    for (const raw of changes.rows) {
+    for (const raw of rows) {
       const checked = caseFromRow(raw);
       if (!checked.ok) {
         malformed.push({ raw, reason: checked.reason });
@@ -110,16 +206,24 @@ export class SlvChangePoller {
       }
       const row = checked.row;
       const previous = cases[row.nm_methodcaseid];
+      if (alreadySeen(previous, row)) {
+        // Our own write, shown back by change tracking: recorded as an echo that confirms it.
+        if (previous?.ownEventId && row.versionnumber === previous.version && !baselineOnly) {
+          updates.push(caseUpdateOf(row, previous, previous.ownEventId));
+          cases[row.nm_methodcaseid] = { ...previous, ownEventId: null };
+        }
+        continue;
+      }
       cases[row.nm_methodcaseid] = snapshotOf(row);
       if (baselineOnly) continue;
-      if (fullLoad && previous && JSON.stringify(previous) === JSON.stringify(snapshotOf(row))) continue;
+      if (fullLoad && previous && sameCase(previous, snapshotOf(row))) continue;
       const update = caseUpdateOf(row, previous);
       // A row whose text the hub's contracts cannot carry waits on the DLQ; the other rows go on.
       const refusal = contractRefusal(CASE_UPDATES, update);
       if (refusal) malformed.push({ raw, reason: `the case update ${refusal}` });
       else updates.push(update);
     }
-    for (const id of changes.deletedIds) delete cases[id];
+    for (const id of deletedIds) delete cases[id];
     await this.producer.send(
       CASE_UPDATES,
       updates.map((update) => ({
@@ -136,12 +240,12 @@ export class SlvChangePoller {
       { to: this.options.caseUpdatesTopic },
     );
     if (malformed.length > 0) await this.deadLetterRows(malformed);
-    const next: InboundState = { deltaLink: changes.deltaLink, cases, savedAt: null };
+    const next: InboundState = { deltaLink, cases, savedAt: null };
     await this.stateFile.save(next);
     this.state = next;
     this.totals.updates += updates.length;
     this.totals.deadLettered += malformed.length;
-    return { updates: updates.length, deadLettered: malformed.length, fullLoad };
+    return { updates: updates.length, deadLettered: malformed.length };
   }
 
   /** Rows that are not a case as we know it: kept, as SLV sent them, with the reason, on the dead-letter topic. */
@@ -169,6 +273,13 @@ export class SlvChangePoller {
     );
   }
 }
+
+/** The same columns, whatever version or ownership was recorded. */
+const sameCase = (a: CaseSnapshot, b: CaseSnapshot): boolean =>
+  a.status === b.status &&
+  a.statusReason === b.statusReason &&
+  a.name === b.name &&
+  a.reportUrl === b.reportUrl;
 
 export interface MapperOptions {
   caseUpdatesTopic: string;

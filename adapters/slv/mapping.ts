@@ -155,15 +155,25 @@ export interface CaseSnapshot {
   statusReason: string | null;
   name: string | null;
   reportUrl: string | null;
+  /** The row version seen (absent in state files written before versions were kept). */
+  version?: number;
+  /** Set when this version is our own write, until change tracking shows it back (confirmed). */
+  ownEventId?: string | null;
 }
 
-export const snapshotOf = (row: SlvCase): CaseSnapshot => ({
+export const snapshotOf = (row: SlvCase, ownEventId: string | null = null): CaseSnapshot => ({
   methodId: row.nm_nyemetoderid,
   status: row.nm_status,
   statusReason: row.nm_statusreason,
   name: row.nm_name,
   reportUrl: row.nm_reporturl,
+  version: row.versionnumber,
+  ownEventId,
 });
+
+/** Whether a row is a version already seen (ours or theirs), so it carries no edit made at SLV. */
+export const alreadySeen = (previous: CaseSnapshot | undefined, row: SlvCase): boolean =>
+  previous?.version !== undefined && row.versionnumber <= previous.version;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -234,7 +244,15 @@ export { osloDateOf };
 /** The stable id of a change: the row and its version, so a replayed delta gives the same id. */
 export const changeIdOf = (row: SlvCase): string => `${row.nm_methodcaseid}:${row.versionnumber}`;
 
-export function caseUpdateOf(row: SlvCase, previous: CaseSnapshot | undefined): SlvCaseUpdate {
+/**
+ * The case update of a changed row. `ownEventId` is set only when the row is the version our own write
+ * produced (an echo); a marker column cannot tell, since SLV's edits keep it.
+ */
+export function caseUpdateOf(
+  row: SlvCase,
+  previous: CaseSnapshot | undefined,
+  ownEventId: string | null = null,
+): SlvCaseUpdate {
   const { kind, text } = changeKindOf(previous, row);
   return {
     changeId: changeIdOf(row),
@@ -246,7 +264,7 @@ export function caseUpdateOf(row: SlvCase, previous: CaseSnapshot | undefined): 
     text,
     effectiveOn: osloDateOf(row.modifiedon),
     reportUrl: row.nm_reporturl,
-    originEventId: row.nm_sourceeventid,
+    originEventId: ownEventId,
   };
 }
 

@@ -11,9 +11,23 @@ import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
-import { type SlvClient, SlvRejected } from './client.ts';
+import { type SlvCase, type SlvCaseChanges, type SlvClient, SlvRejected } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
-import { mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
+import { eventIdOfChange, mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
+
+/** What the outbound side needs of the inbound side's known cases (SlvChangePoller). */
+export interface KnownCases {
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  observe(row: SlvCase): Promise<void>;
+  recordOwnWrite(row: SlvCase, eventId: string): Promise<void>;
+  writing<T>(write: () => Promise<T>): Promise<T>;
+}
+
+/** Whether the case holds every value we would write (so our write is in it). */
+const carries = (row: SlvCase, changes: SlvCaseChanges): boolean =>
+  Object.entries(changes).every(
+    ([column, value]) => column === 'nm_status' || row[column as keyof SlvCase] === value,
+  );
 
 /** Re-read, merge and write again at most this many times when SLV keeps answering 412. */
 const MAX_CONFLICTS = 20;
@@ -37,6 +51,7 @@ export class SlvOutbound {
     private readonly client: SlvClient,
     private readonly store: MethodStore,
     private readonly exchanges: ExchangeLog,
+    private readonly cases: KnownCases,
     options: OutboundOptions,
   ) {
     this.runner = new ConsumerRunner<MethodEvent>(kafka, registry, producer, {
@@ -71,26 +86,48 @@ export class SlvOutbound {
       this.exchanges.markDelivered(event.eventId, outcome);
       log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to SLV');
     } catch (error) {
-      if (error instanceof SlvRejected) throw new PermanentError('PARTNER_REJECTED', error.message);
-      throw error;
+      const permanent =
+        error instanceof SlvRejected
+          ? new PermanentError('PARTNER_REJECTED', error.message)
+          : error instanceof PermanentError
+            ? error
+            : undefined;
+      if (!permanent) throw error;
+      this.exchanges.markDeadLettered(event.eventId, permanent.message);
+      throw permanent;
     }
   }
 
-  /** Upsert by alternate key, conditional on the version read; on 412 re-read, merge and try again. */
-  private async writeCase(work: Extract<SlvWork, { kind: 'case' }>): Promise<string> {
-    for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
-      const current = await this.client.caseOf(work.methodId);
-      if (current?.nm_sourceeventid === work.eventId) return 'already written';
-      if (!current && !work.createIfMissing) return 'no case at SLV; nothing to update';
-      const changes = mergeOntoCurrent(work.changes, current);
-      if (await this.client.upsertCase(work.methodId, changes, current?.['@odata.etag'])) {
-        if (conflicts > 0) this.conflictsResolved++;
-        return conflicts > 0 ? `written after ${conflicts} conflict(s)` : current ? 'updated' : 'created';
+  /**
+   * Upsert by alternate key, conditional on the version read; on 412 re-read, merge and try again. Every
+   * read first hands an SLV edit not yet seen to the inbound side (emitted before our write hides it), and
+   * the version our write produced is recorded as ours, so its echo is known by version, not by a marker.
+   */
+  private writeCase(work: Extract<SlvWork, { kind: 'case' }>): Promise<string> {
+    return this.cases.exclusive(async () => {
+      for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
+        const current = await this.client.caseOf(work.methodId);
+        if (current?.nm_sourceeventid === work.eventId && carries(current, work.changes)) {
+          // A redelivery after our write was accepted: that version is ours.
+          await this.cases.recordOwnWrite(current, work.eventId);
+          return 'already written';
+        }
+        if (current) await this.cases.observe(current);
+        if (!current && !work.createIfMissing) return 'no case at SLV; nothing to update';
+        const changes = mergeOntoCurrent(work.changes, current);
+        const written = await this.cases.writing(() =>
+          this.client.upsertCase(work.methodId, changes, current?.['@odata.etag']),
+        );
+        if (written) {
+          await this.cases.recordOwnWrite(written, work.eventId);
+          if (conflicts > 0) this.conflictsResolved++;
+          return conflicts > 0 ? `written after ${conflicts} conflict(s)` : current ? 'updated' : 'created';
+        }
       }
-    }
-    throw new TransientError(
-      `SLV answered 412 ${MAX_CONFLICTS} times in a row for ${work.methodId}; trying again later`,
-    );
+      throw new TransientError(
+        `SLV answered 412 ${MAX_CONFLICTS} times in a row for ${work.methodId}; trying again later`,
+      );
+    });
   }
 
   private async attachNote(work: Extract<SlvWork, { kind: 'note' }>): Promise<string> {
@@ -104,7 +141,12 @@ export class SlvOutbound {
     const marker = work.subject.slice(0, work.subject.indexOf(']') + 1);
     const notes = await this.client.notesOf(slvCase.nm_methodcaseid);
     if (notes.some((n) => n.subject?.startsWith(marker))) return 'note already attached';
-    await this.client.addNote(slvCase.nm_methodcaseid, work.subject, work.text);
-    return 'note attached';
+    const attached = await this.client.addNote(
+      slvCase.nm_methodcaseid,
+      eventIdOfChange(`note:${work.eventId}`),
+      work.subject,
+      work.text,
+    );
+    return attached ? 'note attached' : 'note already attached';
   }
 }

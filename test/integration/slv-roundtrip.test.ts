@@ -136,7 +136,7 @@ describe('SLV round trip', () => {
     expect(row.nm_statusreason).toBe('Saksbehandler: Kari Nordmann'); // SLV's edit kept
     expect(row.nm_status).toBe('Bestilt');
     const patches = bed.slv.requestLog().filter((e) => e.method === 'PATCH' && e.path.includes(id));
-    expect(patches.map((p) => p.status)).toEqual([204, 412, 204]);
+    expect(patches.map((p) => p.status)).toEqual([201, 412, 200]); // return=representation: created, then updated
     expect(patches[1]!.headers['if-match']).toMatch(/^W\/"\d+"$/);
     expect(patches[2]!.headers['if-match']).not.toBe(patches[1]!.headers['if-match']);
     expect(bed.adapter().outbound.conflictsResolved).toBeGreaterThanOrEqual(1);

@@ -35,6 +35,10 @@ const emptyCase = (): Omit<
   nm_deadline: null,
   nm_reporturl: null,
   nm_sourceeventid: null,
+  nm_substance: null,
+  nm_atccodes: null,
+  nm_indication: null,
+  nm_absolutedeadline: null,
 });
 
 export class CaseStore {
@@ -94,7 +98,7 @@ export class CaseStore {
     this.tombstones.push({ id: row.nm_methodcaseid, versionnumber: ++this.version });
   }
 
-  /** Rows changed and rows deleted with a version in (after, upTo], oldest change first. */
+  /** Rows changed (latest version only) then rows deleted, with a version in (after, upTo], each by version. */
   changes(after: number, upTo: number, includeDeletions: boolean): Change[] {
     const inRange = (version: number) => version > after && version <= upTo;
     const upserted: Change[] = this.all()
@@ -105,16 +109,18 @@ export class CaseStore {
           .filter((t) => inRange(t.versionnumber))
           .map((tombstone) => ({ kind: 'deleted', tombstone }))
       : [];
-    return [...upserted, ...deleted].sort((a, b) => versionOf(a) - versionOf(b));
+    // Dataverse lists new and updated rows first and deletions last.
+    return [...upserted, ...deleted.sort((a, b) => versionOf(a) - versionOf(b))];
   }
 
   addAnnotation(
     note: Omit<Annotation, 'annotationid' | 'createdon' | 'modifiedon' | 'versionnumber'>,
+    id: string = randomUUID(),
   ): Annotation {
     const stamp = formatInstant(this.now());
     const annotation: Annotation = {
       ...note,
-      annotationid: randomUUID(),
+      annotationid: id.toLowerCase(),
       createdon: stamp,
       modifiedon: stamp,
       versionnumber: ++this.version,

@@ -46,7 +46,7 @@ export function readDeltaToken(token: string, policy: DeltaTokenPolicy): number 
  * snapshot (rows changed after the snapshot surface in the next delta instead); plain lists by offset.
  */
 export type Cursor =
-  | { mode: 'track'; from: number | null; upTo: number; after: number }
+  | { mode: 'track'; from: number | null; upTo: number; after: number; phase?: 'deleted' }
   | { mode: 'list'; offset: number };
 
 export const encodeSkipToken = (cursor: Cursor): string =>

@@ -8,8 +8,12 @@ export interface Faults {
   down: boolean;
   /** Delay every answer by this many milliseconds. */
   slowMs: number;
+  /** Delay the answers to POST and PATCH (applied first, answered late) by this many milliseconds. */
+  slowWritesMs: number;
   /** The next N Web API requests answer 500. */
   fail500Count: number;
+  /** The next N Web API requests answer 401 (no body), whatever their token: Entra ID or the org refusing for a while. */
+  fail401Count: number;
   /** Each Web API request answers 500 with this probability (0–1). */
   fail500Rate: number;
   /** Answer every Web API request (or only the next `count`) with 429 and this Retry-After. */
@@ -22,7 +26,9 @@ export type FaultChanges = Partial<Faults> & { downForMs?: number };
 export const noFaults = (): Faults => ({
   down: false,
   slowMs: 0,
+  slowWritesMs: 0,
   fail500Count: 0,
+  fail401Count: 0,
   fail500Rate: 0,
   throttle: null,
 });
@@ -45,7 +51,18 @@ export function parseFaultChanges(input: unknown): FaultChanges {
     return value;
   };
   for (const name of Object.keys(raw)) {
-    if (!['down', 'downForMs', 'slowMs', 'fail500Count', 'fail500Rate', 'throttle'].includes(name)) {
+    if (
+      ![
+        'down',
+        'downForMs',
+        'slowMs',
+        'slowWritesMs',
+        'fail500Count',
+        'fail401Count',
+        'fail500Rate',
+        'throttle',
+      ].includes(name)
+    ) {
       problems.push(`unknown fault '${name}'`);
     }
   }
@@ -57,8 +74,12 @@ export function parseFaultChanges(input: unknown): FaultChanges {
   if (downForMs !== undefined) changes.downForMs = downForMs;
   const slowMs = nonNegative('slowMs');
   if (slowMs !== undefined) changes.slowMs = slowMs;
+  const slowWritesMs = nonNegative('slowWritesMs');
+  if (slowWritesMs !== undefined) changes.slowWritesMs = slowWritesMs;
   const fail500Count = nonNegative('fail500Count');
   if (fail500Count !== undefined) changes.fail500Count = Math.floor(fail500Count);
+  const fail401Count = nonNegative('fail401Count');
+  if (fail401Count !== undefined) changes.fail401Count = Math.floor(fail401Count);
   const fail500Rate = nonNegative('fail500Rate');
   if (fail500Rate !== undefined) {
     if (fail500Rate > 1) problems.push('fail500Rate must be between 0 and 1');

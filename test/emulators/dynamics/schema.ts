@@ -41,6 +41,10 @@ export const methodCaseTable: Table = {
     nm_deadline: { type: 'Edm.Date', writable: true },
     nm_reporturl: { type: 'Edm.String', writable: true, maxLength: 500 },
     nm_sourceeventid: { type: 'Edm.String', writable: true, maxLength: 100 },
+    nm_substance: { type: 'Edm.String', writable: true, maxLength: 400 },
+    nm_atccodes: { type: 'Edm.String', writable: true, maxLength: 200 },
+    nm_indication: { type: 'Edm.String', writable: true, maxLength: 2000 },
+    nm_absolutedeadline: { type: 'Edm.Date', writable: true },
     createdon: { type: 'Edm.DateTimeOffset', writable: false },
     modifiedon: { type: 'Edm.DateTimeOffset', writable: false },
     versionnumber: { type: 'Edm.Int64', writable: false },
@@ -55,7 +59,8 @@ export const annotationTable: Table = {
   entitySet: 'annotations',
   primaryKey: 'annotationid',
   attributes: {
-    annotationid: { type: 'Edm.Guid', writable: false },
+    // A client may choose the id of a note it creates (Dataverse allows a primary key in a create body).
+    annotationid: { type: 'Edm.Guid', writable: true },
     subject: { type: 'Edm.String', writable: true, maxLength: 500 },
     notetext: { type: 'Edm.String', writable: true, maxLength: 100_000 },
     objecttypecode: { type: 'Edm.String', writable: true, allowed: ['nm_methodcase'] },
@@ -83,8 +88,15 @@ export interface MethodCase {
   nm_assignmentdate: string | null;
   nm_deadline: string | null;
   nm_reporturl: string | null;
-  /** The Nye metoder event id that last wrote the row; SLV's own edits clear it (echo detection). */
+  /** The Nye metoder event id that last wrote the row; like every column, kept when someone edits others. */
   nm_sourceeventid: string | null;
+  /** Active substances, comma-separated. */
+  nm_substance: string | null;
+  /** ATC codes, comma-separated. */
+  nm_atccodes: string | null;
+  nm_indication: string | null;
+  /** The absolute deadline of a paused assessment (date-only). */
+  nm_absolutedeadline: string | null;
   createdon: string;
   modifiedon: string;
   versionnumber: number;

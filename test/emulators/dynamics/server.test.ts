@@ -313,6 +313,76 @@ describe('notes', () => {
   });
 });
 
+describe('documented row semantics', () => {
+  it('shows two writes between reads as one change with the last values, and lists deletions after every upsert', async () => {
+    const token = await bearer(emulator);
+    const first = await api(emulator, token, caseUrl('ID2023_001'), {
+      method: 'PATCH',
+      headers: { prefer: 'return=representation' },
+      body: { nm_status: 'Bestilt', nm_name: 'Ours' },
+    });
+    expect(first.status).toBe(201);
+    await api(emulator, token, caseUrl('ID2023_002'), { method: 'PATCH', body: { nm_status: 'Bestilt' } });
+    const start = await api(emulator, token, 'nm_methodcases?$select=nm_nyemetoderid', {
+      headers: { prefer: 'odata.track-changes' },
+    });
+    emulator.deleteAsSlv('ID2023_002');
+    const ours = await api(emulator, token, caseUrl('ID2023_001'), {
+      method: 'PATCH',
+      headers: { prefer: 'return=representation' },
+      body: { nm_track: 'B' },
+    });
+    expect(ours.status).toBe(200);
+    emulator.editAsSlv('ID2023_001', { nm_status: 'Under vurdering' });
+    const delta = values((await api(emulator, token, String(start.body?.['@odata.deltaLink']))).body);
+    expect(delta).toHaveLength(2);
+    expect(delta[0]).toMatchObject({ nm_nyemetoderid: 'ID2023_001' });
+    const latest = emulator.record('ID2023_001')!;
+    expect(latest).toMatchObject({ nm_status: 'Under vurdering', nm_track: 'B', nm_name: 'Ours' });
+    expect(latest.versionnumber).toBeGreaterThan(Number(ours.body?.['versionnumber']));
+    expect(delta[1]).toMatchObject({ reason: 'deleted' });
+  });
+
+  it('drops the alternate key of the body on update and lets it win on create', async () => {
+    const token = await bearer(emulator);
+    const created = await api(emulator, token, caseUrl('ID2023_010'), {
+      method: 'PATCH',
+      body: { nm_nyemetoderid: 'ID2023_011', nm_status: 'Bestilt' },
+    });
+    expect(created.status).toBe(204);
+    expect(emulator.record('ID2023_011')).toBeDefined();
+    const updated = await api(emulator, token, caseUrl('ID2023_011'), {
+      method: 'PATCH',
+      body: { nm_nyemetoderid: 'ID2023_012', nm_status: 'Levert' },
+    });
+    expect(updated.status).toBe(204);
+    expect(emulator.record('ID2023_011')?.nm_status).toBe('Levert');
+    expect(emulator.record('ID2023_012')).toBeUndefined();
+  });
+
+  it('refuses a second note with the same client-chosen id as a duplicate (412) and 401s without a body', async () => {
+    const token = await bearer(emulator);
+    await api(emulator, token, caseUrl('ID2023_020'), { method: 'PATCH', body: { nm_status: 'Bestilt' } });
+    const caseId = emulator.record('ID2023_020')!.nm_methodcaseid;
+    const note = {
+      annotationid: '6f1c3a52-0f5e-4a8e-9d43-2b7c1c0e9a11',
+      subject: 'x',
+      notetext: 'y',
+      'objectid_nm_methodcase@odata.bind': `/nm_methodcases(${caseId})`,
+    };
+    expect((await api(emulator, token, 'annotations', { method: 'POST', body: note })).status).toBe(204);
+    const again = await api(emulator, token, 'annotations', { method: 'POST', body: note });
+    expect(again.status).toBe(412);
+    expect(errorOf(again.body).code).toBe('0x80040237');
+    expect(emulator.notes()).toHaveLength(1);
+    const refused = await fetch(`${emulator.apiUrl}/nm_methodcases`, {
+      headers: { authorization: 'Bearer x.y.z' },
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toBe('');
+  });
+});
+
 describe('service protection', () => {
   it('answers 429 with Retry-After once a client exceeds the requests per window', async () => {
     const limited = await startDynamicsEmulator({ clients: [client], maxRequests: 3, windowSeconds: 60 });
@@ -391,7 +461,8 @@ describe('change tracking', () => {
     const changed = values(delta.body);
     expect(changed).toHaveLength(3);
     expect(changed[0]).toMatchObject({ nm_nyemetoderid: 'ID2019_074', nm_status: 'Under vurdering' });
-    expect(emulator.record('ID2019_074')?.nm_sourceeventid).toBeNull();
+    // A case handler's edit changes only the columns it sets: the marker our write left stays.
+    expect(emulator.record('ID2019_074')?.nm_sourceeventid).toBe('evt-ID2019_074');
     expect(changed[1]).toMatchObject({ nm_nyemetoderid: 'ID2021_001' });
     expect(changed[2]).toEqual({
       '@odata.context': `${emulator.apiUrl}/$metadata#nm_methodcases/$deletedEntity`,

@@ -45,7 +45,7 @@ export interface DynamicsEmulator {
   expireAllTokens(): void;
   /** Every delta link issued so far answers 400 (expired) from now on. */
   expireDeltaTokens(): void;
-  /** An SLV case handler edits a case: new version and modifiedon; nm_sourceeventid cleared unless given. */
+  /** An SLV case handler edits a case: only the columns given change (the rest keep their values); new version and modifiedon. */
   editAsSlv(nyeMetoderId: string, changes: MethodCaseChanges): Entity<MethodCase>;
   /** SLV creates a case itself. */
   createAsSlv(methodCase: SeedCase): Entity<MethodCase>;
@@ -148,6 +148,8 @@ export async function startDynamicsEmulator(
 
   app.addHook('onSend', async (request, _reply, payload) => {
     if (!isControl(request) && faults.slowMs > 0) await sleep(faults.slowMs);
+    if (!isControl(request) && faults.slowWritesMs > 0 && ['POST', 'PATCH'].includes(request.method))
+      await sleep(faults.slowWritesMs);
     return payload;
   });
 
@@ -214,7 +216,11 @@ export async function startDynamicsEmulator(
     method: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
     url: `${apiPath}/*`,
     handler: async (request, reply) => {
-      const auth = await issuer.check(request.headers.authorization);
+      const refusedByFault = faults.fail401Count > 0;
+      if (refusedByFault) faults.fail401Count--;
+      const auth = refusedByFault
+        ? ({ ok: false, reason: 'expired', description: 'The token is not accepted now.' } as const)
+        : await issuer.check(request.headers.authorization);
       if (!auth.ok) {
         // RFC 6750: a request without credentials gets the challenge without an error code.
         const error =
@@ -326,7 +332,7 @@ export async function startDynamicsEmulator(
         `SLV_CASE_NOT_FOUND: SLV has no case for ${nyeMetoderId}; create it with createAsSlv or seed`,
       );
     const checked = readCaseBody(changes);
-    return asEntity({ ...store.update(row, { nm_sourceeventid: null, ...checked }) });
+    return asEntity({ ...store.update(row, checked) });
   }
 
   function createAsSlv(methodCase: SeedCase): Entity<MethodCase> {

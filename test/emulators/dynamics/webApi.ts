@@ -3,7 +3,7 @@
  * ETag conditions, delete, notes, lists with paging, and change tracking with delta links. Pure request →
  * response; the HTTP server, auth, throttling and faults sit in front of it.
  */
-import { asEntity, type CaseStore } from './caseStore.ts';
+import { asEntity, type CaseStore, versionOf } from './caseStore.ts';
 import {
   type Cursor,
   decodeSkipToken,
@@ -182,16 +182,8 @@ export class WebApi {
       );
     }
 
-    if (key.kind === 'alternate') {
-      const keyValue = alternateKeyValue(key);
-      if (changes.nm_nyemetoderid !== undefined && changes.nm_nyemetoderid !== keyValue) {
-        throw new ODataError(
-          400,
-          errorCodes.odata,
-          `The body sets ${methodCaseAlternateKey}='${changes.nm_nyemetoderid}' but the URL addresses ${methodCaseAlternateKey}='${keyValue}'.`,
-        );
-      }
-    }
+    // Documented: on update the alternate-key columns of the body are dropped; on create they win over the URL's.
+    if (existing && key.kind === 'alternate') delete changes.nm_nyemetoderid;
     const newKey = changes.nm_nyemetoderid;
     if (newKey !== undefined && newKey !== null) {
       const holder = store.getByNyeMetoderId(newKey);
@@ -203,7 +195,8 @@ export class WebApi {
     if (existing) {
       row = store.update(existing, changes);
     } else {
-      const nyeMetoderId = key.kind === 'alternate' ? alternateKeyValue(key) : changes.nm_nyemetoderid;
+      const nyeMetoderId =
+        changes.nm_nyemetoderid ?? (key.kind === 'alternate' ? alternateKeyValue(key) : undefined);
       if (!nyeMetoderId) {
         throw new ODataError(
           400,
@@ -295,8 +288,13 @@ export class WebApi {
     prefer: Preferences,
   ): ApiResponse {
     const pageSize = prefer.maxPageSize ?? this.context.defaultPageSize();
-    const lowerBound = Math.max(cursor.from ?? 0, cursor.after);
-    const changes = this.context.store.changes(lowerBound, cursor.upTo, cursor.from !== null);
+    const all = this.context.store.changes(cursor.from ?? 0, cursor.upTo, cursor.from !== null);
+    // Upserts come before deletions, so a page boundary is a phase and a version within it.
+    const changes = all.filter((change) =>
+      cursor.phase === 'deleted'
+        ? change.kind === 'deleted' && versionOf(change) > cursor.after
+        : change.kind === 'deleted' || versionOf(change) > cursor.after,
+    );
     const page = changes.slice(0, pageSize);
     const value = page.map((change) =>
       change.kind === 'upserted'
@@ -314,12 +312,10 @@ export class WebApi {
     };
     if (changes.length > page.length) {
       const last = page[page.length - 1];
-      const after = last
-        ? last.kind === 'upserted'
-          ? last.row.versionnumber
-          : last.tombstone.versionnumber
-        : cursor.after;
-      body['@odata.nextLink'] = `${link}$skiptoken=${encodeSkipToken({ ...cursor, after })}`;
+      const next: Extract<Cursor, { mode: 'track' }> = last
+        ? { ...cursor, after: versionOf(last), ...(last.kind === 'deleted' ? { phase: 'deleted' } : {}) }
+        : cursor;
+      body['@odata.nextLink'] = `${link}$skiptoken=${encodeSkipToken(next)}`;
     } else {
       body['@odata.deltaLink'] =
         `${link}$deltatoken=${encodeURIComponent(issueDeltaToken(cursor.upTo, new Date())).replaceAll('!', '%21')}`;
@@ -414,6 +410,7 @@ export class WebApi {
   private createAnnotation(request: ApiRequest): ApiResponse {
     const body = asObject(request.body);
     const note: Partial<Omit<Annotation, 'annotationid' | 'createdon' | 'modifiedon' | 'versionnumber'>> = {};
+    let chosenId: string | undefined;
     for (const [name, value] of Object.entries(body)) {
       if (name.startsWith('@')) continue;
       const bind = /^(.+)@odata\.bind$/.exec(name);
@@ -436,6 +433,17 @@ export class WebApi {
         }
         continue;
       }
+      if (name === 'annotationid') {
+        if (typeof value !== 'string' || !isGuid(value)) {
+          throw new ODataError(
+            400,
+            errorCodes.odata,
+            `Cannot convert '${String(value)}' to Edm.Guid (annotationid).`,
+          );
+        }
+        chosenId = value;
+        continue;
+      }
       const checked = validateValue(annotationTable, name, attribute, value);
       if (name === 'subject' || name === 'notetext') note[name] = checked;
       else if (name === 'objecttypecode' && checked !== null) note.objecttypecode = checked;
@@ -447,12 +455,22 @@ export class WebApi {
         "The emulator needs every note bound to a method case: 'objectid_nm_methodcase@odata.bind': '/nm_methodcases(<id>)'.",
       );
     }
-    const saved = this.context.store.addAnnotation({
-      subject: note.subject ?? null,
-      notetext: note.notetext ?? null,
-      objecttypecode: 'nm_methodcase',
-      _objectid_value: note._objectid_value,
-    });
+    if (chosenId !== undefined && this.context.store.getAnnotation(chosenId)) {
+      throw new ODataError(
+        412,
+        errorCodes.duplicateRecord,
+        'A record with matching key values already exists.',
+      );
+    }
+    const saved = this.context.store.addAnnotation(
+      {
+        subject: note.subject ?? null,
+        notetext: note.notetext ?? null,
+        objecttypecode: 'nm_methodcase',
+        _objectid_value: note._objectid_value,
+      },
+      chosenId,
+    );
     const headers = {
       'odata-entityid': `${this.base}${apiPath}/${annotationTable.entitySet}(${saved.annotationid})`,
     };

@@ -1,0 +1,133 @@
+/**
+ * The issue-17 reproductions against the emulator corrected to Dataverse's documented behaviour: SLV's edits
+ * keep our marker column, a delta shows only a row's latest version, 401s carry no body, Retry-After holds
+ * every request, a restarted stand-in takes a new port.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Exchange } from '../../adapters/slv/exchanges.ts';
+import { InboundStateFile } from '../../adapters/slv/inboundState.ts';
+import { eventually } from '../support/kafka.ts';
+import { assignment, note, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
+
+let bed: SlvTestBed;
+
+beforeAll(async () => {
+  bed = await startSlvTestBed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+const statusOf = (id: string) => bed.h.hub.store.ledger(id)?.current?.status;
+const slvEventsOf = (id: string) => bed.eventsOf(id).filter((e) => e.source === 'slv');
+const exchangesOf = async (id: string) =>
+  ((await (await bed.h.call(`/slv/v1/methods/${id}/exchanges`)).json()) as { exchanges: Exchange[] })
+    .exchanges;
+
+/** Ordered from SLV, written there, and the echo of that write read back. */
+async function orderedAndEchoed(id: string, track: 'A' | 'B' | 'C' | 'D' = 'B') {
+  const echoes = bed.adapter().mapper.totals.echoes;
+  await bed.post(orderedFromSlv(id, track));
+  await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+  await eventually(() => bed.adapter().mapper.totals.echoes > echoes, 30_000, `echo of ${id} read`);
+}
+
+describe('SLV edits on real Dataverse semantics', () => {
+  it('1: a case handler edit of a case we wrote (our marker column kept) becomes a method event', async () => {
+    const id = 'ID2025_701';
+    await orderedAndEchoed(id);
+    const written = bed.slv.record(id)!;
+    bed.slv.editAsSlv(id, { nm_status: 'Under vurdering' });
+    expect(bed.slv.record(id)!.nm_sourceeventid).toBe(written.nm_sourceeventid);
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'assessment started');
+    expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED']);
+    const history = await exchangesOf(id);
+    const ours = history.find((e) => e.direction === 'to-slv')!;
+    expect(ours.delivery).toBe('confirmed');
+    expect(history.filter((e) => e.direction === 'from-slv').map((e) => e.what)).toEqual([
+      'ASSESSMENT_STARTED',
+    ]);
+  });
+
+  it('2: an SLV edit that collides with our write (412) is emitted before our merge, also with the column cleared', async () => {
+    const id = 'ID2025_702';
+    await orderedAndEchoed(id, 'C');
+    bed.slv.beforeNextPatch(() => {
+      bed.slv.editAsSlv(id, { nm_status: 'Under vurdering', nm_sourceeventid: null });
+    });
+    await bed.post([assignment(id, 'ASSIGNMENT_CHANGED', 'A', 10)]);
+    await eventually(() => bed.slv.record(id)?.nm_track === 'A', 30_000, 'track changed at SLV');
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'SLV start not lost');
+    const patches = bed.slv.requestLog().filter((e) => e.method === 'PATCH' && e.path.includes(id));
+    expect(patches.map((p) => p.status)).toEqual([201, 412, 200]);
+    expect(bed.slv.record(id)!.nm_status).toBe('Under vurdering');
+    // A later poll shows only our merged write: an echo, nothing emitted twice.
+    const polls = bed.adapter().poller.totals.updates;
+    await eventually(() => bed.adapter().poller.totals.updates > polls, 30_000, 'echo of the merge read');
+    expect(slvEventsOf(id).map((e) => e.type)).toEqual(['ASSESSMENT_STARTED']);
+  });
+
+  it('4: a 401 that outlasts one token renewal is retried, not dead-lettered; health and history agree', async () => {
+    const id = 'ID2025_704';
+    const refusedBefore = bed.slv.counters().unauthorized401;
+    await bed.slv.setFaults({ fail401Count: 4 });
+    await bed.post(orderedFromSlv(id, 'A'));
+    await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+    expect(bed.slv.counters().unauthorized401 - refusedBefore).toBe(4);
+    const ours = (await exchangesOf(id)).find((e) => e.direction === 'to-slv')!;
+    expect(['delivered', 'confirmed']).toContain(ours.delivery);
+    await eventually(() => bed.adapter().exchanges.pending === 0, 30_000, 'nothing waiting');
+    expect(bed.adapter().health().detail).toContain('0 write(s) to SLV waiting');
+  });
+
+  it('5: while a Retry-After runs, no request of the adapter goes to SLV', async () => {
+    const id = 'ID2025_705';
+    bed.slv.clearRequestLog();
+    await bed.slv.setFaults({ throttle: { retryAfterSeconds: 2, count: 1 } });
+    // A read of SLV's changes meets the 429; the write of a new assignment must wait with it.
+    const poll = bed.adapter().poller.pollOnce();
+    await eventually(() => bed.slv.requestLog().some((e) => e.status === 429), 10_000, '429 answered');
+    await bed.post(orderedFromSlv(id, 'B'));
+    await poll;
+    await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
+    const log = bed.slv.requestLog().filter((e) => e.path.startsWith('/api/'));
+    const throttled = log.find((e) => e.status === 429)!;
+    expect(throttled).toBeDefined();
+    const at = Date.parse(throttled.at);
+    const during = log.filter((e) => Date.parse(e.at) > at && Date.parse(e.at) < at + 1900);
+    expect(during.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([]);
+  });
+
+  it('3: a note whose create was applied but answered after the timeout is attached once', async () => {
+    const id = 'ID2025_703';
+    await orderedAndEchoed(id);
+    const before = bed.slv.notes().length;
+    await bed.slv.setFaults({ slowWritesMs: 6_000 }); // longer than SLV_REQUEST_TIMEOUT_MS (5 s)
+    await bed.post([note(id, 'Dokumentasjon', 'Sendt inn')]);
+    await eventually(() => bed.slv.notes().length > before, 60_000, 'note created at SLV');
+    await bed.slv.setFaults({ slowWritesMs: 0 });
+    await eventually(
+      async () =>
+        (await exchangesOf(id)).some((e) => e.what === 'NOTE_ATTACHED' && e.delivery === 'delivered'),
+      60_000,
+      'note delivered',
+    );
+    expect(bed.slv.notes().length - before).toBe(1);
+  }, 120_000);
+
+  it('6: a delta link saved with an old base URL is read on the configured one', async () => {
+    const id = 'ID2025_706';
+    await orderedAndEchoed(id);
+    const poller = bed.adapter().poller;
+    await poller.stop();
+    const file = new InboundStateFile(bed.stateDir);
+    const state = await file.load();
+    await file.save({ ...state, deltaLink: state.deltaLink!.replace(bed.slv.url, 'http://127.0.0.1:18599') });
+    const fullLoads = poller.totals.fullLoads;
+    await poller.start();
+    bed.slv.editAsSlv(id, { nm_status: 'Under vurdering' });
+    await eventually(() => statusOf(id) === 'ASSESSMENT_IN_PROGRESS', 30_000, 'SLV edit read after restart');
+    expect(poller.totals.fullLoads).toBe(fullLoads);
+    expect(bed.adapter().client.circuit).toBe('closed');
+  });
+});
