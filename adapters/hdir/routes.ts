@@ -11,7 +11,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
@@ -20,7 +19,7 @@ import { withhold } from '../../core/bus/withheld.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import { textProblem } from '../../core/contracts/validity.ts';
 import type { HubContext } from '../../core/hub/component.ts';
-import { scopesOf } from '../../core/http/auth.ts';
+import { requestHasScope } from '../../core/http/auth.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { FlagBook } from './flagBook.ts';
@@ -49,17 +48,6 @@ const errors = {
   404: problemSchema,
   503: problemSchema,
 };
-
-function hasScope(request: FastifyRequest, scope: string): boolean {
-  // The token was verified by requireScope before the handler runs; here only its scopes are read.
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '');
-  if (!match) return false;
-  try {
-    return scopesOf(decodeJwt(match[1]!)).includes(scope);
-  } catch {
-    return false;
-  }
-}
 
 export function hdirRoutes(parts: RouteParts) {
   const { settings, book, directory, rules, context } = parts;
@@ -102,7 +90,7 @@ export function hdirRoutes(parts: RouteParts) {
     flags: GuidelineFlag[],
     today: string,
   ): { views: ReturnType<typeof viewOf>[]; withheld: number } => {
-    const confidential = hasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
+    const confidential = requestHasScope(request, settings.HDIR_CONFIDENTIAL_SCOPE);
     const views: ReturnType<typeof viewOf>[] = [];
     let left = 0;
     for (const flag of flags) {

@@ -38,7 +38,8 @@ interface SchemaNode {
 
 const isNamedDefinition = (n: SchemaNode): boolean =>
   n.type === 'record' || n.type === 'enum' || n.type === 'fixed';
-const fullNameOf = (name: string, namespace: string | undefined): string =>
+/** A named type's full name: as written when it has a dot, else in its namespace. */
+export const fullNameOf = (name: string, namespace: string | undefined): string =>
   name.includes('.') || !namespace ? name : `${namespace}.${name}`;
 
 /**

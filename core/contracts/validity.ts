@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contractFor, contractsDir } from './catalogue.ts';
+import { contractFor, contractsDir, fullNameOf } from './catalogue.ts';
 
 export interface Violation {
   /** Dotted path of the field, with array indexes: `registered.details.substances[3]`. */
@@ -142,13 +142,6 @@ interface SchemaNode {
 export const LONG_LIMIT = 9_007_199_254_740_990;
 const join2 = (path: string, name: string): string => (path ? `${path}.${name}` : name);
 
-function fullNameOf(n: SchemaNode, namespace: string | undefined): string {
-  if (!n.name) return '';
-  if (n.name.includes('.')) return n.name;
-  const ns = n.namespace ?? namespace;
-  return ns ? `${ns}.${n.name}` : n.name;
-}
-
 /** Compiles the value checks of a self-contained Avro schema (as the catalogue inlines it). */
 export function compileValidity(schema: unknown, defaults: ValidityDefaults = validityDefaults): Check {
   const definitions = new Map<string, { node: SchemaNode; namespace: string | undefined }>();
@@ -160,7 +153,7 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
     if (node === null || typeof node !== 'object') return;
     const n = node as SchemaNode;
     if ((n.type === 'record' || n.type === 'enum' || n.type === 'fixed') && n.name) {
-      const full = fullNameOf(n, namespace);
+      const full = n.name ? fullNameOf(n.name, n.namespace ?? namespace) : '';
       const ns = full.includes('.') ? full.slice(0, full.lastIndexOf('.')) : undefined;
       definitions.set(full, { node: n, namespace: ns });
       if (!definitions.has(n.name)) definitions.set(n.name, { node: n, namespace: ns });
@@ -218,7 +211,7 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
     if (n.logicalType === 'timestamp-millis') return timeCheck(limits, defaults.instant, false);
     switch (n.type) {
       case 'record': {
-        const full = fullNameOf(n, namespace);
+        const full = n.name ? fullNameOf(n.name, n.namespace ?? namespace) : '';
         const ns = full.includes('.') ? full.slice(0, full.lastIndexOf('.')) : namespace;
         const fields = (n.fields ?? []).map((f) => ({ name: f.name, check: compile(f.type, f, ns) }));
         return (value, path, out, now) => {

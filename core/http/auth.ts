@@ -5,6 +5,7 @@
  */
 import {
   createLocalJWKSet,
+  decodeJwt,
   createRemoteJWKSet,
   errors,
   type JSONWebKeySet,
@@ -28,6 +29,20 @@ export function scopesOf(claims: JWTPayload): string[] {
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
   if (Array.isArray(scope)) return scope.map(String);
   return [];
+}
+
+/**
+ * Whether a request's bearer token also holds `scope`. Only for a request whose token `requireScope` has
+ * already verified: the claims are read, not checked again.
+ */
+export function requestHasScope(request: { headers: { authorization?: string } }, scope: string): boolean {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '');
+  if (!match) return false;
+  try {
+    return scopesOf(decodeJwt(match[1]!)).includes(scope);
+  } catch {
+    return false;
+  }
 }
 
 export class TokenVerifier {

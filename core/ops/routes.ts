@@ -3,10 +3,9 @@
  * `/ops/api/dead-letters`, and `/healthz` (the process) and `/readyz` (Kafka, the registry, every adapter's partner).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import type { Kafka } from 'kafkajs';
 import { describeKafka } from '../bus/kafka.ts';
-import { scopesOf } from '../http/auth.ts';
+import { requestHasScope } from '../http/auth.ts';
 import type { ComponentHealth } from '../hub/component.ts';
 import { problem, problemSchema, sendProblem } from '../http/problem.ts';
 import { methodIdError } from '../lifecycle/identifiers.ts';
@@ -63,17 +62,6 @@ const settledProblemSchema = {
   },
 };
 
-/** Whether the (already verified) token also holds `scope`. */
-function hasScope(request: FastifyRequest, scope: string): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '');
-  if (!match) return false;
-  try {
-    return scopesOf(decodeJwt(match[1]!)).includes(scope);
-  } catch {
-    return false;
-  }
-}
-
 const noteBody = (required: boolean) => ({
   type: 'object',
   additionalProperties: false,
@@ -99,7 +87,7 @@ async function probe(name: string, check: () => Promise<string>): Promise<[strin
 export function opsRoutes(options: OpsRoutesOptions) {
   const { tools, opsScope } = options;
   const viewOf = (request: FastifyRequest): ViewOptions => ({
-    revealConfidential: hasScope(request, options.confidentialScope),
+    revealConfidential: requestHasScope(request, options.confidentialScope),
   });
   return async (app: FastifyInstance) => {
     const guard = { onRequest: app.requireScope(opsScope) };
