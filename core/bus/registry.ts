@@ -7,7 +7,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import type avro from 'avsc';
 import { type Contract, contractFor, contracts, subjectOf } from '../contracts/catalogue.ts';
 import { logicalTypes } from '../contracts/logicalTypes.ts';
-import { describeViolations, LONG_LIMIT, violationsOf } from '../contracts/validity.ts';
+import { describeViolations, LONG_LIMIT, refusalIn, violationsOf } from '../contracts/validity.ts';
 import { ContractViolation, PermanentError, TransientError } from './errors.ts';
 
 const MAGIC_BYTE = 0;
@@ -74,18 +74,8 @@ export class ContractRegistry {
    * out the one record they cannot send and go on with the rest.
    */
   refusalOf(topic: string, value: unknown): ContractViolation | null {
-    const contract = this.contractOf(topic);
-    const paths: string[] = [];
-    if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') }))
-      return new ContractViolation(topic, paths);
-    const violations = violationsOf(contract.schema, value);
-    return violations.length > 0
-      ? new ContractViolation(
-          topic,
-          [...new Set(violations.map((v) => v.path))],
-          describeViolations(violations),
-        )
-      : null;
+    const refusal = refusalIn(this.contractOf(topic), value);
+    return refusal ? new ContractViolation(topic, refusal.paths, refusal.detail) : null;
   }
 
   /** Validates against the contract, then frames: magic byte 0, 4-byte schema id, Avro body. */

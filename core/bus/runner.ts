@@ -179,7 +179,7 @@ export class ConsumerRunner<T> {
       log.debug('dropped a redelivered event');
       return;
     }
-    const firstFailure = { at: 0 };
+    let firstFailureAt = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         const { value, schemaId } = await this.registry.decode<T>(topic, message.value);
@@ -199,10 +199,10 @@ export class ConsumerRunner<T> {
         const permanent = permanentOf(error);
         const errorClass = permanent?.errorClass ?? 'TRANSIENT';
         messagesFailed.inc({ ...labels, error_class: errorClass });
-        if (firstFailure.at === 0) firstFailure.at = Date.now();
+        if (firstFailureAt === 0) firstFailureAt = Date.now();
         const maxAttempts = this.options.maxTransientAttempts ?? Number.POSITIVE_INFINITY;
         const budgetMs = this.options.transientBudgetMs ?? settings.BUS_TRANSIENT_BUDGET_MS.default;
-        const exhausted = attempt >= maxAttempts || Date.now() - firstFailure.at >= budgetMs;
+        const exhausted = attempt >= maxAttempts || Date.now() - firstFailureAt >= budgetMs;
         if (!permanent && this.stopping) {
           this.trouble = undefined;
           throw error; // not done: leave it uncommitted for the next owner
@@ -211,7 +211,7 @@ export class ConsumerRunner<T> {
           this.trouble = undefined;
           const reason =
             permanent?.reason ??
-            `gave up after ${attempt} attempts in ${Math.round((Date.now() - firstFailure.at) / 1000)} s: ${(error as Error).message}`;
+            `gave up after ${attempt} attempts in ${Math.round((Date.now() - firstFailureAt) / 1000)} s: ${(error as Error).message}`;
           await this.deadLetter(
             topic,
             partition,
@@ -236,7 +236,7 @@ export class ConsumerRunner<T> {
           partition,
           offset: message.offset,
           attempt,
-          since: new Date(firstFailure.at).toISOString(),
+          since: new Date(firstFailureAt).toISOString(),
           reason: (error as Error).message,
         };
         log.warn({ attempt, waitMs: wait, err: (error as Error).message }, 'transient failure; retrying');

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contractFor, contractsDir, fullNameOf } from './catalogue.ts';
+import { type Contract, contractFor, contractsDir, fullNameOf } from './catalogue.ts';
 
 export interface Violation {
   /** Dotted path of the field, with array indexes: `registered.details.substances[3]`. */
@@ -311,14 +311,30 @@ export function describeViolations(violations: Violation[], max = 5): string {
   return shown.join('; ') + more;
 }
 
-/** Why `value` cannot go to the declared `topic` (its shape or its limits), or null: for writers that leave one out. */
-export function contractRefusal(topic: string, value: unknown): string | null {
-  const contract = contractFor(topic);
+/** Where a value breaks its contract: the paths, and for broken limits a line saying how. */
+export interface Refusal {
+  paths: string[];
+  detail?: string;
+}
+
+/** How `value` breaks `contract` (its Avro shape, then its limits), or null when it may be sent. */
+export function refusalIn(contract: Pick<Contract, 'type' | 'schema'>, value: unknown): Refusal | null {
   const paths: string[] = [];
   if (!contract.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') }))
-    return `does not match the contract of ${topic}; invalid or missing: ${paths.join(', ')}`;
+    return { paths };
   const violations = violationsOf(contract.schema, value);
-  return violations.length > 0 ? `outside the limits of ${topic}: ${describeViolations(violations)}` : null;
+  return violations.length > 0
+    ? { paths: [...new Set(violations.map((v) => v.path))], detail: describeViolations(violations) }
+    : null;
+}
+
+/** Why `value` cannot go to the declared `topic`, as one line, or null: for writers that leave one out. */
+export function contractRefusal(topic: string, value: unknown): string | null {
+  const refusal = refusalIn(contractFor(topic), value);
+  if (!refusal) return null;
+  return refusal.detail
+    ? `outside the limits of ${topic}: ${refusal.detail}`
+    : `does not match the contract of ${topic}; invalid or missing: ${refusal.paths.join(', ')}`;
 }
 
 const LIMIT_KEYS = ['maxLength', 'maxItems', 'pattern', 'multiline', 'earliest', 'latest'] as const;
