@@ -84,9 +84,10 @@ describe('SLV edits on real Dataverse semantics', () => {
     await bed.post(orderedFromSlv(id, 'A'));
     await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
     expect(bed.slv.counters().unauthorized401 - refusedBefore).toBe(4);
+    // The emulator shows the row before the adapter has read its answer and marked the write delivered.
+    await eventually(() => bed.adapter().exchanges.pending === 0, 30_000, 'nothing waiting');
     const ours = (await exchangesOf(id)).find((e) => e.direction === 'to-slv')!;
     expect(['delivered', 'confirmed']).toContain(ours.delivery);
-    await eventually(() => bed.adapter().exchanges.pending === 0, 30_000, 'nothing waiting');
     expect(bed.adapter().health().detail).toContain('0 write(s) to SLV waiting');
   });
 
