@@ -153,7 +153,7 @@ export function compileValidity(schema: unknown, defaults: ValidityDefaults = va
     if (node === null || typeof node !== 'object') return;
     const n = node as SchemaNode;
     if ((n.type === 'record' || n.type === 'enum' || n.type === 'fixed') && n.name) {
-      const full = n.name ? fullNameOf(n.name, n.namespace ?? namespace) : '';
+      const full = fullNameOf(n.name, n.namespace ?? namespace);
       const ns = full.includes('.') ? full.slice(0, full.lastIndexOf('.')) : undefined;
       definitions.set(full, { node: n, namespace: ns });
       if (!definitions.has(n.name)) definitions.set(n.name, { node: n, namespace: ns });

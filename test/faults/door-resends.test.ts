@@ -4,11 +4,10 @@
  * the log (issue 16, failures 1 and 2). Against the shared broker and registry.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import { demoHistory } from '../../core/demo/history.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { readAll, testBus, testKafka } from '../support/kafka.ts';
+import { produceMethodEvents, readAll, testBus, testKafka } from '../support/kafka.ts';
 
 interface Answer {
   status: number;
@@ -39,27 +38,6 @@ async function copiesInLog(topic: string): Promise<Map<string, number>> {
   return copies;
 }
 
-async function produceStraight(topic: string, events: MethodEvent[]): Promise<void> {
-  const { registry, producer } = testBus(testKafka());
-  registry.alias(topic, 'nyemetoder.method-events.v1');
-  for (let i = 0; i < events.length; i += 1000) {
-    await producer.send(
-      'nyemetoder.method-events.v1',
-      events.slice(i, i + 1000).map((value) => ({
-        key: value.methodId,
-        value,
-        headers: newHeaders({
-          id: value.eventId,
-          source: '/case-system',
-          type: `no.nyemetoder.method.${value.type}`,
-        }),
-      })),
-      { to: topic },
-    );
-  }
-  await producer.disconnect();
-}
-
 describe('the door after a restart', () => {
   it('answers a resend of an acknowledged batch as a duplicate, or 503 with Retry-After while still reading the log, never 422', async () => {
     const history = demoHistory({ methods: 600, seed: 16 });
@@ -70,7 +48,7 @@ describe('the door after a restart', () => {
     const first = await startTestHub(['api']);
     open.push(first);
     // A long log, so a restarted hub takes a while to read it.
-    await produceStraight(first.events, before);
+    await produceMethodEvents(first.events, before);
     expect(await first.hub.waitUntilReady(60_000)).toBe(true);
     await expect
       .poll(() => first.hub.store.ledger(last.methodId)?.entries.length, { timeout: 30_000 })

@@ -50,19 +50,22 @@ export function testBus(kafka: Kafka) {
 export async function produceMethodEvents(eventsTopic: string, events: MethodEvent[]): Promise<void> {
   const { registry, producer } = testBus(testKafka());
   registry.alias(eventsTopic, 'nyemetoder.method-events.v1');
-  await producer.send(
-    'nyemetoder.method-events.v1',
-    events.map((value) => ({
-      key: value.methodId,
-      value,
-      headers: newHeaders({
-        id: value.eventId,
-        source: '/case-system',
-        type: `no.nyemetoder.method.${value.type}`,
-      }),
-    })),
-    { to: eventsTopic },
-  );
+  // In slices, so a long demo history stays under the broker's request size.
+  for (let i = 0; i < events.length; i += 1000) {
+    await producer.send(
+      'nyemetoder.method-events.v1',
+      events.slice(i, i + 1000).map((value) => ({
+        key: value.methodId,
+        value,
+        headers: newHeaders({
+          id: value.eventId,
+          source: '/case-system',
+          type: `no.nyemetoder.method.${value.type}`,
+        }),
+      })),
+      { to: eventsTopic },
+    );
+  }
   await producer.disconnect();
 }
 
