@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
 import { VilkarCatalogue } from '../adapters/fest/catalogue.ts';
+import { uuidV5 } from '../adapters/fest/ids.ts';
 import { festDocumentStream } from '../adapters/fest/xml.ts';
 import type { FestVilkar } from '../contracts/generated/types.ts';
 
@@ -43,15 +44,18 @@ function condition(i: number): FestVilkar {
     statusText: 'Midlertidig innført',
     text:
       `Legemiddel ${i} til behandling av småcellet lungekreft (voksne, ECOG 0–1) er midlertidig innført. ` +
-      'Besluttet av Beslutningsforum for nye metoder 24.01.2022. Kan tas i bruk fra 01.02.2022 til revurdering innen 01.02.2024. ' +
+      'Besluttet av Beslutningsforum for nye metoder 24.01.2022. Kan tas i bruk fra 01.02.2022. Skal revurderes innen 01.02.2024; gjelder til ny beslutning er tatt. ' +
       'Pasienter < 18 år & gravide: se preparatomtalen.',
     validFrom: '2022-02-01',
-    validTo: '2024-02-01',
+    validTo: null,
     substances: ['nivolumab', 'ipilimumab'],
     atcCodes: ['L01FF01', 'L01FX04'],
     indication: 'Småcellet lungekreft',
     link: `https://www.nyemetoder.no/metoder/${id}`,
     changedAt: new Date(Date.UTC(2022, 0, 24, 10, 0, 0) + i * 1000).toISOString(),
+    entryId: `ID_${uuidV5(`bench:${id}`)}`,
+    earlierEntries: [],
+    vilkarNr: i + 1,
   };
 }
 

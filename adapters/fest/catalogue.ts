@@ -10,6 +10,12 @@ export class VilkarCatalogue {
   private readonly listeners = new Set<() => void>();
   /** The highest catalogueVersion seen: the version of the catalogue. */
   version = 0;
+  /** The latest changedAt seen (epoch ms): a new entry is never stamped earlier. */
+  latestChangedAt = 0;
+  /** The highest VilkarNr given so far. */
+  highestVilkarNr = 0;
+  /** When a batch being published was stamped, until it is in the catalogue (epoch ms). */
+  publishingSince: number | undefined;
 
   get(vilkarId: string): FestVilkar | undefined {
     return this.entries.get(vilkarId);
@@ -21,6 +27,10 @@ export class VilkarCatalogue {
     if (known && known.catalogueVersion >= entry.catalogueVersion) return;
     this.entries.set(entry.vilkarId, entry);
     if (entry.catalogueVersion > this.version) this.version = entry.catalogueVersion;
+    if (entry.vilkarNr !== null && entry.vilkarNr > this.highestVilkarNr)
+      this.highestVilkarNr = entry.vilkarNr;
+    const changedAt = Date.parse(entry.changedAt);
+    if (changedAt > this.latestChangedAt) this.latestChangedAt = changedAt;
     for (const listener of this.listeners) listener();
   }
 
@@ -42,6 +52,24 @@ export class VilkarCatalogue {
     for (const entry of this.entries.values()) if (entry.catalogueVersion > version) out.push(entry);
     out.sort((a, b) => a.catalogueVersion - b.catalogueVersion);
     return out.length > limit ? out.slice(0, limit) : out;
+  }
+
+  /**
+   * What changed or was withdrawn at or after an instant (epoch ms), oldest change first: the incremental
+   * extract. At, not after: an extract's HentetDato is to the second, and a repeat is harmless where a miss is not.
+   */
+  changedSince(instantMs: number): FestVilkar[] {
+    const out: FestVilkar[] = [];
+    for (const entry of this.entries.values()) if (Date.parse(entry.changedAt) >= instantMs) out.push(entry);
+    return out.sort((a, b) => a.catalogueVersion - b.catalogueVersion);
+  }
+
+  /**
+   * The instant an extract taken now is complete to: now, or when a batch still on its way to Kafka was stamped,
+   * so that asking for what changed since it never misses that batch.
+   */
+  completeTo(now = Date.now()): number {
+    return Math.min(now, this.publishingSince ?? now);
   }
 
   get size(): number {

@@ -1,19 +1,18 @@
-import { XMLParser } from 'fast-xml-parser';
 import { decisionOf } from '../../test/support/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import type { FestVilkar, MethodDetails, MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { XsdValidator } from '../../test/emulators/fest-vendor/xsdValidator.ts';
-import { festXsdPath } from '../../test/emulators/fest-vendor/server.ts';
-import { festVilkarFor, osloDateOf, sameVilkar, withdrawnVilkar } from './mapping.ts';
+import { demoHistory } from '../../core/demo/history.ts';
 import {
-  FEST_NAMESPACE,
-  festDocument,
-  osloDateTime,
-  renderOppfVilkar,
-  renderOppfVilkarByBuilder,
-} from './xml.ts';
+  aboutText,
+  draftOf,
+  festVilkarFor,
+  osloDateOf,
+  sameVilkar,
+  sentence,
+  withdrawnVilkar,
+} from './mapping.ts';
 
 const id = 'ID2021_042';
 const options = { linkBase: 'https://www.nyemetoder.no/metoder/' };
@@ -117,7 +116,7 @@ describe('the prescriber status of a medicine method', () => {
       () => [...throughAssessment(), decided('TEMPORARILY_INTRODUCED', temporary)],
       'MIDLERTIDIG_INNFORT',
       '2022-02-01',
-      '2024-02-01',
+      null,
     ],
     [
       'not introduced',
@@ -179,125 +178,92 @@ describe('the prescriber status of a medicine method', () => {
 
   it('withdraws a published condition and sees unchanged drafts as the same', () => {
     const draft = festVilkarFor(fold([registered()]), options)!;
-    const published: FestVilkar = { ...draft, catalogueVersion: 7, changedAt: '2021-03-02T10:00:00.000Z' };
+    const published: FestVilkar = {
+      ...draft,
+      catalogueVersion: 7,
+      changedAt: '2021-03-02T10:00:00.000Z',
+      entryId: 'ID_8900C2B1-2E56-4E61-B241-233A7EEC22F5',
+      earlierEntries: [],
+      vilkarNr: 9,
+    };
     const withdrawn = withdrawnVilkar(published);
     expect(withdrawn.withdrawn).toBe(true);
+    expect(draftOf(published)).toEqual(draft);
     expect(sameVilkar(draft, { ...draft })).toBe(true);
     expect(sameVilkar(draft, withdrawn)).toBe(false);
   });
 });
 
-describe('FEST XML', () => {
-  const validator = XsdValidator.fromFile(festXsdPath);
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    parseTagValue: false,
-    isArray: (n) => ['OppfVilkar', 'StrukturertVilkar'].includes(n),
-  });
-  const entry = (over: Partial<FestVilkar> = {}): FestVilkar => ({
-    vilkarId: 'NM-ID2021_042',
-    methodId: 'ID2021_042',
-    catalogueVersion: 3,
-    withdrawn: false,
-    statusCode: 'INNFORT',
-    statusText: 'Innført',
-    text: 'Blærekreft: innført for pasienter < 75 år & "ECOG 0–1"; fåes på sykehus. Ære, øl, å.',
-    validFrom: '2022-02-01',
-    validTo: null,
-    substances: ['nivolumab', 'ipilimumab'],
-    atcCodes: ['L01FF01', 'L01FX04'],
-    indication: 'Lungekreft',
-    link: 'https://www.nyemetoder.no/metoder/ID2021_042?a=1&b=2',
-    changedAt: '2025-03-30T01:30:00.000Z',
-    ...over,
+describe('condition texts a clinician can read', () => {
+  it('states a temporary introduction with its reassessment date, without letting the condition expire', () => {
+    const draft = festVilkarFor(
+      fold([...throughAssessment(), decided('TEMPORARILY_INTRODUCED', temporary)]),
+      options,
+    )!;
+    expect(draft.validTo).toBeNull();
+    expect(draft.text).toContain('Skal revurderes innen 01.02.2024');
+    expect(draft.text).toContain('gjelder til ny beslutning');
   });
 
-  it('round-trips through fast-xml-parser with Norwegian letters, escaping and Oslo time offsets intact, and validates', () => {
-    const xml = festDocument(
-      [
-        entry(),
-        entry({
-          vilkarId: 'NM-ID2020_001',
-          methodId: 'ID2020_001',
-          withdrawn: true,
-          changedAt: '2025-01-15T12:00:00.000Z',
+  it('ends each sentence with one full stop, also conditions and reasons that bring their own', () => {
+    const withConditions = festVilkarFor(
+      fold([
+        ...throughAssessment(),
+        decided('INTRODUCED_WITH_CONDITIONS', {
+          conditions: [
+            'Kun andrelinje.',
+            'Effekten skal vurderes etter seks måneder',
+            'Avsluttes ved progresjon!',
+          ],
         }),
-      ],
-      Date.parse('2025-07-01T10:00:00Z'),
-      { codeSetOid: '2.16.578.1.12.4.1.1.9901' },
+      ]),
+      options,
+    )!;
+    expect(withConditions.text).not.toMatch(/\.\.|;\s*\.|!\./);
+    expect(withConditions.text).toContain(
+      'Vilkår: Kun andrelinje. Effekten skal vurderes etter seks måneder. Avsluttes ved progresjon!',
     );
-    expect(validator.validate(xml)).toEqual([]);
-    const doc = parser.parse(xml);
-    expect(doc.FEST['@_xmlns']).toBe(FEST_NAMESPACE);
-    expect(doc.FEST.HentetDato).toBe('2025-07-01T12:00:00.000+02:00');
-    const [first, second] = doc.FEST.KatVilkar.OppfVilkar;
-    expect(first.Tidspunkt).toBe('2025-03-30T03:30:00.000+02:00'); // just after the spring change
-    expect(Date.parse(first.Tidspunkt)).toBe(Date.parse('2025-03-30T01:30:00.000Z'));
-    expect(second.Tidspunkt).toBe('2025-01-15T13:00:00.000+01:00');
-    expect(first.Status).toEqual({ '@_V': 'A', '@_DN': 'Aktiv' });
-    expect(second.Status['@_V']).toBe('U');
-    expect(first.Vilkar.Id).toBe('NM-ID2021_042');
-    expect(first.Vilkar.VilkarNr).toBe('2021042');
-    expect(first.Vilkar.Tekst).toBe(entry().text);
-    expect(first.Vilkar.Gruppe['@_S']).toBe('2.16.578.1.12.4.1.1.9901');
-    expect(first.Vilkar.GyldigFraDato).toBe('2022-02-01');
-    expect(first.Vilkar.GyldigTilDato).toBeUndefined();
-    const structured = first.Vilkar.StrukturertVilkar.map(
-      (s: { Type: { '@_V': string }; VerdiTekst?: string; VerdiKodet?: { '@_V': string } }) => [
-        s.Type['@_V'],
-        s.VerdiTekst ?? s.VerdiKodet?.['@_V'],
-      ],
-    );
-    expect(structured).toEqual([
-      ['METODE-ID', 'ID2021_042'],
-      ['BESLUTNING', 'INNFORT'],
-      ['LENKE', 'https://www.nyemetoder.no/metoder/ID2021_042?a=1&b=2'],
-      ['VIRKESTOFF', 'nivolumab'],
-      ['VIRKESTOFF', 'ipilimumab'],
-      ['ATC', 'L01FF01'],
-      ['ATC', 'L01FX04'],
-    ]);
-    expect(xml).toContain('&lt; 75 år &amp;');
+    expect(sentence(' Slutt. ')).toBe('Slutt.');
+    expect(sentence('Slutt')).toBe('Slutt.');
   });
 
-  it('renders each entry exactly as fast-xml-parser builds it', () => {
-    const tricky = [
-      entry(),
-      entry({ withdrawn: true, validTo: '2024-02-01', link: null, substances: [], atcCodes: [] }),
-      entry({
-        text: `'Sitat' "dobbel" <b>&amp; æøå ÆØÅ`,
-        statusText: 'A&B "C"',
-        methodId: 'X1',
-        vilkarId: 'NM-X1',
-      }),
-      entry({ validFrom: null, indication: null }),
-    ];
-    for (const e of tricky)
-      expect(renderOppfVilkar(e, { codeSetOid: '1.2&3' })).toBe(
-        renderOppfVilkarByBuilder(e, { codeSetOid: '1.2&3' }),
-      );
-  });
-
-  it('renders UTC instants in Oslo time across the autumn change', () => {
-    expect(osloDateTime(Date.parse('2025-10-26T00:59:59.000Z'))).toBe('2025-10-26T02:59:59.000+02:00');
-    expect(osloDateTime(Date.parse('2025-10-26T01:00:00.000Z'))).toBe('2025-10-26T02:00:00.000+01:00');
-  });
-
-  it('the validator finds documents that break the schema', () => {
-    const good = festDocument([entry()], Date.now(), { codeSetOid: '1.2.3' });
-    expect(validator.validate(good)).toEqual([]);
-    const swapped = good.replace(
-      /<Tekst>(.*?)<\/Tekst>(<GyldigFraDato>.*?<\/GyldigFraDato>)/,
-      '$2<Tekst>$1</Tekst>',
+  it('names the indication once, whether the name already says it or not', () => {
+    expect(aboutText('Nivolumab til behandling av lungekreft', 'Behandling av lungekreft')).toBe(
+      'Nivolumab til behandling av lungekreft',
     );
-    expect(validator.validate(swapped).join('\n')).toMatch(/not allowed here|Tekst is required/);
-    expect(validator.validate(good.replace(/ S="1\.2\.3"/, '')).join('\n')).toContain('required attribute S');
-    expect(validator.validate(good.replace('2022-02-01', '2022-02-30')).join('\n')).toContain('xs:date');
     expect(
-      validator.validate(good.replace('<Id>OPPF-NM-ID2021_042</Id>', '<Id>NM-ID2021_042</Id>')).join('\n'),
-    ).toContain('used twice');
-    expect(validator.validate(good.replace(FEST_NAMESPACE, 'urn:other')).join('\n')).toContain('namespace');
-    expect(validator.validate(good.replace('</FEST>', '')).join('\n')).toContain('well-formed');
+      aboutText(
+        'Aflibercept (Eylea) til behandling av makulaødem',
+        'Behandling av makulaødem, begrenset til pasienter som ikke tåler etablert behandling',
+      ),
+    ).toBe(
+      'Aflibercept (Eylea) til behandling av makulaødem, begrenset til pasienter som ikke tåler etablert behandling',
+    );
+    expect(aboutText('Nivolumab til behandling av lungekreft', 'Ikke-småcellet lungekreft')).toBe(
+      'Nivolumab til behandling av lungekreft (Ikke-småcellet lungekreft)',
+    );
+    expect(aboutText('Nivolumab', null)).toBe('Nivolumab');
+  });
+
+  it('over the whole demo history: no doubled punctuation, and no text repeats its indication', () => {
+    const states = new Map<string, MethodState>();
+    for (const event of demoHistory()) {
+      const result = applyEvent(states.get(event.methodId), event);
+      if (result.ok) states.set(event.methodId, result.value);
+    }
+    const drafts = [...states.values()].flatMap((s) => festVilkarFor(s, options) ?? []);
+    expect(drafts.length).toBeGreaterThan(100);
+    const doubled = drafts.filter((d) => /\.\.|;\s*\.|\.\s*;|\s\./.test(d.text));
+    expect(doubled.map((d) => d.text)).toEqual([]);
+    const repeated = drafts.filter(
+      (d) => d.indication && d.text.toLowerCase().split(d.indication.trim().toLowerCase()).length > 2,
+    );
+    expect(repeated.map((d) => d.text)).toEqual([]);
+    // Not vacuous: most texts carry their indication, and some conditions are temporary.
+    expect(
+      drafts.filter((d) => d.indication && d.text.toLowerCase().includes(d.indication.toLowerCase())).length,
+    ).toBeGreaterThan(drafts.length / 2);
+    expect(drafts.some((d) => d.statusCode === 'MIDLERTIDIG_INNFORT')).toBe(true);
+    expect(drafts.every((d) => d.validTo === null)).toBe(true);
   });
 });

@@ -18,8 +18,11 @@ export const prescriberStatuses = {
 } as const;
 export type PrescriberStatus = keyof typeof prescriberStatuses;
 
-/** A condition without the catalogue's bookkeeping (version, time of change). */
-export type VilkarDraft = Omit<FestVilkar, 'catalogueVersion' | 'changedAt'>;
+/** A condition without the catalogue's bookkeeping (version, time of change, FEST entry ids and number). */
+export type VilkarDraft = Omit<
+  FestVilkar,
+  'catalogueVersion' | 'changedAt' | 'entryId' | 'earlierEntries' | 'vilkarNr'
+>;
 
 export interface MappingOptions {
   /** Base of the public method link; the method ID is appended. */
@@ -33,6 +36,31 @@ export { osloDateOf };
 
 /** 'YYYY-MM-DD' -> '01.03.2025', as Norwegian texts write dates. */
 export const norwegianDate = (date: string): string => date.split('-').reverse().join('.');
+
+/** A sentence ending in one full stop, whatever the source text ended with (conditions and reasons often carry their own). */
+export const sentence = (text: string): string => {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+};
+
+/**
+ * The medicine and what it is for, naming the indication once: a method's name usually already says it
+ * ("X til behandling av Y" with indication "Behandling av Y"), then the name (or its purpose) is not repeated.
+ */
+export function aboutText(name: string, indication: string | null | undefined): string {
+  if (!indication) return name;
+  const lowerName = name.toLowerCase();
+  const lowerIndication = indication.trim().toLowerCase();
+  if (lowerName.includes(lowerIndication)) return name;
+  const at = lowerName.indexOf(' til ');
+  if (at > 0) {
+    const purpose = lowerName.slice(at + 5);
+    // The indication extends the name's purpose (a restriction added): say the indication in its place.
+    if (purpose !== '' && lowerIndication.startsWith(purpose))
+      return `${name.slice(0, at)} til ${lowerIndication.charAt(0)}${indication.trim().slice(1)}`;
+  }
+  return `${name} (${indication.trim()})`;
+}
 
 const notForNewPatients =
   'Skal ikke tas i bruk for nye pasienter før Beslutningsforum har besluttet. ' +
@@ -50,16 +78,15 @@ export function festVilkarFor(state: MethodState, options: MappingOptions): Vilk
   const wholePhaseOut = state.phaseOuts.find((p) => p.subGroup === null);
   const subGroupPhaseOuts = state.phaseOuts.filter((p) => p.subGroup !== null);
   const indication = decision?.indication ?? details.indication;
-  const about = `${details.name}${indication ? ` (${indication})` : ''}`;
+  const about = aboutText(details.name, indication);
   let status: PrescriberStatus;
   let validFrom: string | null;
-  let validTo: string | null = null;
   let text: string;
 
   if (wholePhaseOut) {
     status = 'UTFASET';
     validFrom = wholePhaseOut.effectiveFrom;
-    text = `${about} er utfaset fra ${norwegianDate(wholePhaseOut.effectiveFrom)}.${wholePhaseOut.reason ? ` ${wholePhaseOut.reason}` : ''}`;
+    text = `${about} er utfaset fra ${norwegianDate(wholePhaseOut.effectiveFrom)}.${wholePhaseOut.reason ? ` ${sentence(wholePhaseOut.reason)}` : ''}`;
   } else if (decision) {
     const by =
       decision.forum === 'MEDICAL_DIRECTORS'
@@ -77,16 +104,19 @@ export function festVilkarFor(state: MethodState, options: MappingOptions): Vilk
         status = 'INNFORT_MED_VILKAR';
         validFrom = from;
         text = `${about} er innført med vilkår. ${decided} Kan tas i bruk fra ${norwegianDate(from)}.${
-          decision.conditions.length > 0 ? ` Vilkår: ${decision.conditions.join('; ')}.` : ''
+          decision.conditions.length > 0 ? ` Vilkår: ${decision.conditions.map(sentence).join(' ')}` : ''
         }`;
         break;
       case 'TEMPORARILY_INTRODUCED': {
         status = 'MIDLERTIDIG_INNFORT';
         validFrom = from;
-        validTo = decision.temporaryIntroduction?.reassessBy ?? null;
-        text = `${about} er midlertidig innført. ${decided} Kan tas i bruk fra ${norwegianDate(from)}${
-          validTo ? ` til revurdering innen ${norwegianDate(validTo)}` : ''
-        }.`;
+        // The reassessment date is no end of validity: the decision stands until a new one is made.
+        const reassessBy = decision.temporaryIntroduction?.reassessBy;
+        text = `${about} er midlertidig innført. ${decided} Kan tas i bruk fra ${norwegianDate(from)}.${
+          reassessBy
+            ? ` Skal revurderes innen ${norwegianDate(reassessBy)}; gjelder til ny beslutning er tatt.`
+            : ''
+        }`;
         break;
       }
       case 'NOT_INTRODUCED':
@@ -117,7 +147,7 @@ export function festVilkarFor(state: MethodState, options: MappingOptions): Vilk
     statusText: prescriberStatuses[status],
     text,
     validFrom,
-    validTo,
+    validTo: null,
     substances: [...details.substances],
     atcCodes: [...details.atcCodes],
     indication: indication ?? null,
@@ -125,10 +155,22 @@ export function festVilkarFor(state: MethodState, options: MappingOptions): Vilk
   };
 }
 
+/** What a published entry says, without the bookkeeping. */
+export function draftOf(entry: FestVilkar): VilkarDraft {
+  const {
+    catalogueVersion: _v,
+    changedAt: _c,
+    entryId: _e,
+    earlierEntries: _p,
+    vilkarNr: _n,
+    ...draft
+  } = entry;
+  return draft;
+}
+
 /** The withdrawn form of a published condition: what an incremental extract says when it no longer applies. */
 export function withdrawnVilkar(previous: FestVilkar): VilkarDraft {
-  const { catalogueVersion: _v, changedAt: _c, ...rest } = previous;
-  return { ...rest, withdrawn: true };
+  return { ...draftOf(previous), withdrawn: true };
 }
 
 /** Whether two drafts say the same to a vendor (then nothing is published). */

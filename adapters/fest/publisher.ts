@@ -13,7 +13,9 @@ import { renderedAgain, withhold } from '../../core/bus/withheld.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
+import { entryOf } from './changeRule.ts';
 import {
+  draftOf,
   festVilkarFor,
   type MappingOptions,
   sameVilkar,
@@ -117,39 +119,49 @@ export class VilkarPublisher {
 
   /** The changes these states make to the catalogue, published as one batch with consecutive versions. */
   private async publish(states: MethodState[]): Promise<void> {
-    const now = new Date().toISOString();
+    // Never earlier than what is published: incremental extracts are asked for by time.
+    const nowMs = Math.max(Date.now(), this.catalogue.latestChangedAt);
+    const now = new Date(nowMs).toISOString();
     let version = this.catalogue.version;
+    let vilkarNr = this.catalogue.highestVilkarNr;
     const changed: FestVilkar[] = [];
     for (const state of states) {
       const draft = this.changeFor(state);
       if (!draft) continue;
-      const entry: FestVilkar = { ...draft, catalogueVersion: ++version, changedAt: now };
+      const known = this.catalogue.get(draft.vilkarId);
+      const entry = entryOf(draft, known, now, version + 1, known?.vilkarNr ?? vilkarNr + 1);
       // One condition that cannot go out (the guard, or outside the contract) is left out; the rest are published.
       const refusal = this.refusalOf(entry, state);
       if (refusal) {
-        version--;
         this.refused++;
         withhold(VILKAR_TOPIC, state.methodId, refusal);
         continue;
       }
+      version++;
+      if (entry.vilkarNr !== null && entry.vilkarNr > vilkarNr) vilkarNr = entry.vilkarNr;
       renderedAgain(VILKAR_TOPIC, state.methodId);
       changed.push(entry);
     }
     if (changed.length === 0) return;
-    await this.context.producer.send(
-      VILKAR_TOPIC,
-      changed.map((entry) => ({
-        key: entry.vilkarId,
-        value: entry,
-        headers: newHeaders({
-          source: '/metodehub/fest',
-          type: 'no.nyemetoder.fest.vilkar',
-          subject: entry.vilkarId,
-        }),
-      })),
-      { to: this.context.topic(VILKAR_TOPIC) },
-    );
-    for (const entry of changed) this.catalogue.offer(entry);
+    this.catalogue.publishingSince = nowMs;
+    try {
+      await this.context.producer.send(
+        VILKAR_TOPIC,
+        changed.map((entry) => ({
+          key: entry.vilkarId,
+          value: entry,
+          headers: newHeaders({
+            source: '/metodehub/fest',
+            type: 'no.nyemetoder.fest.vilkar',
+            subject: entry.vilkarId,
+          }),
+        })),
+        { to: this.context.topic(VILKAR_TOPIC) },
+      );
+      for (const entry of changed) this.catalogue.offer(entry);
+    } finally {
+      this.catalogue.publishingSince = undefined;
+    }
     this.lastError = undefined;
     log.info({ count: changed.length, version }, 'published conditions');
   }
@@ -173,10 +185,7 @@ export class VilkarPublisher {
     const vilkarId = draft?.vilkarId ?? `NM-${state.methodId}`;
     const known = this.catalogue.get(vilkarId);
     if (!draft) return known && !known.withdrawn ? withdrawnVilkar(known) : undefined;
-    if (known) {
-      const { catalogueVersion: _v, changedAt: _c, ...knownDraft } = known;
-      if (sameVilkar(knownDraft, draft)) return undefined;
-    }
+    if (known && sameVilkar(draftOf(known), draft)) return undefined;
     return draft;
   }
 }

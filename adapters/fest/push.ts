@@ -1,6 +1,6 @@
 /**
- * Pushes catalogue deltas to each vendor's webhook: from its cursor, in batches, as the same FEST XML as
- * the incremental extract, signed with HMAC-SHA256. A failed POST is retried with doubling, jittered
+ * Pushes catalogue deltas to each vendor's webhook: from its cursor, in batches, as FEST XML like the
+ * incremental extract's, signed with HMAC-SHA256. A failed POST is retried with doubling, jittered
  * backoff until the vendor answers 2xx; the cursor moves only then, so nothing is lost or skipped.
  * Each POST goes through the core URL guard (again at send time, and in the connection's own DNS lookup),
  * and `lastError` tells the vendor only about its own endpoint.
@@ -136,7 +136,8 @@ export class WebhookPusher {
     if (batch.length === 0) return 'idle';
     const from = webhook.cursor;
     const to = batch[batch.length - 1]!.catalogueVersion;
-    const body = festDocument(batch, Date.now(), this.options);
+    // Every earlier entry of each condition as utgått: the cursor is a version, and a repeat is harmless.
+    const body = festDocument(batch, Date.now(), this.options, { endedSince: Number.NEGATIVE_INFINITY });
     guardOutbound(`fest webhook ${webhook.vendor}`, body);
     const headers = {
       'content-type': 'application/xml; charset=utf-8',

@@ -9,7 +9,7 @@ import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
 import type { WebhookPusher } from './push.ts';
 import type { VendorWebhook, VendorWebhooks } from './vendors.ts';
-import { festDocumentStream, type RenderOptions } from './xml.ts';
+import { festDocumentStream, osloDateTime, parseFestInstant, type RenderOptions } from './xml.ts';
 
 export interface RouteOptions extends RenderOptions {
   catalogue: VilkarCatalogue;
@@ -31,6 +31,9 @@ const problems = {
 const etagOf = (version: number, since: number | undefined) =>
   `W/"fest-vilkar-${version}${since === undefined ? '' : `-since-${since}`}"`;
 
+/** A vendor's clock may run a little ahead of ours. */
+const SINCE_SKEW_MS = 60_000;
+
 /** Whether an If-None-Match header names this ETag (weak comparison, lists and `*` allowed). */
 export function matchesEtag(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -48,13 +51,6 @@ const webhookView = (w: VendorWebhook, catalogueVersion: number) => ({
   failures: w.failures,
   lastError: w.lastError,
 });
-
-const versionOf = (raw: unknown): number | undefined => {
-  if (raw === undefined) return undefined;
-  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return raw;
-  if (typeof raw === 'string' && /^\d{1,15}$/.test(raw)) return Number(raw);
-  return Number.NaN;
-};
 
 export function festRoutes(options: RouteOptions) {
   const { catalogue, webhooks, pusher } = options;
@@ -78,11 +74,13 @@ export function festRoutes(options: RouteOptions) {
         onRequest: auth,
         schema: {
           summary:
-            'Nye metoder conditions as FEST XML: the full extract, or with ?since=<version> what changed',
+            'Nye metoder conditions as FEST XML: the full extract, or with ?since=<time> what changed since then',
           description:
-            'Full extract: every condition in force. Incremental (?since=N): every condition changed or withdrawn ' +
-            '(Status U) after catalogue version N. The catalogue version is in X-Fest-Catalogue-Version; send the ' +
-            'ETag back in If-None-Match for a 304 when nothing changed. Gzip when asked for.',
+            'Full extract: the active entry of every condition in force. Incremental (?since=<time>, e.g. the ' +
+            'HentetDato of the last extract, 2026-05-01T10:15:00 in Oslo time, or an ISO instant with Z or an ' +
+            'offset): every entry that changed at or after that time: entries that ended (a change or a ' +
+            'withdrawal) with Status U carrying only Id, Tidspunkt and Status, then each new active entry. ' +
+            'Send the ETag back in If-None-Match for a 304 when nothing changed. Gzip when asked for.',
           tags: ['fest'],
           security,
           querystring: {
@@ -95,24 +93,26 @@ export function festRoutes(options: RouteOptions) {
       },
       async (request, reply) => {
         if (!options.ready()) return notReady(reply);
-        const since = versionOf(request.query.since);
-        if (since !== undefined && Number.isNaN(since)) {
+        const raw = request.query.since;
+        const since = raw === undefined ? undefined : parseFestInstant(raw);
+        if (raw !== undefined && since === undefined) {
           return sendProblem(
             reply,
             400,
             'INVALID_SINCE',
-            `since=${request.query.since} is not a catalogue version (a whole number from 0)`,
+            `since=${raw} is not a time: give the HentetDato of your last extract (2026-05-01T10:15:00, Oslo time) or an ISO instant with Z or an offset`,
           );
         }
-        const version = catalogue.version;
-        if (since !== undefined && since > version) {
+        const now = Date.now();
+        if (since !== undefined && since > now + SINCE_SKEW_MS) {
           return sendProblem(
             reply,
             400,
             'SINCE_AHEAD',
-            `since=${since} is ahead of the catalogue (version ${version}); fetch the full extract and use its X-Fest-Catalogue-Version`,
+            `since=${raw} is in the future (now ${osloDateTime(now)} Oslo time); use the HentetDato of your last extract`,
           );
         }
+        const version = catalogue.version;
         const etag = etagOf(version, since);
         reply
           .header('etag', etag)
@@ -120,9 +120,11 @@ export function festRoutes(options: RouteOptions) {
           .header('vary', 'accept-encoding')
           .header('x-fest-catalogue-version', String(version));
         if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
-        const entries = since === undefined ? catalogue.active() : catalogue.since(since);
+        const entries = since === undefined ? catalogue.active() : catalogue.changedSince(since);
         reply.header('x-fest-count', String(entries.length)).type('application/xml; charset=utf-8');
-        const document = festDocumentStream(entries, Date.now(), options);
+        const document = festDocumentStream(entries, catalogue.completeTo(now), options, {
+          endedSince: since,
+        });
         if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
           reply.header('content-encoding', 'gzip');
           return reply.send(document.pipe(createGzip()));

@@ -1,6 +1,12 @@
 /** The fest adapter's settings, declared once; the README's table is checked against this list. */
 import { positive, text, url } from '../../core/config/spec.ts';
 
+/** A kith OID (digits and dots), as the FEST schema requires of every code set. */
+const oid = (raw: string): string => {
+  if (!/^(\d+\.?)*\d+$/.test(raw)) throw new Error('must be an OID such as 2.16.578.1.12.4.1.1.9901');
+  return raw;
+};
+
 export const festSettings = {
   FEST_VENDOR_SCOPE: {
     description:
@@ -10,9 +16,9 @@ export const festSettings = {
   },
   FEST_CODE_SET_OID: {
     description:
-      'OID of our code set for the condition group, the prescriber status and the structured-condition types (placeholder until one is registered in Volven).',
+      "OID of our code set for the structured-condition types and the prescriber status (placeholder until one is registered in Volven); the condition group uses FEST's own 2.16.578.1.12.4.1.1.7437.",
     default: '2.16.578.1.12.4.1.1.9901',
-    parse: text,
+    parse: oid,
   },
   FEST_METHOD_LINK_BASE: {
     description: 'Base of the public link to a method; the method ID is appended.',

@@ -708,6 +708,16 @@ export interface SlvCaseUpdate {
 
 // fest.vilkar.v1 (fest.vilkar.v1.avsc)
 
+/** An earlier entry of the same condition, now utgått. */
+export interface FestEarlierEntry {
+  entryId: string;
+  /**
+   * When the entry that replaced it (or its withdrawal) was published.
+   * An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z.
+   */
+  endedAt: string;
+}
+
 /**
  * The prescriber-facing Nye metoder status of one medicine method, as a FEST condition (Vilkar). Compacted, keyed by vilkarId.
  */
@@ -744,6 +754,21 @@ export interface FestVilkar {
   link: string | null;
   /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
   changedAt: string;
+  /**
+   * The FEST oppførings-id (OppfVilkar/Id, ID_<GUID>) of this entry; a change gives a new one. Null on records written before ids were kept.
+   * @default null
+   */
+  entryId: string | null;
+  /**
+   * Earlier entries of this condition, oldest first: incremental extracts and webhooks give them status utgått.
+   * @default []
+   */
+  earlierEntries: FestEarlierEntry[];
+  /**
+   * FEST VilkarNr: a small sequence number given to the condition when first published, kept for its life.
+   * @default null
+   */
+  vilkarNr: number | null;
 }
 
 // hdir.guideline-flags.v1 (hdir.guideline-flags.v1.avsc)

@@ -87,6 +87,9 @@ const entry = (n: number): FestVilkar => ({
   indication: null,
   link: null,
   changedAt: new Date().toISOString(),
+  entryId: null,
+  earlierEntries: [],
+  vilkarNr: n,
 });
 
 beforeAll(async () => {

@@ -52,6 +52,9 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     indication: null,
     link: null,
     changedAt: now,
+    entryId: 'ID_8900C2B1-2E56-4E61-B241-233A7EEC22F5',
+    earlierEntries: [],
+    vilkarNr: 1,
   },
   'hdir.guideline-flags.v1': {
     flagId: 'ID2024_010/HP-LUNGE',

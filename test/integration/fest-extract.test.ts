@@ -1,8 +1,9 @@
 /**
  * The fest adapter end to end against the real broker and registry, with the demo history loaded: a
- * vendor fetches the full extract and validates it against contracts/xml/fest-vilkar.xsd, fetches an
- * incremental extract after a new decision and sees exactly that change, and its registered webhook
- * receives it within a second; retries, resend, restart, auth and the confidential search.
+ * vendor fetches the full extract and validates it with libxml2 against the official FEST 2.5.1 strict schema,
+ * fetches an incremental extract since the time of its last one after a new decision and sees exactly that
+ * change (the old entry utgått, a new active one), and its registered webhook receives it within a second;
+ * retries, resend, restart, auth and the confidential search.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -12,7 +13,8 @@ import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { festAdapter, type FestAdapter } from '../../adapters/fest/adapter.ts';
-import { festVilkarFor, sameVilkar, type VilkarDraft } from '../../adapters/fest/mapping.ts';
+import { entryIdOf, festVilkarIdOf } from '../../adapters/fest/ids.ts';
+import { draftOf, festVilkarFor, sameVilkar, type VilkarDraft } from '../../adapters/fest/mapping.ts';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { demoHistory } from '../../core/demo/history.ts';
@@ -20,14 +22,25 @@ import { Hub } from '../../core/hub/hub.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { FestVendorEmulator } from '../emulators/fest-vendor/server.ts';
-import { XsdValidator } from '../emulators/fest-vendor/xsdValidator.ts';
-import { festXsdPath } from '../emulators/fest-vendor/server.ts';
+import { officialFestSchemas, validateOfficialFest } from '../support/festSchema.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, readAll, testKafka, uniqueName } from '../support/kafka.ts';
 
 const SCOPE = 'fest:vilkar:read';
 const LINK_BASE = 'https://www.nyemetoder.no/metoder/';
-const validator = XsdValidator.fromFile(festXsdPath);
+const schemas = officialFestSchemas();
+/** Valid against the official strict schema (libxml2), every xs:ID once (which libxml2 does not check). */
+async function expectOfficialFest(xml: string): Promise<void> {
+  const ids = [...xml.matchAll(/<Id>([^<]*)<\/Id>/g)].map((m) => m[1]);
+  expect(new Set(ids).size).toBe(ids.length);
+  if (!schemas) {
+    console.warn('FEST_SCHEMAS_MISSING: official-schema check skipped (no shared/reference/fest-2.5.1)');
+    return;
+  }
+  expect(await validateOfficialFest(xml)).toEqual({ valid: true, errors: [] });
+}
+const hentetDatoOf = (xml: string): string => /<HentetDato>([^<]+)<\/HentetDato>/.exec(xml)![1]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
@@ -39,7 +52,7 @@ interface Oppf {
   Id: string;
   Tidspunkt: string;
   Status: { '@_V': string; '@_DN': string };
-  Vilkar: {
+  Vilkar?: {
     Id: string;
     Tekst: string;
     GyldigFraDato?: string;
@@ -49,7 +62,7 @@ interface Oppf {
 }
 const entriesOf = (xml: string): Oppf[] => parser.parse(xml).FEST.KatVilkar?.OppfVilkar ?? [];
 const statusOf = (o: Oppf) =>
-  o.Vilkar.StrukturertVilkar.find((s) => s.Type['@_V'] === 'BESLUTNING')!.VerdiKodet!['@_V'];
+  o.Vilkar!.StrukturertVilkar.find((s) => s.Type['@_V'] === 'BESLUTNING')!.VerdiKodet!['@_V'];
 
 let h: TestHub;
 let fest: FestAdapter;
@@ -228,8 +241,7 @@ beforeAll(async () => {
       [...expected.values()].every((draft) => {
         const known = fest.catalogue.get(draft.vilkarId);
         if (!known) return false;
-        const { catalogueVersion: _v, changedAt: _c, ...published } = known;
-        return sameVilkar(published, draft);
+        return sameVilkar(draftOf(known), draft);
       }),
     60_000,
     `the ${expected.size} conditions of the demo history in the catalogue`,
@@ -242,23 +254,32 @@ afterAll(async () => {
 });
 
 describe('fest extracts', () => {
-  it('serves the full extract of the demo data: valid against the XSD, one condition per medicine method, stable ids', async () => {
-    const expected = expectedDrafts(demo);
+  it('serves the full extract of the demo data: valid against the official schema, one condition per medicine method, stable ids', async () => {
+    const expected = new Map([...expectedDrafts(demo).values()].map((d) => [festVilkarIdOf(d.vilkarId), d]));
     const { r, text } = await vilkar();
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('application/xml');
-    expect(validator.validate(text)).toEqual([]);
+    await expectOfficialFest(text);
+    expect(hentetDatoOf(text)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
     const entries = entriesOf(text);
     expect(entries.length).toBe(expected.size);
     expect(expected.size).toBeGreaterThan(10);
+    const numbers = new Set<string>();
     for (const entry of entries) {
-      const draft = expected.get(entry.Vilkar.Id)!;
-      expect(draft, entry.Vilkar.Id).toBeDefined();
+      const draft = expected.get(entry.Vilkar!.Id)!;
+      expect(draft, entry.Vilkar!.Id).toBeDefined();
       expect(statusOf(entry)).toBe(draft.statusCode);
-      expect(entry.Vilkar.Tekst).toBe(draft.text);
-      expect(entry.Id).toBe(`OPPF-${draft.vilkarId}`);
-      expect(entry.Status['@_V']).toBe('A');
+      expect(entry.Vilkar!.Tekst).toBe(draft.text);
+      expect(entry.Vilkar!.Tekst).not.toContain('..');
+      expect(entry.Id).toBe(entryIdOf(fest.catalogue.get(draft.vilkarId)!));
+      expect(entry.Id).toMatch(/^ID_[0-9A-F-]{36}$/);
+      expect(entry.Tidspunkt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+      expect(entry.Status).toEqual({ '@_V': 'A', '@_DN': 'Aktiv oppføring' });
+      numbers.add((entry.Vilkar as unknown as { VilkarNr: string }).VilkarNr);
     }
+    // Small sequence numbers, one per condition.
+    expect(numbers.size).toBe(entries.length);
+    expect(Math.max(...[...numbers].map(Number))).toBeLessThanOrEqual(fest.catalogue.size);
     expect(new Set(entries.map((e) => statusOf(e))).size).toBeGreaterThan(2);
     const again = await vilkar();
     expect(entriesOf(again.text).map((e) => e.Id)).toEqual(entries.map((e) => e.Id));
@@ -276,7 +297,6 @@ describe('fest extracts', () => {
     expect(zipped.headers['content-encoding']).toBe('gzip');
     const unzipped = gunzipSync(zipped.body).toString('utf8');
     outputs.push(unzipped);
-    expect(validator.validate(unzipped)).toEqual([]);
     expect(unzipped.replace(/<HentetDato>.*?<\/HentetDato>/, '')).toBe(
       text.replace(/<HentetDato>.*?<\/HentetDato>/, ''),
     );
@@ -291,10 +311,14 @@ describe('fest extracts', () => {
       issuer: 'metodehub-dev-issuer',
     });
     expect((await vilkar('/fest/v1/vilkar', {}, other)).r.status).toBe(403);
-    const bad = await vilkar('/fest/v1/vilkar?since=yesterday');
-    expect(bad.r.status).toBe(400);
-    expect(JSON.parse(bad.text).code).toBe('INVALID_SINCE');
-    const ahead = await vilkar(`/fest/v1/vilkar?since=${fest.catalogue.version + 1000}`);
+    // A time, as FEST asks, not our catalogue version.
+    for (const since of ['yesterday', String(fest.catalogue.version), '2026-02-30T10:00:00']) {
+      const bad = await vilkar(`/fest/v1/vilkar?since=${since}`);
+      expect(bad.r.status, since).toBe(400);
+      expect(JSON.parse(bad.text).code).toBe('INVALID_SINCE');
+      expect(JSON.parse(bad.text).detail).toContain('HentetDato');
+    }
+    const ahead = await vilkar('/fest/v1/vilkar?since=2099-01-01T00:00:00');
     expect(ahead.r.status).toBe(400);
     expect(JSON.parse(ahead.text).code).toBe('SINCE_AHEAD');
   });
@@ -333,52 +357,70 @@ describe('a new decision', () => {
       `${id} under assessment`,
     );
     const before = fest.catalogue.version;
-    const etagBefore = (await vilkar()).r.headers.get('etag')!;
+    const underAssessment = entryIdOf(fest.catalogue.get(`NM-${id}`)!);
+    // The next extract's HentetDato (to the second) then lies after the condition was published.
+    await sleep(1100);
+    const fullBefore = await vilkar();
+    const etagBefore = fullBefore.r.headers.get('etag')!;
+    const since = hentetDatoOf(fullBefore.text);
+    expect(fullBefore.text).toContain(`<Id>${underAssessment}</Id>`);
     const registered = await h.call('/fest/v1/webhook', {
       method: 'PUT',
       token: vendorToken,
       json: { url: vendor.url, secret: vendor.secret, fromVersion: before },
     });
     expect(registered.status).toBe(201);
-    const unchanged = await vilkar(`/fest/v1/vilkar?since=${before}`);
+    const unchanged = await vilkar(`/fest/v1/vilkar?since=${since}`);
     expect(entriesOf(unchanged.text)).toEqual([]);
-    expect(validator.validate(unchanged.text)).toEqual([]);
 
     const decidedAt = Date.now();
     await post([decision(id)]);
     await eventually(
-      () => vendor.deliveries.some((d) => d.body.includes(`NM-${id}`)),
+      () => vendor.deliveries.some((d) => d.body.includes(`<VerdiTekst>${id}</VerdiTekst>`)),
       10_000,
       'the webhook delivery',
     );
-    const delivery = vendor.deliveries.find((d) => d.body.includes(`NM-${id}`))!;
+    const delivery = vendor.deliveries.find((d) => d.body.includes(`<VerdiTekst>${id}</VerdiTekst>`))!;
     console.info(
       `fest: the webhook received the decision ${delivery.receivedAt - decidedAt} ms after the decision was posted`,
     );
     expect(delivery.receivedAt - decidedAt).toBeLessThan(1000);
-    expect(delivery.schemaErrors).toEqual([]);
     expect(delivery.fromVersion).toBe(before);
     outputs.push(delivery.body);
 
-    const { r, text } = await vilkar(`/fest/v1/vilkar?since=${before}`);
+    const { r, text } = await vilkar(`/fest/v1/vilkar?since=${since}`);
     expect(r.status).toBe(200);
-    expect(validator.validate(text)).toEqual([]);
+    // The change rule: the entry under assessment ends (utgått, only Id, Tidspunkt, Status), a new one starts.
     const changed = entriesOf(text);
-    expect(changed.map((e) => e.Vilkar.Id)).toEqual([`NM-${id}`]);
-    expect(statusOf(changed[0]!)).toBe('MIDLERTIDIG_INNFORT');
-    expect(changed[0]!.Vilkar.GyldigFraDato).toBe('2026-05-01');
-    expect(changed[0]!.Vilkar.GyldigTilDato).toBe('2028-05-01');
-    expect(entriesOf(delivery.body).map((e) => e.Vilkar.Id)).toEqual([`NM-${id}`]);
+    expect(changed.map((e) => [e.Id === underAssessment, e.Status, e.Vilkar?.Id])).toEqual([
+      [true, { '@_V': 'U', '@_DN': 'Utgått oppføring' }, undefined],
+      [false, { '@_V': 'A', '@_DN': 'Aktiv oppføring' }, festVilkarIdOf(`NM-${id}`)],
+    ]);
+    const introduced = changed[1]!;
+    expect(introduced.Id).toMatch(/^ID_[0-9A-F-]{36}$/);
+    expect(statusOf(introduced)).toBe('MIDLERTIDIG_INNFORT');
+    expect(introduced.Vilkar!.GyldigFraDato).toBe('2026-05-01');
+    // Temporarily introduced: the reassessment date is in the text, the condition does not expire on it.
+    expect(introduced.Vilkar!.GyldigTilDato).toBeUndefined();
+    expect(introduced.Vilkar!.Tekst).toContain('Skal revurderes innen 01.05.2028');
+    expect(entriesOf(delivery.body).map((e) => e.Id)).toEqual([underAssessment, introduced.Id]);
     const full = await vilkar('/fest/v1/vilkar', { 'if-none-match': etagBefore });
     expect(full.r.status).toBe(200);
     expect(full.r.headers.get('etag')).not.toBe(etagBefore);
+    expect(full.text).toContain(`<Id>${introduced.Id}</Id>`);
+    expect(full.text).not.toContain(underAssessment);
+    // Every output validates: the incremental extract and the webhook body (the full extract above).
+    await expectOfficialFest(text);
+    expect(await delivery.schemaErrors()).toEqual([]);
   });
 
   it('shows a withdrawn condition in the incremental extract and leaves it out of the full one', async () => {
     const id = newMethodId();
     await post(toAwaitingDecision(id).slice(0, 3));
     await eventually(() => fest.catalogue.get(`NM-${id}`) !== undefined, 30_000, `${id} published`);
-    const before = fest.catalogue.version;
+    const published = entryIdOf(fest.catalogue.get(`NM-${id}`)!);
+    await sleep(1100);
+    const since = hentetDatoOf((await vilkar()).text);
     await post([
       methodEvent(
         'METHOD_CLOSED',
@@ -388,12 +430,14 @@ describe('a new decision', () => {
       ),
     ]);
     await eventually(() => fest.catalogue.get(`NM-${id}`)?.withdrawn === true, 30_000, `${id} withdrawn`);
-    const { text } = await vilkar(`/fest/v1/vilkar?since=${before}`);
-    expect(validator.validate(text)).toEqual([]);
+    const { text } = await vilkar(`/fest/v1/vilkar?since=${since}`);
+    await expectOfficialFest(text);
     const changed = entriesOf(text);
-    expect(changed.map((e) => [e.Vilkar.Id, e.Status['@_V']])).toEqual([[`NM-${id}`, 'U']]);
+    // Withdrawn: the entry ends, carrying only Id, Tidspunkt and Status.
+    expect(changed.map((e) => [e.Id, e.Status['@_V'], e.Vilkar])).toEqual([[published, 'U', undefined]]);
     const full = await vilkar();
-    expect(full.text).not.toContain(`<Id>NM-${id}</Id>`);
+    expect(full.text).not.toContain(festVilkarIdOf(`NM-${id}`));
+    expect(full.text).not.toContain(published);
   });
 });
 
@@ -404,7 +448,7 @@ describe('webhook pushes', () => {
     const id = newMethodId();
     await post(toAwaitingDecision(id).slice(0, 1));
     await eventually(
-      () => vendor.deliveries.some((d) => d.body.includes(`NM-${id}`)),
+      () => vendor.deliveries.some((d) => d.body.includes(`<VerdiTekst>${id}</VerdiTekst>`)),
       20_000,
       'delivery after failures',
     );
@@ -438,7 +482,7 @@ describe('webhook pushes', () => {
     );
     vendor.failNext(0);
     await eventually(
-      () => vendor.deliveries.some((d) => d.body.includes(`NM-${id}`)),
+      () => vendor.deliveries.some((d) => d.body.includes(`<VerdiTekst>${id}</VerdiTekst>`)),
       20_000,
       'delivery after the vendor came back',
     );
@@ -459,9 +503,10 @@ describe('webhook pushes', () => {
     );
     const resent = vendor.deliveries.slice(count);
     expect(resent[0]!.fromVersion).toBe(0);
-    for (const d of resent) expect(d.schemaErrors).toEqual([]);
-    const ids = new Set(resent.flatMap((d) => entriesOf(d.body).map((e) => e.Vilkar.Id)));
-    expect(ids.size).toBe(fest.catalogue.size);
+    for (const d of resent) expect(await d.schemaErrors()).toEqual([]);
+    const ids = new Set(resent.flatMap((d) => entriesOf(d.body).map((e) => e.Id)));
+    for (const vilkarId of [...expectedDrafts(demo).keys()])
+      expect(ids.has(entryIdOf(fest.catalogue.get(vilkarId)!)), vilkarId).toBe(true);
     outputs.push(...resent.map((d) => d.body));
   });
 
@@ -590,7 +635,9 @@ describe('restart', () => {
       await eventually(() => vendor.deliveries.length > count, 20_000, 'push after restart');
       const after = vendor.deliveries.slice(count);
       expect(after[0]!.fromVersion).toBe(version);
-      expect(after.flatMap((d) => entriesOf(d.body).map((e) => e.Vilkar.Id))).toEqual([`NM-${id}`]);
+      expect(after.flatMap((d) => entriesOf(d.body).map((e) => e.Vilkar?.Id))).toEqual([
+        festVilkarIdOf(`NM-${id}`),
+      ]);
     } finally {
       await second.stop();
     }

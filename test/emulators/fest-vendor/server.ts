@@ -1,15 +1,13 @@
 /**
  * A prescribing-support vendor's webhook receiver, for tests: a real HTTP server on 127.0.0.1 that takes
- * FEST deltas, checks their HMAC signature, validates each body against contracts/xml/fest-vilkar.xsd and
- * keeps them. It can be told to fail the next N deliveries (with a status, or by dropping the connection).
+ * FEST deltas, checks their HMAC signature, keeps them, and validates each body on demand with libxml2 against
+ * the official FEST 2.5.1 strict schema (a vendor's importer reads nothing else). It can be told to fail the
+ * next N deliveries (with a status, or by dropping the connection).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { XsdValidator } from './xsdValidator.ts';
-
-export const festXsdPath = resolve(import.meta.dirname, '../../../contracts/xml/fest-vilkar.xsd');
+import { officialFestSchemas, validateOfficialFest } from '../../support/festSchema.ts';
 
 export interface Delivery {
   receivedAt: number;
@@ -17,7 +15,25 @@ export interface Delivery {
   toVersion: number;
   body: string;
   signatureValid: boolean;
-  schemaErrors: string[];
+  /**
+   * libxml2's complaints about the body against the official strict schema, asked for when needed (one
+   * validation takes seconds); `['FEST_SCHEMAS_MISSING: ...']` where the schemas are not beside the checkout.
+   */
+  schemaErrors: () => Promise<string[]>;
+}
+
+/** A body's verdict from the official schema, computed once. */
+function schemaCheckOf(body: string): () => Promise<string[]> {
+  let verdict: Promise<string[]> | undefined;
+  return () => {
+    verdict ??=
+      officialFestSchemas() === undefined
+        ? Promise.resolve(['FEST_SCHEMAS_MISSING: no shared/reference/fest-2.5.1 beside the checkout'])
+        : validateOfficialFest(body).then((v) =>
+            v.valid ? [] : v.errors.length > 0 ? v.errors : ['invalid'],
+          );
+    return verdict;
+  };
 }
 
 export interface FailurePlan {
@@ -33,7 +49,6 @@ export class FestVendorEmulator {
   attempts = 0;
   private failures: FailurePlan = { count: 0, with: 500 };
   private server: Server | undefined;
-  private readonly validator = XsdValidator.fromFile(festXsdPath);
   url = '';
 
   constructor(readonly secret: string) {}
@@ -87,7 +102,7 @@ export class FestVendorEmulator {
       toVersion: Number(request.headers['x-fest-to-version']),
       body,
       signatureValid,
-      schemaErrors: this.validator.validate(body),
+      schemaErrors: schemaCheckOf(body),
     });
     return 204;
   }
