@@ -8,6 +8,7 @@ import { festAdapter } from './fest/adapter.ts';
 import { financingAdapter } from './financing/adapter.ts';
 import { hdirAdapter } from './hdir/adapter.ts';
 import { slvAdapter } from './slv/adapter.ts';
+import { subscriptionsAdapter } from './subscriptions/adapter.ts';
 
 export const adapterCatalogue: readonly AdapterDefinition[] = [
   slvAdapter,
@@ -15,4 +16,5 @@ export const adapterCatalogue: readonly AdapterDefinition[] = [
   financingAdapter,
   festAdapter,
   euJcaAdapter,
+  subscriptionsAdapter,
 ];

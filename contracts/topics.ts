@@ -42,7 +42,7 @@ export const topics: TopicDeclaration[] = [
     partitions: 6,
     config: compacted,
     producers: ['method-state projection'],
-    consumers: ['agency systems', 'fest', 'operations'],
+    consumers: ['agency systems', 'fest', 'operations', 'subscriptions'],
   },
   {
     name: 'slv.case-updates.v1',
@@ -96,6 +96,28 @@ export const topics: TopicDeclaration[] = [
     config: keptForever,
     producers: ['eu-jca intake'],
     consumers: ['case system', 'operations'],
+  },
+  {
+    name: 'subscriptions.subscriptions.v1',
+    valueSchema: 'subscriptions.subscriptions.v1.avsc',
+    key: 'subscriptionId',
+    description:
+      'Who is subscribed to changes of which method, specialty or ATC group, by e-mail or webhook; compacted.',
+    partitions: 1,
+    config: compacted,
+    producers: ['subscriptions'],
+    consumers: ['subscriptions'],
+  },
+  {
+    name: 'subscriptions.deliveries.v1',
+    valueSchema: 'subscriptions.deliveries.v1.avsc',
+    key: 'deliveryKey (subscriptionId/changeId)',
+    description:
+      'Each change told (or queued for a digest) to each subscriber: a resend or restart never tells it twice; compacted.',
+    partitions: 3,
+    config: compacted,
+    producers: ['subscriptions'],
+    consumers: ['subscriptions'],
   },
   {
     name: 'ops.dead-letter-audit.v1',

@@ -82,7 +82,8 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   const rules = {
     scopeDueDays: settings.JCA_SCOPE_DUE_DAYS,
     dossierDaysBeforeOpinion: settings.JCA_DOSSIER_DAYS_BEFORE_OPINION,
-    reportDaysAfterAuthorisation: settings.JCA_REPORT_DAYS_AFTER_AUTHORISATION,
+    endorsementDaysAfterAuthorisation: settings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION,
+    publicationWorkingDaysAfterEndorsement: settings.JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT,
   };
   const timeline = (procedure: Procedure, today = osloToday(now()), within = settings.JCA_UPCOMING_DAYS) =>
     timelineOf(procedure, today, within, rules);

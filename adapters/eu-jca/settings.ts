@@ -56,10 +56,16 @@ export const jcaSettings = {
     default: 45,
     parse: positive,
   },
-  JCA_REPORT_DAYS_AFTER_AUTHORISATION: {
+  JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION: {
     description:
-      "Days after the Commission's marketing authorisation by which the JCA report is to be published.",
+      "Days after the Commission's marketing authorisation within which the draft JCA reports are endorsed: Regulation (EU) 2021/2282 art. 12.",
     default: 30,
+    parse: positive,
+  },
+  JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT: {
+    description:
+      'Working days the Commission has after the endorsement before the JCA report is published (publication is overdue only after them): Regulation (EU) 2021/2282 art. 12.',
+    default: 10,
     parse: positive,
   },
   JCA_UPCOMING_DAYS: {

@@ -3,9 +3,16 @@ import { JcaSender } from '../../test/emulators/eu-jca/sender.ts';
 import { jcaDocument } from '../../test/emulators/eu-jca/documents.ts';
 import { notificationOf } from './mapping.ts';
 import { JcaProcedures } from './procedures.ts';
-import { timelineLists, timelineOf } from './timeline.ts';
+import { jcaSettings } from './settings.ts';
+import { addWorkingDays, timelineLists, timelineOf } from './timeline.ts';
 
-const rules = { scopeDueDays: 90, dossierDaysBeforeOpinion: 45, reportDaysAfterAuthorisation: 30 };
+// The declared defaults, so a test of the rule is a test of the setting too.
+const rules = {
+  scopeDueDays: jcaSettings.JCA_SCOPE_DUE_DAYS.default,
+  dossierDaysBeforeOpinion: jcaSettings.JCA_DOSSIER_DAYS_BEFORE_OPINION.default,
+  endorsementDaysAfterAuthorisation: jcaSettings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION.default,
+  publicationWorkingDaysAfterEndorsement: jcaSettings.JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT.default,
+};
 
 function proceduresOf(...lives: ReturnType<typeof JcaSender.lifeOf>[]) {
   const procedures = new JcaProcedures();
@@ -24,6 +31,7 @@ describe('where a JCA stands', () => {
       ['SCOPING_STARTED', 'DONE', null],
       ['PICO_SCOPE_AGREED', 'OVERDUE', '2025-06-01'],
       ['DOSSIER_SUBMITTED', 'LATER', '2025-09-01'],
+      ['REPORT_ENDORSED', 'NOT_DUE_YET_KNOWN', null],
       ['REPORT_PUBLISHED', 'NOT_DUE_YET_KNOWN', null],
     ]);
     expect(t.steps[1]!.days).toBe(14);
@@ -36,11 +44,30 @@ describe('where a JCA stands', () => {
     const report = t.steps.find((s) => s.milestone === 'REPORT_PUBLISHED')!;
     expect(report).toMatchObject({
       state: 'DONE',
-      dueOn: '2026-01-17',
+      dueOn: '2026-01-30',
       reachedOn: '2026-01-15',
       late: false,
     });
     expect(t.steps.every((s) => s.state === 'DONE')).toBe(true);
+  });
+
+  it('gives the Commission 10 working days after the 30-day endorsement before publication is overdue (2021/2282 art. 12)', () => {
+    const doc = jcaDocument({ dates: { marketingAuthorisationOn: '2025-12-18' } });
+    const procedure = proceduresOf(JcaSender.lifeOf(doc, 'DOSSIER_SUBMITTED')).procedure(doc.procedureId)!;
+    const on = (today: string) =>
+      Object.fromEntries(timelineOf(procedure, today, 30, rules).steps.map((s) => [s.milestone, s]));
+    const day31 = on('2026-01-18');
+    expect(day31.REPORT_ENDORSED).toMatchObject({ dueOn: '2026-01-17', state: 'OVERDUE', days: 1 });
+    expect(day31.REPORT_PUBLISHED).toMatchObject({ dueOn: '2026-01-30', state: 'UPCOMING', days: 12 });
+    expect(day31.REPORT_ENDORSED!.dueRule).toMatch(/art\. 12/);
+    expect(on('2026-01-30').REPORT_PUBLISHED!.state).toBe('UPCOMING');
+    expect(on('2026-01-31').REPORT_PUBLISHED).toMatchObject({ state: 'OVERDUE', days: 1 });
+    expect(jcaSettings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION.description).toMatch(/2021\/2282 art\. 12/);
+  });
+
+  it('counts working days Monday to Friday', () => {
+    expect(addWorkingDays('2026-01-17', 10)).toBe('2026-01-30');
+    expect(addWorkingDays('2026-01-16', 1)).toBe('2026-01-19');
   });
 
   it('takes a later milestone as showing the earlier ones were reached', () => {
@@ -57,7 +84,12 @@ describe('where a JCA stands', () => {
     ];
     const t = timelineOf(proceduresOf(life).procedure(doc.procedureId)!, '2026-01-01', 30, rules);
     expect(t.withdrawn).toBe(true);
-    expect(t.steps.slice(1).map((s) => s.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+    expect(t.steps.slice(1).map((s) => s.state)).toEqual([
+      'CANCELLED',
+      'CANCELLED',
+      'CANCELLED',
+      'CANCELLED',
+    ]);
   });
 
   it('lists overdue (longest first) and upcoming (soonest first)', () => {

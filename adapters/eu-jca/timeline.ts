@@ -2,18 +2,35 @@
  * Where each JCA stands against the regulation's milestones: for each step, when it is due, when it was
  * reached, and whether it is done, overdue, upcoming or later. Due dates: the PICO scope a planning
  * assumption after scoping starts; the dossier on the day the notification names, else a set number of
- * days before the expected CHMP opinion; the report a set number of days after the Commission's marketing
- * authorisation. Pure: "today" is passed in (a Europe/Oslo calendar day).
+ * days before the expected CHMP opinion; the draft reports endorsed within a set number of days after the
+ * Commission's marketing authorisation, and published within a set number of working days after that
+ * (Regulation (EU) 2021/2282 art. 11-12). Pure: "today" is passed in (a Europe/Oslo calendar day).
  */
 import { osloDateOf } from '../../core/time/oslo.ts';
 import type { JcaNotification } from '../../contracts/generated/types.ts';
-import { MILESTONE_RANK, ORDERED_MILESTONES, type Procedure } from './procedures.ts';
+import { MILESTONE_RANK, type Procedure } from './procedures.ts';
 
 export interface TimelineRules {
   scopeDueDays: number;
   dossierDaysBeforeOpinion: number;
-  reportDaysAfterAuthorisation: number;
+  /** Draft reports endorsed within this many days after the marketing authorisation (art. 12). */
+  endorsementDaysAfterAuthorisation: number;
+  /** The Commission publishes within this many working days after the endorsement (art. 12). */
+  publicationWorkingDaysAfterEndorsement: number;
 }
+
+/** The timeline's steps in regulation order: the notification milestones, with the endorsement between. */
+export const TIMELINE_STEPS = [
+  'SCOPING_STARTED',
+  'PICO_SCOPE_AGREED',
+  'DOSSIER_SUBMITTED',
+  'REPORT_ENDORSED',
+  'REPORT_PUBLISHED',
+] as const;
+const STEP_RANK: Record<string, number> = {
+  ...MILESTONE_RANK,
+  REPORT_ENDORSED: (MILESTONE_RANK.DOSSIER_SUBMITTED! + MILESTONE_RANK.REPORT_PUBLISHED!) / 2,
+};
 
 export type StepState = 'DONE' | 'OVERDUE' | 'UPCOMING' | 'LATER' | 'NOT_DUE_YET_KNOWN' | 'CANCELLED';
 
@@ -60,6 +77,17 @@ export const addDays = (date: string, days: number): string =>
   new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 export const daysBetween = (from: string, to: string): number =>
   Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+
+/** The date `days` working days (Monday to Friday) after `date`; EU institution holidays are not counted out. */
+export function addWorkingDays(date: string, days: number): string {
+  let day = date;
+  for (let left = days; left > 0; ) {
+    day = addDays(day, 1);
+    const weekday = new Date(`${day}T00:00:00Z`).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) left--;
+  }
+  return day;
+}
 
 /** Today's calendar day in Norway. */
 export const osloToday = (now: Date = new Date()): string => osloDateOf(now);
@@ -108,6 +136,9 @@ export function timelineOf(
   const opinion = latestDate(procedure, 'expectedChmpOpinionOn');
   const authorisation = latestDate(procedure, 'marketingAuthorisationOn');
   const dossierDue = latestDate(procedure, 'dossierDueOn');
+  const endorsementDue = authorisation
+    ? addDays(authorisation, rules.endorsementDaysAfterAuthorisation)
+    : null;
   const due: Record<string, [string | null, string | null]> = {
     SCOPING_STARTED: [null, null],
     PICO_SCOPE_AGREED: scopingStarted
@@ -121,17 +152,23 @@ export function timelineOf(
             `${rules.dossierDaysBeforeOpinion} days before the expected CHMP opinion`,
           ]
         : [null, null],
-    REPORT_PUBLISHED: authorisation
+    REPORT_ENDORSED: endorsementDue
       ? [
-          addDays(authorisation, rules.reportDaysAfterAuthorisation),
-          `${rules.reportDaysAfterAuthorisation} days after the marketing authorisation`,
+          endorsementDue,
+          `${rules.endorsementDaysAfterAuthorisation} days after the marketing authorisation (2021/2282 art. 12)`,
+        ]
+      : [null, null],
+    REPORT_PUBLISHED: endorsementDue
+      ? [
+          addWorkingDays(endorsementDue, rules.publicationWorkingDaysAfterEndorsement),
+          `${rules.publicationWorkingDaysAfterEndorsement} working days after the endorsement is due (2021/2282 art. 12)`,
         ]
       : [null, null],
   };
-  const steps = ORDERED_MILESTONES.map((milestone): TimelineStep => {
+  const steps = TIMELINE_STEPS.map((milestone): TimelineStep => {
     const [dueOn, dueRule] = due[milestone]!;
     const reached = reachedOn.get(milestone) ?? null;
-    const done = reached !== null || (MILESTONE_RANK[milestone] ?? 0) <= furthestRank;
+    const done = reached !== null || (STEP_RANK[milestone] ?? 0) <= furthestRank;
     const base = { milestone, dueOn, dueRule, reachedOn: reached, late: false, days: null };
     if (done) return { ...base, state: 'DONE', late: Boolean(reached && dueOn && reached > dueOn) };
     if (withdrawn) return { ...base, state: 'CANCELLED' };

@@ -1068,6 +1068,92 @@ export interface JcaNotification {
   dates: JcaDates | null;
 }
 
+// subscriptions.subscriptions.v1 (subscriptions.subscriptions.v1.avsc)
+
+/** A reader that does not know a symbol reads METHOD. */
+export type SubscriptionTopicKind = 'METHOD' | 'SPECIALTY' | 'ATC_GROUP';
+export const SubscriptionTopicKindValues = ['METHOD', 'SPECIALTY', 'ATC_GROUP'] as const;
+
+/** A reader that does not know a symbol reads EMAIL. */
+export type SubscriptionChannel = 'EMAIL' | 'WEBHOOK';
+export const SubscriptionChannelValues = ['EMAIL', 'WEBHOOK'] as const;
+
+/**
+ * A person or system subscribed to changes of a method, a specialty (fagområde) or an ATC group, by e-mail or signed webhook (abonnering). Keyed by subscriptionId; compacted, so the latest record is the subscription; active false ends it.
+ */
+export interface Subscription {
+  subscriptionId: string;
+  /** @default true */
+  active: boolean;
+  /** What is followed: one method, a specialty, or every ATC code under a prefix. */
+  topicKind: SubscriptionTopicKind;
+  /** ID2019_074, Onkologi or L01F. */
+  topicValue: string;
+  channel: SubscriptionChannel;
+  /** @default null */
+  email: string | null;
+  /** @default null */
+  webhookUrl: string | null;
+  /**
+   * Null: one message per change. Else one message per this many minutes with every change since the last.
+   * @default null
+   */
+  digestEveryMinutes: number | null;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  createdAt: string;
+  /** The token subject that subscribed. */
+  createdBy: string;
+  /**
+   * An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z.
+   * @default null
+   */
+  endedAt: string | null;
+  /**
+   * The token subject that deleted it, or 'unsubscribe link'.
+   * @default null
+   */
+  endedBy: string | null;
+}
+
+// subscriptions.deliveries.v1 (subscriptions.deliveries.v1.avsc)
+
+/** A reader that does not know a symbol reads SENT. */
+export type DeliveryState = 'QUEUED' | 'SENT' | 'REFUSED';
+export const DeliveryStateValues = ['QUEUED', 'SENT', 'REFUSED'] as const;
+
+/**
+ * What the subscriptions adapter did with one change for one subscription: the durable record that a resend or a restart never sends it twice. Keyed by deliveryKey; compacted.
+ */
+export interface SubscriptionDelivery {
+  /** subscriptionId + '/' + changeId. */
+  deliveryKey: string;
+  subscriptionId: string;
+  /** The method event that made the change (method-state lastEventId). */
+  changeId: string;
+  methodId: string;
+  /** QUEUED: waits for the subscriber's digest; SENT: told; REFUSED: could not be told (reason). */
+  state: DeliveryState;
+  /** @default null */
+  methodName: string | null;
+  /** The method's status after the change. */
+  status: string;
+  methodVersion: number;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  changedAt: string;
+  /**
+   * The digest message that carried it, for a digest subscriber.
+   * @default null
+   */
+  digestId: string | null;
+  /**
+   * Why it was refused.
+   * @default null
+   */
+  reason: string | null;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  at: string;
+}
+
 // ops.dead-letter-audit.v1 (ops.dead-letter-audit.v1.avsc)
 
 /** A reader that does not know a symbol reads UNKNOWN. */
@@ -1115,5 +1201,7 @@ export interface TopicValues {
   'hdir.guideline-flags.v1': GuidelineFlag;
   'financing.drug-decisions.v1': DrugDecision;
   'eu.jca-notifications.v1': JcaNotification;
+  'subscriptions.subscriptions.v1': Subscription;
+  'subscriptions.deliveries.v1': SubscriptionDelivery;
   'ops.dead-letter-audit.v1': DeadLetterAction;
 }
