@@ -16,7 +16,31 @@ export interface TopicDeclaration {
   config: Record<string, string>;
   producers: string[];
   consumers: string[];
+  /** Replication per profile where this topic needs other than the profile's default. */
+  replication?: Partial<Record<TopicProfile, Replication>>;
 }
+
+/** How many copies of each partition the cluster keeps, and how many must have a write before it is acknowledged. */
+export interface Replication {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/**
+ * The environment profiles `topics:apply` creates topics with (KAFKA_TOPIC_PROFILE): production keeps three copies
+ * and acknowledges a write (acks=all) once two have it, so one broker may fail without losing or refusing a write.
+ */
+export const replicationProfiles = {
+  local: { replicationFactor: 1, minInsyncReplicas: 1 },
+  production: { replicationFactor: 3, minInsyncReplicas: 2 },
+} as const satisfies Record<string, Replication>;
+
+export type TopicProfile = keyof typeof replicationProfiles;
+
+export const replicationOf = (
+  topic: Pick<TopicDeclaration, 'replication'>,
+  profile: TopicProfile,
+): Replication => topic.replication?.[profile] ?? replicationProfiles[profile];
 
 const keptForever = { 'cleanup.policy': 'delete', 'retention.ms': '-1', 'retention.bytes': '-1' };
 const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' };

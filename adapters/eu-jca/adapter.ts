@@ -90,7 +90,7 @@ export const euJcaAdapter: AdapterDefinition = {
     'EU HTA Joint Clinical Assessment intake: POST /jca/v1/intake (JSON or XML), links to national methods, timeline',
   settings: jcaSettings,
   flow: {
-    consumes: [],
+    consumes: ['nyemetoder.method-events.v1', 'eu.jca-notifications.v1'],
     produces: ['eu.jca-notifications.v1', 'nyemetoder.method-events.v1'],
     partner: 'EU HTA platform',
     direction: 'from-partner',

@@ -96,7 +96,7 @@ export const festAdapter: AdapterDefinition = {
   description: 'Nye metoder status as FEST conditions: fest.vilkar.v1, XML extracts and vendor webhooks',
   settings: festSettings,
   flow: {
-    consumes: [],
+    consumes: ['nyemetoder.method-state.v1', 'fest.vilkar.v1'],
     produces: ['fest.vilkar.v1'],
     partner: 'prescribing-support vendors',
     direction: 'to-partner',

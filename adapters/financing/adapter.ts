@@ -77,7 +77,7 @@ export const financingAdapter: AdapterDefinition = {
     'medicine decisions (ATC, H-prescription) to financing.drug-decisions.v1 and GET /financing/v1/decisions',
   settings: financingSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1'],
+    consumes: ['nyemetoder.method-events.v1', 'financing.drug-decisions.v1'],
     produces: ['financing.drug-decisions.v1'],
     partner: 'financing schemes',
     direction: 'to-partner',

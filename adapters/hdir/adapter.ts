@@ -115,7 +115,7 @@ export const hdirAdapter: AdapterDefinition = {
   description: 'Helsedirektoratet: guideline flags, notifications, implementation status and overdue alerts',
   settings: hdirSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'hdir.guideline-flags.v1'],
+    consumes: ['nyemetoder.method-events.v1', 'hdir.guideline-flags.v1', 'nyemetoder.method-state.v1'],
     produces: ['hdir.guideline-flags.v1'],
     partner: 'Helsedirektoratet',
     direction: 'to-partner',

@@ -12,6 +12,32 @@ import { ContractViolation, PermanentError, TransientError } from './errors.ts';
 
 const MAGIC_BYTE = 0;
 
+/** Registry credentials: basic auth, or a bearer token. */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+const authorizationOf = (auth: RegistryAuth): string | undefined =>
+  auth.token
+    ? `Bearer ${auth.token}`
+    : auth.username
+      ? `Basic ${Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')}`
+      : undefined;
+
+/** The registry credentials the settings give. */
+export const registryAuthOf = (config: {
+  SCHEMA_REGISTRY_USERNAME: string;
+  SCHEMA_REGISTRY_PASSWORD: string;
+  SCHEMA_REGISTRY_TOKEN: string;
+}): RegistryAuth => ({
+  ...(config.SCHEMA_REGISTRY_USERNAME
+    ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD }
+    : {}),
+  ...(config.SCHEMA_REGISTRY_TOKEN ? { token: config.SCHEMA_REGISTRY_TOKEN } : {}),
+});
+
 export class ContractRegistry {
   readonly client: SchemaRegistry;
   private readonly ids = new Map<string, Promise<number>>();
@@ -19,9 +45,34 @@ export class ContractRegistry {
   /** Physical topic -> the declared topic whose contract it carries (tests and prefixed deployments). */
   private readonly aliases = new Map<string, string>();
 
-  constructor(readonly url: string) {
+  /** The `Authorization` header value the registry is sent, if any (for the hub's own readiness probe too). */
+  readonly authorization: string | undefined;
+
+  constructor(
+    readonly url: string,
+    auth: RegistryAuth = {},
+  ) {
+    this.authorization = authorizationOf(auth);
+    const bearer = auth.token;
     this.client = new SchemaRegistry(
-      { host: url, retry: { retries: 2 } },
+      {
+        host: url,
+        retry: { retries: 2 },
+        ...(auth.username ? { auth: { username: auth.username, password: auth.password ?? '' } } : {}),
+        // Bearer tokens: the client has basic auth only, so the header is added by a request middleware.
+        ...(bearer
+          ? {
+              middlewares: [
+                () => ({
+                  prepareRequest: (next: () => Promise<{ enhance: (o: object) => unknown }>) =>
+                    next().then((request) =>
+                      request.enhance({ headers: { authorization: `Bearer ${bearer}` } }),
+                    ),
+                }),
+              ] as never,
+            }
+          : {}),
+      },
       { [SchemaType.AVRO]: { logicalTypes } as never },
     );
   }

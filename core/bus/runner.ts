@@ -31,6 +31,7 @@ import {
 } from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
+import { namingResource } from './kafka.ts';
 import type { ContractProducer } from './producer.ts';
 import type { ContractRegistry } from './registry.ts';
 
@@ -122,10 +123,16 @@ export class ConsumerRunner<T> {
 
   async start(): Promise<void> {
     running.add(this as ConsumerRunner<unknown>);
-    await ensureDeadLetterTopics(this.kafka, this.options.topics);
+    await ensureDeadLetterTopics(this.kafka, this.options.topics).catch((error: unknown) => {
+      throw namingResource(`the dead-letter topics of ${this.options.topics.join(', ')}`, error);
+    });
     await this.consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
+      await this.consumer
+        .subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true })
+        .catch((error: unknown) => {
+          throw namingResource(`read of topic ${topic} (group ${this.options.groupId})`, error);
+        });
     }
     await this.consumer.run({
       autoCommit: true,

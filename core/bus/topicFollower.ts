@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { PermanentError } from './errors.ts';
+import { namingResource } from './kafka.ts';
 import type { ContractRegistry } from './registry.ts';
 
 export interface Position {
@@ -43,6 +44,14 @@ export class TopicFollower<T> {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.begin();
+    } catch (error) {
+      throw namingResource(`read of topic ${this.options.topic}`, error);
+    }
+  }
+
+  private async begin(): Promise<void> {
     this.startEnds = await this.endOffsets();
     const groupId = `metodehub.follow.${this.options.name}.${hostname()}.${process.pid}.${randomUUID().slice(0, 8)}`;
     const consumer = this.kafka.consumer({

@@ -1,26 +1,73 @@
-/** Creates or updates the declared topics (and their dead-letter topics) with their settings. */
+/** Creates or updates the declared topics (and their dead-letter topics) with their settings and replication. */
 import kafkajs, { type Kafka } from 'kafkajs';
 const { ConfigResourceTypes } = kafkajs; // CommonJS: named import fails under ESM
 import { createTopicsWithLeaders } from './createTopics.ts';
-import { dlqConfig, dlqTopicOf, type TopicDeclaration, topics } from '../../contracts/topics.ts';
+import {
+  dlqConfig,
+  dlqTopicOf,
+  type Replication,
+  replicationOf,
+  type TopicDeclaration,
+  type TopicProfile,
+  topics,
+} from '../../contracts/topics.ts';
 
 export interface AppliedTopic {
   topic: string;
-  action: 'created' | 'updated' | 'unchanged';
+  /** `drift`: the cluster differs from the declaration in a way `topics:apply` cannot change (see note). */
+  action: 'created' | 'updated' | 'unchanged' | 'drift';
   note?: string;
+}
+
+/** A declaration the cluster cannot carry: nothing was created or changed. */
+export class TopicsError extends Error {
+  override name = 'TopicsError';
+}
+
+export interface ApplyOptions {
+  /** The replication profile (KAFKA_TOPIC_PROFILE); local by default. */
+  profile?: TopicProfile;
+}
+
+interface Wanted {
+  name: string;
+  partitions: number;
+  config: Record<string, string>;
+  replication: Replication;
 }
 
 export async function applyTopics(
   kafka: Kafka,
   declared: TopicDeclaration[] = topics,
+  options: ApplyOptions = {},
 ): Promise<AppliedTopic[]> {
+  const profile = options.profile ?? 'local';
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const wanted = declared.flatMap((t) => [
-      { name: t.name, partitions: t.partitions, config: t.config },
-      { name: dlqTopicOf(t.name), partitions: 1, config: dlqConfig },
-    ]);
+    const wanted: Wanted[] = declared.flatMap((t) => {
+      const replication = replicationOf(t, profile);
+      const withIsr = { ...t.config, 'min.insync.replicas': String(replication.minInsyncReplicas) };
+      return [
+        { name: t.name, partitions: t.partitions, config: withIsr, replication },
+        {
+          name: dlqTopicOf(t.name),
+          partitions: 1,
+          config: { ...dlqConfig, 'min.insync.replicas': String(replication.minInsyncReplicas) },
+          replication,
+        },
+      ];
+    });
+    const brokers = (await admin.describeCluster()).brokers.length;
+    const tooMany = wanted.filter((t) => t.replication.replicationFactor > brokers);
+    if (tooMany.length > 0) {
+      const factor = Math.max(...tooMany.map((t) => t.replication.replicationFactor));
+      throw new TopicsError(
+        `REPLICATION_ABOVE_BROKERS: profile ${profile} wants replication factor ${factor} for ${tooMany.length} topic(s) ` +
+          `(${tooMany[0]!.name}, ...) but the cluster has ${brokers} broker(s). Nothing was created or changed. ` +
+          `Run against a cluster of at least ${factor} brokers, or choose KAFKA_TOPIC_PROFILE=local for a single-broker cluster.`,
+      );
+    }
     const existing = new Set(await admin.listTopics());
     const results: AppliedTopic[] = [];
     const toCreate = wanted.filter((t) => !existing.has(t.name));
@@ -30,10 +77,16 @@ export async function applyTopics(
         toCreate.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
+          replicationFactor: t.replication.replicationFactor,
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
       );
-      for (const t of toCreate) results.push({ topic: t.name, action: 'created' });
+      for (const t of toCreate)
+        results.push({
+          topic: t.name,
+          action: 'created',
+          note: `replication ${t.replication.replicationFactor}, min.insync.replicas ${t.replication.minInsyncReplicas}`,
+        });
     }
     const present = wanted.filter((t) => existing.has(t.name));
     if (present.length === 0) return results;
@@ -51,13 +104,26 @@ export async function applyTopics(
       const drift = Object.entries(t.config).filter(
         ([name, value]) => current.find((c) => c.configName === name)?.configValue !== value,
       );
-      const partitions = metadata.topics.find((m) => m.name === t.name)?.partitions.length ?? 0;
-      let note: string | undefined;
+      const found = metadata.topics.find((m) => m.name === t.name)?.partitions ?? [];
+      const partitions = found.length;
+      const notes: string[] = [];
+      let cannotChange = false;
       if (partitions < t.partitions) {
         await admin.createPartitions({ topicPartitions: [{ topic: t.name, count: t.partitions }] });
-        note = `partitions ${partitions} -> ${t.partitions}`;
+        notes.push(`partitions ${partitions} -> ${t.partitions}`);
       } else if (partitions > t.partitions) {
-        note = `has ${partitions} partitions, more than the declared ${t.partitions}; Kafka cannot shrink a topic`;
+        notes.push(
+          `has ${partitions} partitions, more than the declared ${t.partitions}; Kafka cannot shrink a topic`,
+        );
+        cannotChange = true;
+      }
+      const factors = new Set(found.map((p) => p.replicas.length));
+      if (factors.size > 0 && (factors.size > 1 || !factors.has(t.replication.replicationFactor))) {
+        notes.push(
+          `replication factor ${[...factors].join('/')}, declared ${t.replication.replicationFactor} (profile ${profile}): ` +
+            'Kafka changes it only by a partition reassignment (kafka-reassign-partitions.sh)',
+        );
+        cannotChange = true;
       }
       if (drift.length > 0) {
         await admin.alterConfigs({
@@ -71,13 +137,12 @@ export async function applyTopics(
           ],
         });
       }
-      const changed = drift.length > 0 || (note !== undefined && partitions < t.partitions);
+      const changed = drift.length > 0 || partitions < t.partitions;
+      const note = [drift.map(([n, v]) => `${n}=${v}`).join(', '), ...notes].filter(Boolean).join('; ');
       results.push({
         topic: t.name,
-        action: changed ? 'updated' : 'unchanged',
-        ...(drift.length > 0 || note
-          ? { note: [drift.map(([n, v]) => `${n}=${v}`).join(', '), note].filter(Boolean).join('; ') }
-          : {}),
+        action: cannotChange ? 'drift' : changed ? 'updated' : 'unchanged',
+        ...(note ? { note } : {}),
       });
     }
     return results;

@@ -5,8 +5,8 @@
  * (`npm run stack:down` stops it).
  */
 import { stackOptionsFromEnv, stackUp } from '../../deploy/local/stack.ts';
-import { createKafka } from '../bus/kafka.ts';
-import { ContractRegistry } from '../bus/registry.ts';
+import { kafkaFromConfig } from '../bus/kafka.ts';
+import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { applyTopics } from '../bus/topics.ts';
 import { ConfigError, loadConfig } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
@@ -73,10 +73,10 @@ async function start(): Promise<void> {
     AUTH_DEV_ISSUER: 'true',
     ...process.env,
   });
-  const kafka = createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
-  const applied = await applyTopics(kafka);
+  const kafka = kafkaFromConfig(config);
+  const applied = await applyTopics(kafka, undefined, { profile: config.KAFKA_TOPIC_PROFILE });
   const created = applied.filter((a) => a.action !== 'unchanged').length;
-  await new ContractRegistry(config.SCHEMA_REGISTRY_URL).registerAll();
+  await new ContractRegistry(config.SCHEMA_REGISTRY_URL, registryAuthOf(config)).registerAll();
   say(`Topics and contracts applied (${created} of ${applied.length} topics created or updated).`);
 
   const hub = new Hub({ config, kafka });

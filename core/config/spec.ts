@@ -57,6 +57,63 @@ export const settings = {
     parse: text,
   },
   KAFKA_CLIENT_ID: { description: 'Client id the hub gives Kafka.', default: 'metodehub', parse: text },
+  KAFKA_SECURITY_PROTOCOL: {
+    description:
+      "How the hub talks to Kafka, in Kafka's own terms: PLAINTEXT (local stack), SSL (TLS, optionally with a client certificate), SASL_PLAINTEXT, or SASL_SSL (TLS and SASL: production).",
+    default: 'PLAINTEXT' as 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL',
+    parse: oneOf('PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'),
+  },
+  KAFKA_SSL_CA_FILE: {
+    description:
+      "PEM file of the CA(s) that signed the brokers' certificates; empty: the system's trusted CAs.",
+    default: '',
+    parse: text,
+  },
+  KAFKA_SSL_CERT_FILE: {
+    description:
+      'PEM client certificate (chain) for brokers that require TLS client authentication; with KAFKA_SSL_KEY_FILE.',
+    default: '',
+    parse: text,
+  },
+  KAFKA_SSL_KEY_FILE: { description: 'PEM private key of KAFKA_SSL_CERT_FILE.', default: '', parse: text },
+  KAFKA_SSL_KEY_PASSWORD: {
+    description: 'Passphrase of KAFKA_SSL_KEY_FILE, if it has one.',
+    default: '',
+    parse: text,
+  },
+  KAFKA_SASL_MECHANISM: {
+    description: 'SASL mechanism with SASL_PLAINTEXT or SASL_SSL.',
+    default: 'SCRAM-SHA-512' as 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN',
+    parse: oneOf('SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'),
+  },
+  KAFKA_SASL_USERNAME: {
+    description:
+      "The hub's Kafka principal (SASL user). An adapter may run as its own principal: <ADAPTER>_KAFKA_SASL_USERNAME and <ADAPTER>_KAFKA_SASL_PASSWORD (e.g. FEST_KAFKA_SASL_USERNAME; adapter names upper-cased, '-' as '_').",
+    default: '',
+    parse: text,
+  },
+  KAFKA_SASL_PASSWORD: { description: 'Password of KAFKA_SASL_USERNAME.', default: '', parse: text },
+  KAFKA_TOPIC_PROFILE: {
+    description:
+      'Replication profile `topics:apply` creates topics with: local (replication factor 1, min.insync.replicas 1) or production (3 and 2). See contracts/topics.ts.',
+    default: 'local' as 'local' | 'production',
+    parse: oneOf('local', 'production'),
+  },
+  SCHEMA_REGISTRY_USERNAME: {
+    description: 'Basic-auth user for the schema registry; empty: no basic auth.',
+    default: '',
+    parse: text,
+  },
+  SCHEMA_REGISTRY_PASSWORD: {
+    description: 'Password of SCHEMA_REGISTRY_USERNAME.',
+    default: '',
+    parse: text,
+  },
+  SCHEMA_REGISTRY_TOKEN: {
+    description: 'Bearer token for the schema registry (instead of basic auth); empty: none.',
+    default: '',
+    parse: text,
+  },
   HUB_PORT: { description: 'Port of the hub HTTP server on HUB_HOST.', default: 8080, parse: port },
   HUB_HOST: { description: 'Address the hub HTTP server listens on.', default: '127.0.0.1', parse: text },
   LOG_LEVEL: {

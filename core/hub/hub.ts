@@ -6,15 +6,22 @@
  * and every partner adapter of `adapters/catalogue.ts`. The HTTP server runs when `api` or an adapter with
  * routes does.
  */
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { adapterCatalogue } from '../../adapters/catalogue.ts';
 import { caseEventIngress } from '../../adapters/case-system/inbound.ts';
-import { createKafka } from '../bus/kafka.ts';
+import {
+  adapterPrincipal,
+  createKafka,
+  kafkaAccessRefusal,
+  kafkaFromConfig,
+  kafkaSecurity,
+} from '../bus/kafka.ts';
 import { ContractProducer } from '../bus/producer.ts';
-import { ContractRegistry } from '../bus/registry.ts';
+import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
 import { runnersInTrouble } from '../bus/runner.ts';
 import { withheldRecords } from '../bus/withheld.ts';
@@ -109,13 +116,17 @@ export class Hub {
   flowMonitor: FlowMonitor | undefined;
   /** The running partner adapters, by name. */
   readonly adapters = new Map<string, HubComponent>();
+  /** Adapters the broker refused (ACLs): they stay down and say why in health; the rest run. */
+  private readonly refused = new Map<string, string>();
+  private readonly ownProducers = new Map<string, ContractProducer>();
+  private readonly principals = new Map<string, string>();
   private readonly log: Logger = loggerFor('hub');
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
     this.components = options.components ?? componentNames;
-    this.kafka = options.kafka ?? createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
-    this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
+    this.kafka = options.kafka ?? kafkaFromConfig(config);
+    this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL, registryAuthOf(config));
     this.producer = new ContractProducer(this.kafka, this.registry, {
       transactionalId: config.INGRESS_TRANSACTIONAL_ID,
     });
@@ -130,14 +141,34 @@ export class Hub {
     return this.options.topics?.[declared] ?? declared;
   }
 
-  /** What every adapter is given. */
-  context(): HubContext {
+  /**
+   * What every adapter is given. An adapter with its own principal (<ADAPTER>_KAFKA_SASL_USERNAME) gets its own
+   * Kafka client and producer, so the broker's ACLs for that principal are what bind it.
+   */
+  context(adapter?: string): HubContext {
+    const env = this.options.env ?? process.env;
+    const principal = adapter === undefined ? undefined : adapterPrincipal(adapter, env);
+    let kafka = this.kafka;
+    let producer = this.producer;
+    if (adapter !== undefined && principal !== undefined) {
+      const { config } = this.options;
+      kafka = createKafka(
+        config.KAFKA_BROKERS,
+        `${config.KAFKA_CLIENT_ID}-${adapter}`,
+        kafkaSecurity(config, principal),
+      );
+      producer = new ContractProducer(kafka, this.registry, {
+        transactionalId: `${this.group(adapter)}.${hostname()}-${process.pid}`,
+      });
+      this.ownProducers.set(adapter, producer);
+      this.principals.set(adapter, principal.username);
+    }
     return {
       config: this.options.config,
-      env: this.options.env ?? process.env,
-      kafka: this.kafka,
+      env,
+      kafka,
       registry: this.registry,
-      producer: this.producer,
+      producer,
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
     };
@@ -170,13 +201,26 @@ export class Hub {
       projectionStarted.catch(() => undefined);
     }
     for (const definition of this.catalogue.filter((a) => this.components.includes(a.name))) {
-      const adapter = await definition.create(this.context());
+      const adapter = await definition.create(this.context(definition.name));
       this.adapters.set(definition.name, adapter);
     }
     const withRoutes = [...this.adapters.values()].filter((a) => a.routes);
     if (this.components.includes('api') || withRoutes.length > 0) await this.startServer(config, withRoutes);
     for (const [name, adapter] of this.adapters) {
-      await adapter.start();
+      try {
+        await adapter.start();
+      } catch (error) {
+        const refusal = kafkaAccessRefusal(
+          error,
+          this.principals.get(name) ?? this.options.config.KAFKA_SASL_USERNAME,
+        );
+        if (refusal === undefined) throw error;
+        // One adapter without its grants must not keep the others (or the API) from running.
+        this.refused.set(name, refusal);
+        this.log.error({ adapter: name, err: refusal }, 'adapter refused by Kafka; it stays down');
+        await adapter.stop().catch(() => undefined);
+        continue;
+      }
       this.log.info({ adapter: name }, 'adapter started');
     }
     await projectionStarted;
@@ -192,6 +236,11 @@ export class Hub {
     }
     const trouble = runnersInTrouble();
     for (const [name, adapter] of this.adapters) {
+      const refusal = this.refused.get(name);
+      if (refusal !== undefined) {
+        answers[name] = { ok: false, detail: refusal };
+        continue;
+      }
       const own = adapter.health ? await adapter.health() : { ok: true, detail: 'running' };
       // A consumer stuck retrying one message is never "ok", whatever the partner check says.
       const stuck = trouble.filter((t) => t.runner === name || t.runner.startsWith(`${name}-`));
@@ -304,6 +353,7 @@ export class Hub {
           }),
         kafka: this.kafka,
         registryUrl: config.SCHEMA_REGISTRY_URL,
+        registryAuthorization: this.registry.authorization,
         opsScope: config.AUTH_OPS_SCOPE,
         confidentialScope: config.AUTH_CONFIDENTIAL_SCOPE,
         adapters: () => this.health(),
@@ -365,7 +415,9 @@ export class Hub {
       return closing;
     });
     for (const [name, adapter] of [...this.adapters].reverse())
-      await step(`adapter ${name}`, () => adapter.stop());
+      if (!this.refused.has(name)) await step(`adapter ${name}`, () => adapter.stop());
+    for (const [name, producer] of this.ownProducers)
+      await step(`producer of ${name}`, () => producer.disconnect());
     await step('read model', () => this.follower?.stop());
     await step('projection', () => this.projection?.stop());
     await step('producer', () => this.producer.disconnect());

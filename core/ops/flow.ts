@@ -289,7 +289,8 @@ export class FlowMonitor {
           flow.direction === 'from-partner'
             ? [partnerId, `component:${name}`]
             : [`component:${name}`, partnerId];
-        const carried = flow.direction === 'from-partner' ? flow.produces[0] : flow.consumes[0];
+        // What crosses the partner edge: what it brings in, what it sends out (its output), or for both ways what it reads.
+        const carried = flow.direction === 'both' ? flow.consumes[0] : (flow.produces[0] ?? flow.consumes[0]);
         const down = componentHealth && !componentHealth.ok;
         edges.push({
           id: `${from}->${to}`,

@@ -22,6 +22,8 @@ export interface OpsRoutesOptions {
   trace: (methodId: string, view: ViewOptions) => Promise<TraceEntry[]>;
   kafka: Kafka;
   registryUrl: string;
+  /** The Authorization header the registry needs, if any. */
+  registryAuthorization?: string | undefined;
   opsScope: string;
   /** Scope that also shows confidential fields in the operations views; without it they are redacted. */
   confidentialScope: string;
@@ -276,6 +278,9 @@ export function opsRoutes(options: OpsRoutesOptions) {
           probe('registry', async () => {
             const answer = await fetch(`${options.registryUrl.replace(/\/$/, '')}/subjects`, {
               signal: AbortSignal.timeout(3000),
+              ...(options.registryAuthorization
+                ? { headers: { authorization: options.registryAuthorization } }
+                : {}),
             });
             if (!answer.ok) throw new Error(`the registry answered ${answer.status}`);
             return `${((await answer.json()) as unknown[]).length} subjects`;

@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,27 @@ export interface StackOptions {
   say: (line: string) => void;
   /** More `server.properties` lines for the broker (the fault tests' own broker restarts faster with fewer partitions). */
   kafkaSettings?: string[];
+  /**
+   * A secured broker: clients on SASL_SSL (SCRAM-SHA-512, TLS with a required client certificate), ACLs enforced by
+   * Kafka's StandardAuthorizer, certificates and users made by the stack itself (see `securityOf`).
+   */
+  secure?: SecureOptions;
+  /** Which parts to run; both by default (the secured-broker test runs Kafka alone). */
+  components?: Component[];
+}
+
+export interface SecureOptions {
+  /** SCRAM users besides `admin` (the super user): their names; passwords are made once and kept under the stack's dir. */
+  users: string[];
+}
+
+/** What a client of the secured broker needs: the settings to give the hub, and each user's password. */
+export interface StackSecurity {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** SCRAM-SHA-512 passwords by user, `admin` included. */
+  passwords: Record<string, string>;
 }
 
 export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
@@ -78,6 +100,122 @@ function pathsOf(o: StackOptions): Paths {
     kafkaData: join(o.dir, 'data', 'kafka'),
     run: join(o.dir, 'run'),
     logs: join(o.dir, 'logs'),
+  };
+}
+
+const tlsDir = (o: StackOptions) => join(o.dir, 'data', 'tls');
+
+function openssl(args: string[], what: string): void {
+  const run = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (run.status !== 0)
+    throw new StackError(
+      `Making ${what} with openssl failed (is openssl installed?): ${(run.stderr ?? '').slice(-400)}`,
+    );
+}
+
+/**
+ * The secured broker's certificates (a CA of its own, the broker's with 127.0.0.1 and localhost, one client's) and
+ * its users' passwords, made once under `.stack/data/tls` and kept with the broker's data.
+ */
+export function securityOf(o: StackOptions): StackSecurity {
+  const dir = tlsDir(o);
+  mkdirSync(dir, { recursive: true });
+  const file = (name: string) => join(dir, name);
+  if (!existsSync(file('ca.pem'))) {
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file('ca.key'),
+        '-out',
+        file('ca.pem'),
+        '-days',
+        '825',
+        '-subj',
+        '/CN=metodehub local CA',
+      ],
+      'the local CA',
+    );
+  }
+  for (const [name, cn] of [
+    ['broker', 'metodehub-broker'],
+    ['client', 'metodehub-client'],
+  ] as const) {
+    if (existsSync(file(`${name}.pem`))) continue;
+    openssl(
+      [
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file(`${name}.key`),
+        '-out',
+        file(`${name}.csr`),
+        '-subj',
+        `/CN=${cn}`,
+      ],
+      `the ${name} key`,
+    );
+    writeFileSync(file(`${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        file(`${name}.csr`),
+        '-CA',
+        file('ca.pem'),
+        '-CAkey',
+        file('ca.key'),
+        '-CAcreateserial',
+        '-out',
+        file(`${name}.crt`),
+        '-days',
+        '825',
+        '-extfile',
+        file(`${name}.ext`),
+      ],
+      `the ${name} certificate`,
+    );
+    // Kafka's PEM key store takes the key and its certificate in one file.
+    writeFileSync(
+      file(`${name}.pem`),
+      readFileSync(file(`${name}.key`), 'utf8') + readFileSync(file(`${name}.crt`), 'utf8'),
+    );
+  }
+  const usersFile = file('users.json');
+  const known: Record<string, string> = existsSync(usersFile)
+    ? JSON.parse(readFileSync(usersFile, 'utf8'))
+    : {};
+  for (const user of ['admin', ...(o.secure?.users ?? [])])
+    known[user] ??= randomBytes(18).toString('base64url');
+  writeFileSync(usersFile, JSON.stringify(known, null, 2));
+  return {
+    caFile: file('ca.pem'),
+    certFile: file('client.crt'),
+    keyFile: file('client.key'),
+    passwords: known,
+  };
+}
+
+/** The hub's settings for the secured broker as one principal. */
+export function securedClientSettings(security: StackSecurity, user: string): Record<string, string> {
+  const password = security.passwords[user];
+  if (password === undefined)
+    throw new StackError(`The secured stack has no user ${user}; add it to its users.`);
+  return {
+    KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+    KAFKA_SSL_CA_FILE: security.caFile,
+    KAFKA_SSL_CERT_FILE: security.certFile,
+    KAFKA_SSL_KEY_FILE: security.keyFile,
+    KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    KAFKA_SASL_USERNAME: user,
+    KAFKA_SASL_PASSWORD: password,
   };
 }
 
@@ -256,10 +394,25 @@ async function registryAnswers(o: StackOptions): Promise<boolean> {
 async function kafkaAnswers(o: StackOptions): Promise<boolean> {
   if (!(await portAnswers(o.host, o.kafkaPort))) return false;
   const { Kafka, logLevel } = await import('kafkajs');
+  const security = o.secure ? securityOf(o) : undefined;
   const admin = new Kafka({
     brokers: [endpointsOf(o).kafkaBrokers],
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
+    ...(security
+      ? {
+          ssl: {
+            ca: readFileSync(security.caFile, 'utf8'),
+            cert: readFileSync(security.certFile, 'utf8'),
+            key: readFileSync(security.keyFile, 'utf8'),
+          },
+          sasl: {
+            mechanism: 'scram-sha-512' as const,
+            username: 'admin',
+            password: security.passwords.admin!,
+          },
+        }
+      : {}),
   }).admin();
   try {
     await admin.connect();
@@ -285,6 +438,41 @@ function startDetached(o: StackOptions, c: Component, command: string, args: str
   return child.pid;
 }
 
+function plainListeners(o: StackOptions): string[] {
+  return [
+    `listeners=PLAINTEXT://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${o.host}:${o.kafkaPort}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+  ];
+}
+
+/** Clients and brokers on SASL_SSL, the controller on TLS with the broker's certificate; ACLs on, deny by default. */
+function securedListeners(o: StackOptions): string[] {
+  const security = securityOf(o);
+  const dir = tlsDir(o);
+  return [
+    `listeners=SASL_SSL://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
+    `advertised.listeners=SASL_SSL://${o.host}:${o.kafkaPort}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL',
+    'inter.broker.listener.name=SASL_SSL',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    `listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="${security.passwords.admin}";`,
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${join(dir, 'broker.pem')}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${security.caFile}`,
+    'ssl.client.auth=required',
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'allow.everyone.if.no.acl.found=false',
+    // admin for operators and topics:apply; the broker's own certificate for broker-to-controller requests.
+    'super.users=User:admin;User:CN=metodehub-broker',
+  ];
+}
+
 function writeKafkaConfig(o: StackOptions): string {
   const p = pathsOf(o);
   mkdirSync(p.run, { recursive: true });
@@ -295,11 +483,7 @@ function writeKafkaConfig(o: StackOptions): string {
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@${o.host}:${o.controllerPort}`,
-      `listeners=PLAINTEXT://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${o.host}:${o.kafkaPort}`,
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'inter.broker.listener.name=PLAINTEXT',
+      ...(o.secure ? securedListeners(o) : plainListeners(o)),
       `log.dirs=${p.kafkaData}`,
       'num.partitions=1',
       'offsets.topic.replication.factor=1',
@@ -327,6 +511,16 @@ function writeKafkaConfig(o: StackOptions): string {
   return file;
 }
 
+/** The secured broker's SCRAM users, written into its metadata when its storage is formatted. */
+function scramUsers(o: StackOptions): string[] {
+  if (!o.secure) return [];
+  const { passwords } = securityOf(o);
+  return Object.entries(passwords).flatMap(([name, password]) => [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${name},password=${password}]`,
+  ]);
+}
+
 function formatKafkaStorage(o: StackOptions, config: string): void {
   const p = pathsOf(o);
   if (existsSync(join(p.kafkaData, 'meta.properties'))) return;
@@ -338,7 +532,7 @@ function formatKafkaStorage(o: StackOptions, config: string): void {
   const clusterId = id.stdout.trim().split('\n').pop() ?? '';
   const format = spawnSync(
     javaCommand(),
-    ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config],
+    ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, ...scramUsers(o)],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) {
@@ -388,8 +582,9 @@ export async function stackUp(o: StackOptions): Promise<{ started: Component[]; 
   const started: Component[] = [];
   const p = pathsOf(o);
   const deadline = () => Date.now() + o.startTimeoutSeconds * 1000;
+  const wanted = o.components ?? ['kafka', 'registry'];
   let kafkaPid = readPid(o, 'kafka');
-  let registryPid = readPid(o, 'registry');
+  let registryPid = wanted.includes('registry') ? readPid(o, 'registry') : -1;
   if (kafkaPid === null || registryPid === null) {
     checkJava();
     ensureDownloads(o);
@@ -441,7 +636,7 @@ export async function stackUp(o: StackOptions): Promise<{ started: Component[]; 
   }
   const until = deadline();
   await waitFor(o, 'kafka', kafkaPid, () => kafkaAnswers(o), until);
-  await waitFor(o, 'registry', registryPid, () => registryAnswers(o), until);
+  if (wanted.includes('registry')) await waitFor(o, 'registry', registryPid, () => registryAnswers(o), until);
   return { started, endpoints: endpointsOf(o) };
 }
 
