@@ -119,6 +119,7 @@ function lifecycle(n: number, length: number): MethodEvent[] {
       indication: null,
       conditions: ['Innføres under forutsetning av at prisen er lik eller lavere enn avtalt'],
       withoutDocumentation: false,
+      withoutDocumentationReason: null,
       temporaryIntroduction: null,
     }),
   ];
@@ -129,6 +130,7 @@ function lifecycle(n: number, length: number): MethodEvent[] {
             exceptionId: `${id}-U${k}`,
             kind: 'INDIVIDUAL_PATIENT',
             scope: null,
+            holder: null,
             effectiveOn: day(),
           })
         : e('NOTE_ATTACHED', {

@@ -63,9 +63,22 @@ export function createFinancing(context: HubContext): HubComponent & {
     health() {
       if (!running) return { ok: false, detail: 'financing: not started' };
       if (!follower.caughtUp) return { ok: false, detail: `financing: still reading ${feedTopic}` };
+      const conflicts = feed.hPrescriptionConflicts();
+      // A disagreement is the case system's data to correct, not a fault of the feed: flagged, still ok.
+      const disagreeing = conflicts.length
+        ? `; H-prescription flags disagree for ${conflicts.length} substance(s): ${conflicts
+            .slice(0, 3)
+            .map(
+              (c) =>
+                `${c.substance} (${c.methods.map((m) => `${m.methodId} ${m.hPrescription ? 'H' : 'not H'}`).join(', ')})`,
+            )
+            .join(
+              '; ',
+            )}${conflicts.length > 3 ? '; ...' : ''}, see GET /financing/v1/h-prescription-conflicts`
+        : '';
       return {
         ok: true,
-        detail: `financing: ${feed.size} records in the feed, ${publisher.publishedCount} published by this instance, ${publisher.deadLetters.length} dead-lettered`,
+        detail: `financing: ${feed.size} records in the feed, ${publisher.publishedCount} published by this instance, ${publisher.deadLetters.length} dead-lettered${disagreeing}`,
       };
     },
   };

@@ -24,6 +24,21 @@ export interface FeedEntry extends DrugDecision {
   supersededBy: string | null;
 }
 
+/** One method's current H-prescription flag for a substance. */
+export interface HPrescriptionFlag {
+  methodId: string;
+  atcCode: string;
+  hPrescription: boolean;
+  recordId: string;
+  decidedOn: string;
+}
+
+/** Methods of one substance whose H-prescription flags disagree, though the flag belongs to the medicine. */
+export interface HPrescriptionConflict {
+  substance: string;
+  methods: HPrescriptionFlag[];
+}
+
 export interface PeriodPage {
   total: number;
   decisions: FeedEntry[];
@@ -67,6 +82,38 @@ export class DecisionFeed {
   supersededBy(recordId: string, asOf: string): string | null {
     const successor = (this.successors.get(recordId) ?? []).find((r) => r.publishedAt <= asOf);
     return successor?.recordId ?? null;
+  }
+
+  /**
+   * Substances whose current records disagree on H-prescription: Helsedirektoratet finances a medicine as
+   * H-prescription whatever the indication, so methods of one substance must carry the same flag.
+   */
+  hPrescriptionConflicts(asOf: string = new Date().toISOString()): HPrescriptionConflict[] {
+    const bySubstance = new Map<string, Map<string, HPrescriptionFlag>>();
+    for (const record of this.records) {
+      if (record.publishedAt > asOf || this.supersededBy(record.recordId, asOf)) continue;
+      const substance = record.substance.trim().toLocaleLowerCase('nb');
+      const flags = bySubstance.get(substance) ?? new Map<string, HPrescriptionFlag>();
+      bySubstance.set(substance, flags);
+      const key = `${record.methodId}|${record.atcCode}`;
+      const known = flags.get(key);
+      if (known && known.decidedOn > record.decidedOn) continue;
+      flags.set(key, {
+        methodId: record.methodId,
+        atcCode: record.atcCode,
+        hPrescription: record.hPrescription,
+        recordId: record.recordId,
+        decidedOn: record.decidedOn,
+      });
+    }
+    const conflicts: HPrescriptionConflict[] = [];
+    for (const [substance, flags] of bySubstance) {
+      const methods = [...flags.values()].sort(
+        (a, b) => compare(a.methodId, b.methodId) || compare(a.atcCode, b.atcCode),
+      );
+      if (new Set(methods.map((m) => m.hPrescription)).size > 1) conflicts.push({ substance, methods });
+    }
+    return conflicts.sort((a, b) => compare(a.substance, b.substance));
   }
 
   query(q: PeriodQuery): PeriodPage {

@@ -259,7 +259,8 @@ describe('CSV', () => {
   });
 
   it('reads asOf as an instant or the end of a day', () => {
-    expect(asOfInstant('2024-03-01')).toBe('2024-03-01T23:59:59.999Z');
+    expect(asOfInstant('2024-03-01')).toBe('2024-03-01T22:59:59.999Z'); // the end of the day in Oslo (UTC+1)
+    expect(asOfInstant('2024-07-01')).toBe('2024-07-01T21:59:59.999Z'); // summer: UTC+2
     expect(asOfInstant('2024-03-01T10:00:00+01:00')).toBe('2024-03-01T09:00:00.000Z');
     expect(asOfInstant('nonsense')).toBeNull();
     expect(asOfInstant('2024-02-30')).toBeNull();

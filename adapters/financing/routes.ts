@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { endOfOsloDay } from '../../core/time/oslo.ts';
 import type { DecisionFeed, PeriodBy } from './decisionFeed.ts';
 import { csvDocument } from './csv.ts';
 import { isCalendarDate } from './mapping.ts';
@@ -113,6 +114,87 @@ export function decisionRoutes(feed: DecisionFeed, settings: FinancingConfig, re
       },
       async (request, reply) => answer(request, reply, feed, settings, ready),
     );
+
+    app.get<{ Querystring: { asOf?: string } }>(
+      '/financing/v1/h-prescription-conflicts',
+      {
+        onRequest: app.requireScope(scope),
+        schema: {
+          summary: 'Substances whose methods disagree on H-prescription',
+          description:
+            'H-prescription (H-resept) financing belongs to the medicine whatever the indication (Helsedirektoratet), ' +
+            'so every method of one substance should carry the same flag. Lists each substance whose current records ' +
+            'disagree, with each method, ATC code and flag, as the feed stood at asOf (default now).',
+          tags: ['financing'],
+          security: [{ bearer: [scope] }],
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              asOf: {
+                type: 'string',
+                format: 'date-or-instant',
+                description:
+                  'ISO instant, or a date meaning the end of that day in Europe/Oslo (default now)',
+              },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                asOf: { type: 'string' },
+                count: { type: 'integer' },
+                conflicts: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      substance: { type: 'string' },
+                      methods: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            methodId: { type: 'string' },
+                            atcCode: { type: 'string' },
+                            hPrescription: { type: 'boolean' },
+                            recordId: { type: 'string' },
+                            decidedOn: { type: 'string' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            401: problemSchema,
+            403: problemSchema,
+            503: problemSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const asOf = asOfInstant(request.query.asOf);
+        if (asOf === null)
+          return sendProblem(
+            reply,
+            400,
+            'INVALID_AS_OF',
+            `asOf: "${request.query.asOf}" is neither an ISO instant nor a date`,
+          );
+        if (!ready())
+          return sendProblem(
+            reply,
+            503,
+            'NOT_READY',
+            'the financing feed is still being read; try again in a moment',
+          );
+        const conflicts = feed.hPrescriptionConflicts(asOf);
+        return { asOf, count: conflicts.length, conflicts };
+      },
+    );
   };
 }
 
@@ -201,12 +283,12 @@ export function wantsCsv(accept: string | undefined): boolean {
   return csv > 0 && csv >= json;
 }
 
-/** asOf as an ISO instant: now when absent, the end of the day for a plain date; null when unreadable. */
+/** asOf as an ISO instant: now when absent, the end of the Oslo day for a plain date; null when unreadable. */
 export function asOfInstant(raw: string | undefined): string | null {
   if (raw === undefined || raw === '') return new Date().toISOString();
   const instant = /^\d{4}-\d{2}-\d{2}$/.test(raw)
     ? isCalendarDate(raw)
-      ? Date.parse(`${raw}T23:59:59.999Z`)
+      ? endOfOsloDay(raw)
       : Number.NaN
     : Date.parse(raw);
   return Number.isNaN(instant) ? null : new Date(instant).toISOString();

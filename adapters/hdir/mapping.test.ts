@@ -53,6 +53,7 @@ const decided = (decidedOn: string, outcome: 'INTRODUCED' | 'TEMPORARILY_INTRODU
       indication: null,
       conditions: [],
       withoutDocumentation: false,
+      withoutDocumentationReason: null,
       temporaryIntroduction:
         outcome === 'TEMPORARILY_INTRODUCED'
           ? { reassessBy: '2026-01-01', outcomeMeasures: [], dataPlan: 'register', exitPlan: 'stopp' }

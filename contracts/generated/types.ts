@@ -367,6 +367,11 @@ export interface Decision {
    * @default false
    */
   withoutDocumentation: boolean;
+  /**
+   * Why documentation could not be had; required when the medical directors decide without documentation after an assignment was ordered.
+   * @default null
+   */
+  withoutDocumentationReason: string | null;
   /** @default null */
   temporaryIntroduction: TemporaryIntroduction | null;
 }
@@ -397,11 +402,43 @@ export interface PhasedOut {
 export type ExceptionKind = 'INDIVIDUAL_PATIENT' | 'GROUP';
 export const ExceptionKindValues = ['INDIVIDUAL_PATIENT', 'GROUP'] as const;
 
+/**
+ * The four regional health authorities: Helse Sør-Øst, Helse Vest, Helse Midt-Norge, Helse Nord.
+ * A reader that does not know a symbol reads UNKNOWN.
+ */
+export type RegionalHealthAuthority =
+  | 'HELSE_SOR_OST'
+  | 'HELSE_VEST'
+  | 'HELSE_MIDT_NORGE'
+  | 'HELSE_NORD'
+  | 'UNKNOWN';
+export const RegionalHealthAuthorityValues = [
+  'HELSE_SOR_OST',
+  'HELSE_VEST',
+  'HELSE_MIDT_NORGE',
+  'HELSE_NORD',
+  'UNKNOWN',
+] as const;
+
+export interface ExceptionHolder {
+  rhf: RegionalHealthAuthority;
+  /**
+   * The health trust (helseforetak, HF), e.g. Oslo universitetssykehus HF.
+   * @default null
+   */
+  trust: string | null;
+}
+
 export interface MethodException {
   exceptionId: string;
   kind: ExceptionKind;
   /** @default null */
   scope: string | null;
+  /**
+   * Who holds the exception: a regional health authority (RHF) and optionally one of its trusts (HF).
+   * @default null
+   */
+  holder: ExceptionHolder | null;
   /**
    * Granted on, or overridden from, this date.
    * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).

@@ -17,8 +17,14 @@ import {
   parseComponents,
   UnknownComponentError,
 } from '../hub/hub.ts';
-import type { ChangeLogEntry } from '../lifecycle/changeLog.ts';
-import { dimensions, type DurationGroup, type StageWaiting } from '../lifecycle/stageStatistics.ts';
+import type { ChangeLogEntry, DecisionRound } from '../lifecycle/changeLog.ts';
+import type { RegionExceptions } from '../lifecycle/regionalExceptions.ts';
+import {
+  dimensions,
+  type DurationGroup,
+  type NewPriceOfferRound,
+  type StageWaiting,
+} from '../lifecycle/stageStatistics.ts';
 import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
 import type { TraceEntry } from '../ops/trace.ts';
 import { deadLetterCommand } from './deadLetterCommands.ts';
@@ -74,7 +80,7 @@ export function buildProgram(config: () => Config): Command {
     program
       .command('method <id>')
       .description("A method's current state, or its state at --as-of")
-      .option('--as-of <instant>', 'time travel: an ISO instant or date (end of that day, UTC)'),
+      .option('--as-of <instant>', 'time travel: an ISO instant or date (end of that day, Europe/Oslo)'),
   ).action(async (id: string, options: TargetOptions & { asOf?: string }) => {
     const { body } = await callApi<{ asOf: string | null; state: MethodState }>(
       await targetOf(config(), options),
@@ -89,11 +95,30 @@ export function buildProgram(config: () => Config): Command {
       .description("A method's events and change log (status and text changes), up to --as-of")
       .option('--as-of <instant>', 'only what had happened by this ISO instant or date'),
   ).action(async (id: string, options: TargetOptions & { asOf?: string }) => {
-    const { body } = await callApi<{ changeLog: ChangeLogEntry[] }>(
+    const { body } = await callApi<{ changeLog: ChangeLogEntry[]; decisions?: DecisionRound[] }>(
       await targetOf(config(), options),
       `/api/v1/methods/${encodeURIComponent(id)}/history${asOfQuery(options.asOf)}`,
     );
-    out(options.json ? JSON.stringify(body, null, 2) : describeHistory(id, body.changeLog));
+    out(
+      options.json
+        ? JSON.stringify(body, null, 2)
+        : describeHistory(id, body.changeLog, body.decisions ?? []),
+    );
+  });
+
+  withTarget(
+    program
+      .command('exceptions <id>')
+      .description(
+        "A method's exceptions (unntak) per regional health authority and trust: valid on the day of --as-of, and when a later decision overrode each",
+      )
+      .option('--as-of <instant>', 'an ISO instant or date (end of that day, Europe/Oslo); default today'),
+  ).action(async (id: string, options: TargetOptions & { asOf?: string }) => {
+    const { body } = await callApi<{ methodId: string; validOn: string; regions: RegionExceptions[] }>(
+      await targetOf(config(), options),
+      `/api/v1/methods/${encodeURIComponent(id)}/exceptions${asOfQuery(options.asOf)}`,
+    );
+    out(options.json ? JSON.stringify(body, null, 2) : describeExceptions(body));
   });
 
   withTarget(
@@ -105,13 +130,28 @@ export function buildProgram(config: () => Config): Command {
       .addOption(new Option('--by <dimension>', 'drill down by').choices([...dimensions]))
       .option('--as-of <instant>', 'as things stood at this ISO instant or date')
       .option('--specialty <name>', 'only methods of this specialty')
+      .addOption(
+        new Option('--level <level>', 'national assessments or local mini-HTAs').choices([
+          'NATIONAL',
+          'LOCAL',
+        ]),
+      )
       .option('--limit <n>', 'longest-waiting methods per stage', integer('--limit', 1), 5),
   ).action(
-    async (options: TargetOptions & { by?: string; asOf?: string; specialty?: string; limit: number }) => {
+    async (
+      options: TargetOptions & {
+        by?: string;
+        asOf?: string;
+        specialty?: string;
+        level?: string;
+        limit: number;
+      },
+    ) => {
       const query = new URLSearchParams({ limit: String(options.limit) });
       if (options.by) query.set('by', options.by);
       if (options.asOf) query.set('asOf', options.asOf);
       if (options.specialty) query.set('specialty', options.specialty);
+      if (options.level) query.set('level', options.level);
       const { body } = await callApi<StatsAnswer>(
         await targetOf(config(), options),
         `/api/v1/stats/stages?${query}`,
@@ -234,6 +274,7 @@ interface StatsAnswer {
   durations: DurationGroup[];
   longestWaiting: StageWaiting[];
   counts: Record<string, number>;
+  newPriceOffers?: NewPriceOfferRound[];
 }
 
 interface TraceAnswer {
@@ -261,7 +302,7 @@ function describeMethod(s: MethodState, asOf: string | null): string {
   const lines = [
     `${s.methodId}  ${d.name}${asOf ? `   (as of ${asOf})` : ''}`,
     `status        ${s.status} since ${s.stages.at(-1)?.enteredAt ?? '?'}${s.paused ? ` (paused since ${s.paused.pausedOn})` : ''}`,
-    `type          ${d.methodType}${d.specialty ? `, ${d.specialty}` : ''}`,
+    `type          ${d.methodType}${d.specialty ? `, ${d.specialty}` : ''}, ${d.level === 'LOCAL' ? 'local mini-HTA' : 'national'}`,
     d.substances.length > 0 ? `substances    ${d.substances.join(', ')} (${d.atcCodes.join(', ')})` : '',
     s.assignment
       ? `assignment    ${s.assignment.assignee}${s.assignment.slvTrack ? ` track ${s.assignment.slvTrack}` : ''} ordered ${s.assignment.orderedOn}`
@@ -269,13 +310,37 @@ function describeMethod(s: MethodState, asOf: string | null): string {
     s.decision
       ? `decision      ${s.decision.outcome} by ${s.decision.forum} on ${s.decision.decidedOn}${s.decision.temporaryIntroduction ? `, reassess by ${s.decision.temporaryIntroduction.reassessBy}` : ''}`
       : '',
-    s.exceptions.length > 0 ? `exceptions    ${s.exceptions.length}` : '',
+    s.decision?.withoutDocumentation
+      ? `              without documentation: ${s.decision.withoutDocumentationReason ?? '(no reason given)'}`
+      : '',
+    s.exceptions.length > 0
+      ? `exceptions    ${s.exceptions.length} (${s.exceptions.filter((e) => !e.overriddenFrom).length} not overridden); see metodehub exceptions ${s.methodId}`
+      : '',
     `registered    ${s.registeredAt}   updated ${s.updatedAt}   version ${s.version}`,
   ];
   return lines.filter(Boolean).join('\n');
 }
 
-function describeHistory(id: string, log: ChangeLogEntry[]): string {
+function describeHistory(id: string, log: ChangeLogEntry[], decisions: DecisionRound[]): string {
+  const rounds =
+    decisions.length === 0
+      ? ''
+      : `\n\nDecisions\n${table(
+          ['round', 'decided', 'forum', 'outcome', 'from', 'after', 'without documentation'],
+          decisions.map((r) => [
+            r.round,
+            r.decidedOn,
+            r.forum,
+            r.outcome,
+            r.decidedFrom ?? '',
+            r.after === 'NEW_PRICE_OFFER'
+              ? 'new price offer'
+              : r.after === 'REASSESSMENT'
+                ? 're-assessment'
+                : '',
+            r.withoutDocumentation ? (r.withoutDocumentationReason ?? 'yes').slice(0, 60) : '',
+          ]),
+        )}`;
   return `${id}: ${log.length} events\n${table(
     ['occurredAt', 'event', 'status', 'changes'],
     log.map((e) => [
@@ -287,6 +352,31 @@ function describeHistory(id: string, log: ChangeLogEntry[]): string {
         .join('; ')
         .slice(0, 100),
     ]),
+  )}${rounds}`;
+}
+
+function describeExceptions(body: {
+  methodId: string;
+  validOn: string;
+  regions: RegionExceptions[];
+}): string {
+  const rows = body.regions.flatMap((region) =>
+    region.exceptions.map((x) => [
+      region.name,
+      x.trust ?? '',
+      x.exceptionId,
+      x.kind,
+      x.grantedOn,
+      x.overriddenFrom
+        ? `from ${x.overriddenFrom}${x.overriddenBy ? ` (${x.overriddenBy.outcome} ${x.overriddenBy.decidedOn})` : ''}`
+        : '',
+      x.valid ? 'valid' : '',
+    ]),
+  );
+  const summary = body.regions.map((r) => `${r.name}: ${r.valid} valid of ${r.exceptions.length}`).join('; ');
+  return `${body.methodId}: exceptions on ${body.validOn}\n${summary}\n${table(
+    ['region', 'trust', 'exception', 'kind', 'granted', 'overridden', 'on the day'],
+    rows,
   )}`;
 }
 
@@ -312,6 +402,22 @@ function describeStats(s: StatsAnswer): string {
     ),
     '',
   );
+  if (s.newPriceOffers && s.newPriceOffers.length > 0) {
+    parts.push('New decisions after a new price offer (following NOT_INTRODUCED)');
+    parts.push(
+      table(
+        ['method', 'reopened', 'decided again', 'days', 'name'],
+        s.newPriceOffers.map((r) => [
+          r.methodId,
+          r.reopenedAt.slice(0, 10),
+          r.decidedAgainAt?.slice(0, 10) ?? 'awaited',
+          r.days ?? '',
+          r.name.slice(0, 50),
+        ]),
+      ),
+      '',
+    );
+  }
   parts.push('Methods per stage');
   parts.push(
     table(

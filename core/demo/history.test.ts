@@ -3,7 +3,7 @@ import type { MethodEvent, MethodState, MethodStatus } from '../../contracts/gen
 import { applyEvent } from '../lifecycle/applyEvent.ts';
 import { describeErrors } from '../lifecycle/errors.ts';
 import { atcCodeError, methodIdError } from '../lifecycle/identifiers.ts';
-import { beforeAssessment, type Status } from '../lifecycle/transitions.ts';
+import { beforeAssessment, inAssessment, type Status } from '../lifecycle/transitions.ts';
 import { demoHistory, demoSummary } from './history.ts';
 import { medicines, otherMethods } from './substances.ts';
 
@@ -209,13 +209,47 @@ describe('demoHistory', () => {
     expect([...reasons].sort()).toEqual(['CLOSED_WITHOUT_ASSIGNMENT', 'ENDED', 'WITHDRAWN']);
   });
 
-  it('has the medical directors decide without documentation before any assessment', () => {
+  it('has the medical directors decide without documentation before any assessment, and during one with a reason', () => {
     const withoutDocumentation = ofType('DECISION_MADE').filter((e) => e.decision!.withoutDocumentation);
     expect(withoutDocumentation.length).toBeGreaterThan(0);
+    const during = withoutDocumentation.filter((e) =>
+      inAssessment.has(folded.statusBefore.get(e.eventId) as Status),
+    );
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.length).toBeLessThan(withoutDocumentation.length);
     for (const e of withoutDocumentation) {
       expect(e.decision!.forum).toBe('MEDICAL_DIRECTORS');
-      expect(beforeAssessment.has(folded.statusBefore.get(e.eventId) as Status)).toBe(true);
+      expect(e.decision!.withoutDocumentationReason).toMatch(NORWEGIAN_LETTERS);
+      const before = folded.statusBefore.get(e.eventId) as Status;
+      expect(beforeAssessment.has(before) || inAssessment.has(before)).toBe(true);
     }
+  });
+
+  it('decides anew after a new price offer that followed "not introduced", with no re-assessment between', () => {
+    const rounds = [...byMethod(history).values()].filter((events) =>
+      events.some(
+        (e, i) =>
+          e.type === 'PRICE_NEGOTIATION_STARTED' &&
+          folded.statusBefore.get(e.eventId) === 'DECIDED' &&
+          events.slice(0, i).findLast((d) => d.type === 'DECISION_MADE')?.decision!.outcome ===
+            'NOT_INTRODUCED' &&
+          events.slice(i).some((d) => d.type === 'DECISION_MADE'),
+      ),
+    );
+    expect(rounds.length).toBeGreaterThan(0);
+  });
+
+  it('gives every exception a holder: a region, and for a single patient the trust that treats them', () => {
+    const granted = ofType('EXCEPTION_GRANTED').map((e) => e.exception!);
+    expect(granted.every((x) => x.holder && x.holder.rhf !== 'UNKNOWN')).toBe(true);
+    expect(new Set(granted.map((x) => x.holder!.rhf)).size).toBe(4);
+    for (const x of granted) expect(x.kind === 'INDIVIDUAL_PATIENT').toBe(x.holder!.trust !== null);
+  });
+
+  it('holds local mini-HTAs beside national assessments', () => {
+    const states = [...folded.states.values()];
+    expect(states.some((s) => s.details.level === 'LOCAL' && s.assignment?.assignee === 'LOCAL')).toBe(true);
+    expect(states.some((s) => s.details.level === 'NATIONAL')).toBe(true);
   });
 
   it('orders assessments from SLV on every track, from FHI and locally, and changes some of them', () => {

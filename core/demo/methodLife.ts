@@ -30,6 +30,15 @@ import {
   startOfDay,
   workingTime,
 } from './calendar.ts';
+import {
+  decidedDuringAssessment,
+  demoRegions,
+  newPriceOfferNote,
+  regionHolder,
+  regionName,
+  trustHolder,
+  withoutDocumentationReasons,
+} from './decisionCases.ts';
 import { demoEventId } from './eventIds.ts';
 import type { Fate, PlannedMethod } from './plan.ts';
 import { derivedSeed, type Random, seededRandom } from './random.ts';
@@ -51,7 +60,6 @@ import {
   phaseOutReasons,
   priceNegotiationSentBackNote,
   reassessmentReasons,
-  regionalHealthAuthorities,
   statusReasons,
   subGroupPhaseOuts,
   waitingFor,
@@ -232,6 +240,10 @@ function live(life: Life): void {
       closeWithoutAssignment(life);
       break;
     case 'DECIDED_WITHOUT_DOCUMENTATION':
+      if (decidedDuringAssessment(life.id)) {
+        decideDuringAssessment(life);
+        break;
+      }
       decide(life, life.random.chance(0.75) ? 'NOT_INTRODUCED' : 'INTRODUCED', 'MEDICAL_DIRECTORS');
       break;
     case 'WITHDRAWN':
@@ -456,6 +468,7 @@ function grantExceptionsDuring(life: Life, from: number, to: number): void {
       exceptionId: life.nextExceptionId('GU'),
       kind: 'GROUP',
       scope: random.pick(groupExceptionScopes),
+      holder: regionHolder(random.pick(demoRegions)),
       effectiveOn: localDate(at),
     };
     life.addAside(at, 'EXCEPTION_GRANTED', exception, actors.medicalDirectors);
@@ -464,18 +477,16 @@ function grantExceptionsDuring(life: Life, from: number, to: number): void {
 }
 
 function grantIndividualException(life: Life, at: number): void {
+  const trust = life.random.pick(hospitals);
+  const holder = trustHolder(trust);
   const exception: MethodException = {
     exceptionId: life.nextExceptionId('EPU'),
     kind: 'INDIVIDUAL_PATIENT',
-    scope: individualExceptionScope(life.random.pick(hospitals)),
+    scope: individualExceptionScope(trust),
+    holder,
     effectiveOn: localDate(at),
   };
-  life.addAside(
-    at,
-    'EXCEPTION_GRANTED',
-    exception,
-    `Fagdirektøren i ${life.random.pick(regionalHealthAuthorities)}`,
-  );
+  life.addAside(at, 'EXCEPTION_GRANTED', exception, `Fagdirektøren i ${regionName[holder.rhf]}`);
   life.openExceptions.push(exception);
 }
 
@@ -566,6 +577,11 @@ function decide(life: Life, outcome: DecisionOutcome, forum: DecisionForum = 'BE
         ? random.shuffled(decisionConditions).slice(0, random.between(2, 3))
         : [],
     withoutDocumentation,
+    withoutDocumentationReason: withoutDocumentation
+      ? withoutDocumentationReasons[
+          life.status === 'ASSESSMENT_IN_PROGRESS' ? 'duringAssessment' : 'beforeAssessment'
+        ]
+      : null,
     temporaryIntroduction:
       outcome === 'TEMPORARILY_INTRODUCED' ? temporaryIntroduction(life, decidedOn) : null,
   };
@@ -664,13 +680,11 @@ function reassessTemporaryIntroduction(life: Life, decision: Decision): void {
   decide(life, outcome);
 }
 
+/** After "not introduced" a new price offer goes straight to a new price negotiation and a new decision (004:874). */
 function reconsiderNewPriceOffer(life: Life): void {
   life.wait(60, 500);
-  life.add(
-    'REASSESSMENT_STARTED',
-    { startedOn: life.today, reason: reassessmentReasons.newPriceOffer },
-    actors.secretariat,
-  );
+  const note = { noteId: life.nextNoteId(), ...newPriceOfferNote };
+  life.addAside(life.clock, 'NOTE_ATTACHED', note, actors.hospitalProcurement);
   const outcome = life.random.chance(0.5) ? 'INTRODUCED' : 'INTRODUCED_WITH_CONDITIONS';
   negotiatePrice(life, outcome, 3);
   decide(life, outcome);
@@ -725,4 +739,22 @@ function grantMarketingAuthorisation(life: Life): void {
   const until = Math.min(life.plan.registeredAt + 330 * DAY, life.decidedAt ?? life.closedAt ?? life.lastAt);
   const at = life.asideBetween(from, until);
   if (at !== null) life.changeDetails(at, { marketingAuthorisation: 'GRANTED' }, actors.secretariat);
+}
+
+/** The medical directors decide while the assessment waits for documentation that cannot be had (002:51). */
+function decideDuringAssessment(life: Life): void {
+  const assignment = orderAssessment(life, life.plan.reassessmentOf !== null);
+  const assessor = startAssessment(life, assignment);
+  life.wait(20, 90);
+  life.add(
+    'ASSESSMENT_PAUSED',
+    {
+      pausedOn: life.today,
+      waitingFor: life.random.pick(waitingFor),
+      absoluteDeadline: dateAfter(life.today, 90),
+    },
+    assessor,
+  );
+  life.wait(95, 130);
+  decide(life, life.random.chance(0.75) ? 'NOT_INTRODUCED' : 'INTRODUCED', 'MEDICAL_DIRECTORS');
 }

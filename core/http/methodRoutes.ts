@@ -3,19 +3,22 @@
  * lists, and the secretariat's stage statistics. Confidential fields are never served.
  */
 import type { FastifyInstance } from 'fastify';
-import type { MethodState, MethodType } from '../../contracts/generated/types.ts';
+import type { AssessmentLevel, MethodState, MethodType } from '../../contracts/generated/types.ts';
 import { withoutConfidential } from '../bus/confidential.ts';
-import { changeLogOf } from '../lifecycle/changeLog.ts';
+import { changeLogOf, decisionRoundsOf } from '../lifecycle/changeLog.ts';
 import { methodIdError } from '../lifecycle/identifiers.ts';
 import { type MethodFilter, matches, type MethodStore } from '../lifecycle/methodStore.ts';
+import { exceptionsByRegion } from '../lifecycle/regionalExceptions.ts';
 import {
   type Dimension,
   dimensions,
   longestWaiting,
+  newPriceOfferRounds,
   stageCounts,
   stageDurations,
 } from '../lifecycle/stageStatistics.ts';
 import { sendProblem } from './problem.ts';
+import { endOfOsloDay, osloDateOf } from '../time/oslo.ts';
 import { isCalendarDate, isInstant } from './queryFormats.ts';
 
 const STATE_TOPIC = 'nyemetoder.method-state.v1';
@@ -40,7 +43,7 @@ const methodTypes = ['MEDICINE', 'MEDICAL_DEVICE', 'DIAGNOSTIC_TEST', 'PROCEDURE
 const asOfParam = {
   type: 'string',
   description:
-    'Time travel: answer as things stood at this instant (ISO 8601), by when events occurred. A bare date (2021-06-30) means the end of that day, UTC.',
+    'Time travel: answer as things stood at this instant (ISO 8601), by when events occurred. A bare date (2021-06-30) means the end of that day in Europe/Oslo (23:59:59.999 Norwegian time).',
 };
 const filterParams = {
   status: { type: 'string', description: `Comma-separated statuses: ${statuses.join(', ')}` },
@@ -48,14 +51,19 @@ const filterParams = {
   atc: { type: 'string', description: 'ATC code or prefix: L01 finds every L01 medicine.' },
   substance: { type: 'string', description: 'Part of an active substance name, case-insensitive.' },
   type: { type: 'string', enum: methodTypes, description: 'Method type.' },
+  level: {
+    type: 'string',
+    enum: ['NATIONAL', 'LOCAL'],
+    description: 'NATIONAL assessments or LOCAL mini-HTAs (mini-metodevurdering); both when omitted.',
+  },
 };
 
 export type AsOf = { ok: true; at: number | undefined } | { ok: false; reason: string };
 
-/** Reads `asOf`: an ISO instant, or a date meaning the end of that day (UTC); 2023-02-30 is refused, not rolled. */
+/** Reads `asOf`: an ISO instant, or a date meaning the end of that Norwegian day; 2023-02-30 is refused, not rolled. */
 export function parseAsOf(raw: string | undefined): AsOf {
   if (raw === undefined || raw === '') return { ok: true, at: undefined };
-  if (isCalendarDate(raw)) return { ok: true, at: Date.parse(`${raw}T23:59:59.999Z`) };
+  if (isCalendarDate(raw)) return { ok: true, at: endOfOsloDay(raw) };
   if (isInstant(raw)) return { ok: true, at: Date.parse(raw) };
   return {
     ok: false,
@@ -73,6 +81,7 @@ export function summaryOf(state: MethodState) {
     methodId: state.methodId,
     name: state.details.name,
     methodType: state.details.methodType,
+    level: state.details.level,
     specialty: state.details.specialty,
     status: state.status,
     substances: state.details.substances,
@@ -91,6 +100,7 @@ interface FilterQuery {
   atc?: string;
   substance?: string;
   type?: MethodType;
+  level?: AssessmentLevel;
 }
 
 function filterOf(query: FilterQuery): { ok: true; filter: MethodFilter } | { ok: false; reason: string } {
@@ -110,6 +120,7 @@ function filterOf(query: FilterQuery): { ok: true; filter: MethodFilter } | { ok
       atc: query.atc,
       substance: query.substance,
       type: query.type,
+      level: query.level,
     },
   };
 }
@@ -180,6 +191,38 @@ export function methodRoutes(store: MethodStore, readScope: string) {
           asOf: asOf.at === undefined ? null : isoOrNow(asOf.at),
           events: entries.map((e) => withoutConfidential(EVENTS_TOPIC, e.event)),
           changeLog: changeLogOf(entries),
+          decisions: decisionRoundsOf(entries),
+        };
+      },
+    );
+
+    app.get<{ Params: { id: string }; Querystring: { asOf?: string } }>(
+      '/api/v1/methods/:id/exceptions',
+      {
+        onRequest: guard,
+        schema: {
+          summary:
+            "A method's exceptions (unntak) per regional health authority and trust: which are valid on the day of asOf (today by default), and from when a later decision overrode each",
+          tags: ['methods'],
+          security,
+          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const idError = methodIdError(id);
+        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
+        const asOf = parseAsOf(request.query.asOf);
+        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+        const ledger = store.ledger(id);
+        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const day = osloDateOf(asOf.at ?? Date.now());
+        return {
+          methodId: id,
+          asOf: asOf.at === undefined ? null : isoOrNow(asOf.at),
+          validOn: day,
+          regions: exceptionsByRegion(ledger.entriesUntil(asOf.at), day),
         };
       },
     );
@@ -261,6 +304,7 @@ export function methodRoutes(store: MethodStore, readScope: string) {
           durations: stageDurations(states, request.query.by),
           longestWaiting: longestWaiting(states, now, request.query.limit ?? 5),
           counts: stageCounts(states),
+          newPriceOffers: newPriceOfferRounds(states),
         };
       },
     );

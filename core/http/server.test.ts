@@ -139,11 +139,11 @@ afterAll(async () => {
 
 describe('unknown fields and query parameters', () => {
   it('refuses unknown query parameters on a route with a closed querystring, naming each', async () => {
-    const r = await call('/api/v1/methods?type=MEDICINE&level=LOCAL&foo=1');
+    const r = await call('/api/v1/methods?type=MEDICINE&region=vest&foo=1');
     expect(r.status).toBe(400);
     const problem = await problemOf(r);
     expect(problem.code).toBe('INVALID_REQUEST');
-    expect(problem.errors?.map((e) => e.path).sort()).toEqual(['foo', 'level']);
+    expect(problem.errors?.map((e) => e.path).sort()).toEqual(['foo', 'region']);
     expect(problem.detail).toContain('unknown query parameters: ');
     expect((await call('/api/v1/methods?type=MEDICINE&limit=5')).status).toBe(200);
   });

@@ -193,7 +193,7 @@ describe('the method state machine', () => {
       methodEvent(
         type,
         id,
-        { exceptionId, kind: 'GROUP', scope: 'barn', effectiveOn: '2021-08-01' },
+        { exceptionId, kind: 'GROUP', scope: 'barn', holder: null, effectiveOn: '2021-08-01' },
         { occurredAt: at() },
       );
     const state = fold([

@@ -11,7 +11,7 @@ import type {
 } from '../../contracts/generated/types.ts';
 import { type DomainError, domainError, type Result } from './errors.ts';
 import { atcCodeError, methodIdError } from './identifiers.ts';
-import { beforeAssessment, isAllowed, type Status } from './transitions.ts';
+import { beforeAssessment, inAssessment, isAllowed, type Status } from './transitions.ts';
 
 /** The detail field each event type must carry (and no other). */
 export const detailFieldOf = {
@@ -247,6 +247,34 @@ function transitionErrors(state: MethodState, event: MethodEvent, to: Status | n
       ),
     ];
   }
+  if (event.type === 'DECISION_MADE' && inAssessment.has(from)) {
+    const d = event.decision!;
+    const missing = [
+      d.forum !== 'MEDICAL_DIRECTORS' && 'decision.forum MEDICAL_DIRECTORS',
+      !d.withoutDocumentation && 'decision.withoutDocumentation true',
+      !d.withoutDocumentationReason?.trim() && 'decision.withoutDocumentationReason',
+    ].filter(Boolean);
+    if (missing.length === 0) return [];
+    return [
+      domainError(
+        'ILLEGAL_TRANSITION',
+        `${event.methodId} ${from} -> DECIDED: the assessment is not completed; only the medical directors ` +
+          `may decide now, without documentation and saying why; missing ${missing.join(', ')}`,
+      ),
+    ];
+  }
+  if (from === 'DECIDED' && to === 'PRICE_NEGOTIATION') {
+    // A new price offer after "not introduced" may lead to a new decision (004:874); no other outcome reopens the price.
+    const outcome = state.decision?.outcome;
+    return outcome === 'NOT_INTRODUCED'
+      ? []
+      : [
+          domainError(
+            'ILLEGAL_TRANSITION',
+            `${event.methodId} DECIDED -> PRICE_NEGOTIATION: a new price negotiation follows only a NOT_INTRODUCED decision; the latest is ${outcome ?? 'none'}`,
+          ),
+        ];
+  }
   if (from === to && event.type === 'DECISION_MADE') return []; // a new decision replaces the latest one
   if (!isAllowed(from, to))
     return [domainError('ILLEGAL_TRANSITION', `${event.methodId} ${from} -> ${to} (${event.type})`)];
@@ -379,6 +407,7 @@ function evolve(state: MethodState, event: MethodEvent, to: Status | null): Meth
     case 'DECISION_MADE':
       next.decision = event.decision!;
       next.reassessment = null;
+      next.paused = null; // a decision during a paused assessment ends the wait
       break;
     case 'REASSESSMENT_STARTED':
       next.reassessment = event.reassessmentStarted!;

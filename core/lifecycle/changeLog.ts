@@ -61,6 +61,12 @@ export function changeLogOf(entries: LedgerEntry[]): ChangeLogEntry[] {
   return entries.map(({ event, state }) => {
     const changes = textChanges(previous?.details, state.details);
     if (event.note) changes.push({ field: `note.${event.note.subject}`, from: null, to: event.note.text });
+    if (event.decision)
+      changes.push({
+        field: 'decision.outcome',
+        from: previous?.decision?.outcome ?? null,
+        to: event.decision.outcome,
+      });
     if (event.statusChanged?.reason)
       changes.push({ field: 'statusChanged.reason', from: null, to: event.statusChanged.reason });
     const entry: ChangeLogEntry = {
@@ -76,4 +82,49 @@ export function changeLogOf(entries: LedgerEntry[]): ChangeLogEntry[] {
     previous = state;
     return entry;
   });
+}
+
+export interface DecisionRound {
+  eventId: string;
+  occurredAt: string;
+  /** 1 for the first decision, 2 for the next, ... */
+  round: number;
+  forum: string;
+  outcome: string;
+  decidedOn: string;
+  withoutDocumentation: boolean;
+  withoutDocumentationReason: string | null;
+  /** The status the method left for this decision. */
+  decidedFrom: MethodStatus | null;
+  /** What led to a new decision: a new price offer after NOT_INTRODUCED, or a re-assessment; null for the first. */
+  after: 'NEW_PRICE_OFFER' | 'REASSESSMENT' | null;
+}
+
+/** Every decision of a method in order, with what led to each new one. */
+export function decisionRoundsOf(entries: LedgerEntry[]): DecisionRound[] {
+  const rounds: DecisionRound[] = [];
+  let previous: MethodState | undefined;
+  let after: DecisionRound['after'] = null;
+  for (const { event, state } of entries) {
+    if (previous?.status === 'DECIDED' && state.status === 'PRICE_NEGOTIATION') after = 'NEW_PRICE_OFFER';
+    else if (rounds.length > 0 && state.status === 'REASSESSMENT' && after === null) after = 'REASSESSMENT';
+    const d = event.type === 'DECISION_MADE' ? event.decision : null;
+    if (d) {
+      rounds.push({
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+        round: rounds.length + 1,
+        forum: d.forum,
+        outcome: d.outcome,
+        decidedOn: d.decidedOn,
+        withoutDocumentation: d.withoutDocumentation,
+        withoutDocumentationReason: d.withoutDocumentationReason ?? null,
+        decidedFrom: previous?.status ?? null,
+        after: rounds.length === 0 ? null : after,
+      });
+      after = null;
+    }
+    previous = state;
+  }
+  return rounds;
 }

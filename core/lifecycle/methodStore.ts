@@ -3,7 +3,12 @@
  * (`asOf`), history and filtered lists, and judges a batch of new events as if appended in order, so
  * ingress can refuse a whole batch before anything is written.
  */
-import type { MethodEvent, MethodState, MethodType } from '../../contracts/generated/types.ts';
+import type {
+  AssessmentLevel,
+  MethodEvent,
+  MethodState,
+  MethodType,
+} from '../../contracts/generated/types.ts';
 import { type DomainError, domainError } from './errors.ts';
 import { type LogPosition, MethodLedger, type Verdict, verdictOn } from './ledger.ts';
 
@@ -16,6 +21,8 @@ export interface MethodFilter {
   /** Case-insensitive part of an active substance name. */
   substance?: string;
   type?: MethodType;
+  /** NATIONAL assessments or LOCAL mini-HTAs; both when omitted. */
+  level?: AssessmentLevel;
 }
 
 export interface FoldCounts {
@@ -169,6 +176,7 @@ export function matches(filter: MethodFilter): (state: MethodState) => boolean {
     if (filter.status && filter.status.length > 0 && !filter.status.includes(state.status)) return false;
     if (specialty && d.specialty?.toLocaleLowerCase('nb') !== specialty) return false;
     if (filter.type && d.methodType !== filter.type) return false;
+    if (filter.level && (d.level ?? 'NATIONAL') !== filter.level) return false;
     if (atc && !d.atcCodes.some((code) => code.toUpperCase().startsWith(atc))) return false;
     if (substance && !d.substances.some((s) => s.toLocaleLowerCase('nb').includes(substance))) return false;
     return true;

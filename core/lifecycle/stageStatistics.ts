@@ -149,3 +149,37 @@ export function stageCounts(states: MethodState[]): Record<string, number> {
   for (const state of states) counts[state.status] = (counts[state.status] ?? 0) + 1;
   return counts;
 }
+
+export interface NewPriceOfferRound {
+  methodId: string;
+  name: string;
+  /** When the method left DECIDED (a NOT_INTRODUCED decision) for a new price negotiation. */
+  reopenedAt: string;
+  /** When the new decision came, or null while it is still awaited. */
+  decidedAgainAt: string | null;
+  days: number | null;
+}
+
+/**
+ * Every new price negotiation after a NOT_INTRODUCED decision (004:874): the state machine lets DECIDED go
+ * to PRICE_NEGOTIATION only then, so each such stage change is one round.
+ */
+export function newPriceOfferRounds(states: MethodState[]): NewPriceOfferRound[] {
+  const rounds: NewPriceOfferRound[] = [];
+  for (const state of states) {
+    state.stages.forEach((visit, i) => {
+      if (visit.status !== 'DECIDED' || state.stages[i + 1]?.status !== 'PRICE_NEGOTIATION') return;
+      const again = state.stages.slice(i + 1).find((v) => v.status === 'DECIDED');
+      rounds.push({
+        methodId: state.methodId,
+        name: state.details.name,
+        reopenedAt: visit.leftAt!,
+        decidedAgainAt: again?.enteredAt ?? null,
+        days: again ? round1(days(visit.leftAt!, again.enteredAt)) : null,
+      });
+    });
+  }
+  return rounds.sort(
+    (a, b) => a.reopenedAt.localeCompare(b.reopenedAt) || a.methodId.localeCompare(b.methodId),
+  );
+}

@@ -37,4 +37,7 @@ export const beforeAssessment: ReadonlySet<Status> = new Set([
   'AWAITING_ORDERING',
 ]);
 
+/** With an assignment ordered, only the medical directors may decide, without documentation and saying why (002:51). */
+export const inAssessment: ReadonlySet<Status> = new Set(['ASSESSMENT_ORDERED', 'ASSESSMENT_IN_PROGRESS']);
+
 export const isAllowed = (from: Status, to: Status): boolean => allowedTransitions[from].includes(to);

@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../core/demo/history.ts';
+import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
+import { decisionOf, medicineDetails } from '../support/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
 const run = promisify(execFile);
@@ -127,6 +129,53 @@ describe('metodehub CLI', () => {
     expect(stdout).toContain('Stage statistics for 12 methods');
     expect(stdout).toContain('Methods per stage');
     expect(stdout).toMatch(/methodType: MEDICINE/);
+  });
+
+  it('exceptions prints who holds which exception per region, and history the decision rounds', async () => {
+    const id = 'ID2025_901';
+    const at = (n: number) => new Date(Date.UTC(2025, 0, 6, 10) + n * 86_400_000).toISOString();
+    const holder = { rhf: 'HELSE_VEST', trust: 'Helse Stavanger HF' } as const;
+    const posted = await t.call('/api/v1/case-events', {
+      method: 'POST',
+      json: [
+        methodEvent('METHOD_REGISTERED', id, { details: medicineDetails() }, { occurredAt: at(0) }),
+        ...['AWAITING_ORDERING', 'ASSESSMENT_ORDERED', 'ASSESSMENT_IN_PROGRESS'].map((to, i) =>
+          methodEvent('STATUS_CHANGED', id, { from: null, to, reason: null } as never, {
+            occurredAt: at(i + 1),
+          }),
+        ),
+        methodEvent(
+          'EXCEPTION_GRANTED',
+          id,
+          {
+            exceptionId: 'EPU-9',
+            kind: 'INDIVIDUAL_PATIENT',
+            scope: null,
+            holder,
+            effectiveOn: at(5).slice(0, 10),
+          },
+          { occurredAt: at(5) },
+        ),
+        methodEvent(
+          'DECISION_MADE',
+          id,
+          decisionOf('NOT_INTRODUCED', at(9).slice(0, 10), {
+            forum: 'MEDICAL_DIRECTORS',
+            withoutDocumentation: true,
+            withoutDocumentationReason: 'Leverandøren har meldt at dokumentasjonen ikke finnes.',
+          }),
+          { occurredAt: at(9) },
+        ),
+      ],
+    });
+    expect(posted.status, await posted.clone().text()).toBe(200);
+    const exceptions = await cli(['exceptions', id, ...target]);
+    expect(exceptions.code, exceptions.stderr).toBe(0);
+    expect(exceptions.stdout).toContain('Helse Vest RHF: 1 valid of 1');
+    expect(exceptions.stdout).toContain('Helse Stavanger HF');
+    const history = await cli(['history', id, ...target]);
+    expect(history.stdout).toMatch(/1\s+\S+\s+MEDICAL_DIRECTORS\s+NOT_INTRODUCED\s+ASSESSMENT_IN_PROGRESS/);
+    expect(history.stdout).toContain('Leverandøren har meldt');
   });
 
   it('trace lists the method events and states of a method with latencies', async () => {

@@ -208,6 +208,7 @@ const decision = (id: string) =>
       indication: null,
       conditions: [],
       withoutDocumentation: false,
+      withoutDocumentationReason: null,
       temporaryIntroduction: {
         reassessBy: '2028-05-01',
         outcomeMeasures: ['overlevelse'],

@@ -191,6 +191,57 @@ describe('publishing', () => {
     expect(current[1]!.supersedes).toBe(corrected.recordId);
   });
 
+  it('flags methods of one substance whose H-prescription flags disagree, on its health and in its API', async () => {
+    const [hospitalUse, homeUse] = [nextId(), nextId()];
+    const substance = { substances: ['nusinersen'], atcCodes: ['M09AX07'] };
+    await post([
+      ...untilAwaitingDecision(hospitalUse, {
+        ...substance,
+        hPrescription: false,
+        indication: 'Spinal muskelatrofi type 1',
+      }),
+      decisionEvent(hospitalUse, 40, 'INTRODUCED'),
+      ...untilAwaitingDecision(homeUse, {
+        ...substance,
+        hPrescription: true,
+        indication: 'Spinal muskelatrofi type 2',
+      }),
+      decisionEvent(homeUse, 41, 'INTRODUCED'),
+    ]);
+    await waitForRecords(hospitalUse, 1);
+    await waitForRecords(homeUse, 1);
+    const r = await h.call('/financing/v1/h-prescription-conflicts', { token: reader });
+    expect(r.status, await r.clone().text()).toBe(200);
+    const body = (await r.json()) as {
+      conflicts: { substance: string; methods: { methodId: string; hPrescription: boolean }[] }[];
+    };
+    const conflict = body.conflicts.find((c) => c.substance === 'nusinersen');
+    expect(conflict?.methods.map((m) => [m.methodId, m.hPrescription])).toEqual([
+      [hospitalUse, false],
+      [homeUse, true],
+    ]);
+    const before = await h.call('/financing/v1/h-prescription-conflicts?asOf=2020-01-01', { token: reader });
+    expect(((await before.json()) as { count: number }).count).toBe(0);
+    const ready = (await (await h.call('/readyz')).json()) as {
+      adapters: Record<string, { ok: boolean; detail: string }>;
+    };
+    expect(ready.adapters.financing?.ok).toBe(true);
+    expect(ready.adapters.financing?.detail).toContain(`nusinersen (${hospitalUse} not H, ${homeUse} H)`);
+    // agreeing again once the case system corrects the flag
+    await post([
+      detailsChanged(hospitalUse, 60, {
+        ...substance,
+        hPrescription: true,
+        indication: 'Spinal muskelatrofi type 1',
+      }),
+    ]);
+    await waitForRecords(hospitalUse, 2);
+    const after = (await (
+      await h.call('/financing/v1/h-prescription-conflicts', { token: reader })
+    ).json()) as { conflicts: { substance: string }[] };
+    expect(after.conflicts.map((c) => c.substance)).not.toContain('nusinersen');
+  });
+
   it('publishes nothing for a method that is not a medicine', async () => {
     const medicine = nextId();
     const procedure = nextId();

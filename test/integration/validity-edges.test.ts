@@ -207,6 +207,7 @@ function edgeLife(methodId: string) {
         indication: longest('decision.indication'),
         conditions: Array.from({ length: most('decision.conditions') }, () => longest('decision.conditions')),
         withoutDocumentation: false,
+        withoutDocumentationReason: longest('decision.withoutDocumentationReason'),
         temporaryIntroduction: {
           reassessBy: latestDate,
           outcomeMeasures: Array.from(
@@ -223,6 +224,7 @@ function edgeLife(methodId: string) {
         exceptionId: longest('exception.exceptionId'),
         kind: 'GROUP',
         scope: longest('exception.scope'),
+        holder: { rhf: 'HELSE_NORD', trust: longest('exception.holder.trust') },
         effectiveOn: today,
       },
     }),

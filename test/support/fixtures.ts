@@ -39,6 +39,7 @@ export function decisionOf(
     indication: null,
     conditions: [],
     withoutDocumentation: false,
+    withoutDocumentationReason: null,
     temporaryIntroduction: null,
     ...overrides,
   };
