@@ -248,6 +248,60 @@ export function buildProgram(config: () => Config): Command {
     });
 
   program
+    .command('kafka-acls')
+    .description(
+      "The Kafka ACLs each component needs, from its declared flow: the hub's principal, and each adapter's own where it has one",
+    )
+    .option('--apply', 'create them on the cluster (KAFKA_* settings, as a principal allowed to alter ACLs)')
+    .option('--adapters <names>', 'only these adapters (comma-separated; default every adapter)')
+    .addHelpText(
+      'after',
+      `\nPrincipals: the hub's is KAFKA_SASL_USERNAME (default "metodehub"); an adapter with <ADAPTER>_KAFKA_SASL_USERNAME
+(e.g. FEST_KAFKA_SASL_USERNAME) runs as that principal and gets its own grants; every other adapter runs as the hub's.
+Without --apply nothing is changed: each line says what would be allowed, in kafka-acls.sh's terms.`,
+    )
+    .action(async (options: { apply?: boolean; adapters?: string }) => {
+      const { aclsFor, applyAcls, describeAcl, hubAcls } = await import('../bus/acls.ts');
+      const { principalSettingsOf, kafkaFromConfig } = await import('../bus/kafka.ts');
+      const { coreFlows } = await import('../ops/flow.ts');
+      const cfg = config();
+      const wanted = options.adapters?.split(',').map((a) => a.trim());
+      const chosen = adapterCatalogue.filter((a) => a.flow && (!wanted || wanted.includes(a.name)));
+      const naming = { groupPrefix: 'metodehub', topic: (t: string) => t };
+      const hubPrincipal = cfg.KAFKA_SASL_USERNAME || 'metodehub';
+      const ownPrincipal = (name: string) => process.env[principalSettingsOf(name).username] ?? '';
+      // An adapter without a principal of its own runs as the hub's, so the hub's grants include its flow.
+      const underHub = chosen.filter((a) => ownPrincipal(a.name) === '');
+      const plans = [
+        {
+          principal: hubPrincipal,
+          acls: hubAcls(
+            hubPrincipal,
+            [...coreFlows, ...underHub.map((a) => ({ name: a.name, flow: a.flow! }))],
+            naming,
+          ),
+        },
+        ...chosen
+          .filter((a) => ownPrincipal(a.name) !== '')
+          .map((a) => ({
+            principal: ownPrincipal(a.name),
+            acls: aclsFor({ name: a.name, flow: a.flow! }, ownPrincipal(a.name), naming),
+          })),
+      ];
+      for (const plan of plans) {
+        out(`# ${plan.principal}`);
+        for (const acl of plan.acls) out(describeAcl(acl));
+      }
+      if (options.apply) {
+        await applyAcls(
+          kafkaFromConfig(cfg, 'metodehub-acls'),
+          plans.flatMap((p) => p.acls),
+        );
+        out(`applied ${plans.reduce((n, p) => n + p.acls.length, 0)} ACLs for ${plans.length} principal(s)`);
+      }
+    });
+
+  program
     .command('config')
     .description('Every setting the hub reads from the environment, with its default and meaning')
     .option('--markdown', 'as the Markdown table in the README')
