@@ -91,7 +91,16 @@ export class SlvAdapter implements HubComponent {
       this.store,
       this.exchanges,
       this.poller,
-      { eventsTopic, groupId: this.outboundGroup, ...retry },
+      {
+        eventsTopic,
+        groupId: this.outboundGroup,
+        transientBudgetMs: context.config.BUS_TRANSIENT_BUDGET_MS,
+        ...retry,
+      },
+    );
+    // A write the runner gives up on leaves the backlog and says why, so health and history agree with what was sent.
+    this.outbound.runner.onDeadLetter(({ partition, offset, errorClass, reason }) =>
+      this.exchanges.markDeadLetteredAt({ partition, offset }, `${errorClass}: ${reason}`),
     );
     this.mapper = new SlvCaseUpdateMapper(
       context.kafka,

@@ -22,6 +22,10 @@ const caseColumns = [
   'nm_deadline',
   'nm_reporturl',
   'nm_sourceeventid',
+  'nm_substance',
+  'nm_atccodes',
+  'nm_indication',
+  'nm_absolutedeadline',
   'modifiedon',
   'versionnumber',
 ];
@@ -38,6 +42,13 @@ export interface SlvCase {
   nm_deadline: string | null;
   nm_reporturl: string | null;
   nm_sourceeventid: string | null;
+  /** Active substances, comma-separated. */
+  nm_substance: string | null;
+  /** ATC codes, comma-separated. */
+  nm_atccodes: string | null;
+  nm_indication: string | null;
+  /** The absolute deadline of a paused assessment (date-only). */
+  nm_absolutedeadline: string | null;
   modifiedon: string;
   versionnumber: number;
   '@odata.etag'?: string;
@@ -54,6 +65,10 @@ export type SlvCaseChanges = Partial<
     | 'nm_assignmentdate'
     | 'nm_deadline'
     | 'nm_sourceeventid'
+    | 'nm_substance'
+    | 'nm_atccodes'
+    | 'nm_indication'
+    | 'nm_absolutedeadline'
   >
 >;
 
