@@ -319,7 +319,10 @@ export class SlvClient {
         const waitS = Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
         // No request of this adapter goes to SLV before the wait ends, whoever asks.
         this.quietUntil = Math.max(this.quietUntil, Date.now() + waitS * 1000);
-        this.log.info({ waitS, what }, 'SLV throttles (429); no request until Retry-After has passed');
+        this.log.info(
+          { waitS, what },
+          'DMP (formerly SLV) throttles (429); no request until Retry-After has passed',
+        );
         continue;
       }
       if (response.status >= 500) {
@@ -356,7 +359,7 @@ export class SlvClient {
     }
     this.counts.retried++;
     const wait = backoff(attempt, this.settings.SLV_RETRY_BASE_MS, this.settings.SLV_RETRY_MAX_MS);
-    this.log.warn({ attempt, waitMs: wait, reason, what }, 'SLV call failed; retrying');
+    this.log.warn({ attempt, waitMs: wait, reason, what }, 'DMP (formerly SLV) call failed; retrying');
     await sleep(wait);
     return attempt + 1;
   }

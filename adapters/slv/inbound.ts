@@ -89,7 +89,7 @@ export class SlvChangePoller {
           this.lastPoll = { at: new Date().toISOString(), ok: false, detail: error.message };
           this.log.warn(
             { err: error.message },
-            'reading SLV changes failed; the same delta link is tried next time',
+            'reading DMP (formerly SLV) changes failed; the same delta link is tried next time',
           );
         })
         .finally(() => this.schedule(this.options.intervalMs));
@@ -312,7 +312,7 @@ export class SlvChangePoller {
       dlqTopicOf(this.options.caseUpdatesTopic),
       rows.map(({ raw, reason }) => {
         const record = (raw ?? {}) as Record<string, unknown>;
-        this.log.warn({ reason }, 'malformed SLV row sent to the dead-letter topic');
+        this.log.warn({ reason }, 'malformed DMP (formerly SLV) row sent to the dead-letter topic');
         return {
           key: typeof record.nm_nyemetoderid === 'string' ? record.nm_nyemetoderid : null,
           value: Buffer.from(JSON.stringify(raw), 'utf8'),
@@ -424,7 +424,7 @@ export class SlvCaseUpdateMapper {
     this.exchanges.settleInbound(update.methodId, update.changeId, outcome);
     log.info(
       { methodId: update.methodId, events: fresh.map((e) => e.type) },
-      'SLV change emitted as method events',
+      'DMP (formerly SLV) change emitted as method events',
     );
     // The next change of this method is judged against these.
     if (

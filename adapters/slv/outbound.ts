@@ -89,7 +89,7 @@ export class SlvOutbound {
     try {
       const outcome = work.kind === 'case' ? await this.writeCase(work) : await this.attachNote(work);
       this.exchanges.markDelivered(event.eventId, outcome);
-      log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to SLV');
+      log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to DMP (formerly SLV)');
     } catch (error) {
       const permanent =
         error instanceof SlvRejected
