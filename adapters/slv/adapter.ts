@@ -91,7 +91,16 @@ export class SlvAdapter implements HubComponent {
       this.store,
       this.exchanges,
       this.poller,
-      { eventsTopic, groupId: this.outboundGroup, ...retry },
+      {
+        eventsTopic,
+        groupId: this.outboundGroup,
+        transientBudgetMs: context.config.BUS_TRANSIENT_BUDGET_MS,
+        ...retry,
+      },
+    );
+    // A write the runner gives up on leaves the backlog and says why, so health and history agree with what was sent.
+    this.outbound.runner.onDeadLetter(({ partition, offset, errorClass, reason }) =>
+      this.exchanges.markDeadLetteredAt({ partition, offset }, `${errorClass}: ${reason}`),
     );
     this.mapper = new SlvCaseUpdateMapper(
       context.kafka,
@@ -109,8 +118,9 @@ export class SlvAdapter implements HubComponent {
       {
         onRequest: app.requireScope(this.readScope),
         schema: {
-          summary: 'What was exchanged with SLV for one method, with the change log of texts and statuses',
-          tags: ['slv'],
+          summary:
+            'What was exchanged with DMP (formerly SLV) for one method, with the change log of texts and statuses',
+          tags: ['DMP (formerly SLV)'],
           security: [{ bearer: [this.readScope] }],
           params: { type: 'object', properties: { methodId: { type: 'string' } }, required: ['methodId'] },
           response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema },
@@ -205,7 +215,7 @@ function unconfigured(reason: string): HubComponent {
   const log = loggerFor('slv');
   return {
     start: async () => {
-      log.warn({ reason }, 'slv adapter idle: not configured');
+      log.warn({ reason }, 'DMP (formerly SLV) adapter idle: not configured');
     },
     stop: async () => undefined,
     health: () => ({ ok: false, detail: `not configured: ${reason}` }),
@@ -214,12 +224,13 @@ function unconfigured(reason: string): HubComponent {
 
 export const slvAdapter: AdapterDefinition = {
   name: 'slv',
-  description: "SLV's case platform (Dynamics 365), both ways: assignments and notes out, SLV's changes in",
+  description:
+    "DMP's (formerly SLV's) case platform (Dynamics 365), both ways: assignments and notes out, DMP's changes in",
   settings: slvSettings,
   flow: {
     consumes: ['nyemetoder.method-events.v1', 'slv.case-updates.v1'],
     produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1'],
-    partner: 'SLV (Dynamics 365)',
+    partner: 'DMP, formerly SLV (Dynamics 365)',
     direction: 'both',
   },
   create: (context) => {

@@ -22,6 +22,10 @@ const caseColumns = [
   'nm_deadline',
   'nm_reporturl',
   'nm_sourceeventid',
+  'nm_substance',
+  'nm_atccodes',
+  'nm_indication',
+  'nm_absolutedeadline',
   'modifiedon',
   'versionnumber',
 ];
@@ -38,6 +42,13 @@ export interface SlvCase {
   nm_deadline: string | null;
   nm_reporturl: string | null;
   nm_sourceeventid: string | null;
+  /** Active substances, comma-separated. */
+  nm_substance: string | null;
+  /** ATC codes, comma-separated. */
+  nm_atccodes: string | null;
+  nm_indication: string | null;
+  /** The absolute deadline of a paused assessment (date-only). */
+  nm_absolutedeadline: string | null;
   modifiedon: string;
   versionnumber: number;
   '@odata.etag'?: string;
@@ -54,6 +65,10 @@ export type SlvCaseChanges = Partial<
     | 'nm_assignmentdate'
     | 'nm_deadline'
     | 'nm_sourceeventid'
+    | 'nm_substance'
+    | 'nm_atccodes'
+    | 'nm_indication'
+    | 'nm_absolutedeadline'
   >
 >;
 
@@ -304,7 +319,10 @@ export class SlvClient {
         const waitS = Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
         // No request of this adapter goes to SLV before the wait ends, whoever asks.
         this.quietUntil = Math.max(this.quietUntil, Date.now() + waitS * 1000);
-        this.log.info({ waitS, what }, 'SLV throttles (429); no request until Retry-After has passed');
+        this.log.info(
+          { waitS, what },
+          'DMP (formerly SLV) throttles (429); no request until Retry-After has passed',
+        );
         continue;
       }
       if (response.status >= 500) {
@@ -341,7 +359,7 @@ export class SlvClient {
     }
     this.counts.retried++;
     const wait = backoff(attempt, this.settings.SLV_RETRY_BASE_MS, this.settings.SLV_RETRY_MAX_MS);
-    this.log.warn({ attempt, waitMs: wait, reason, what }, 'SLV call failed; retrying');
+    this.log.warn({ attempt, waitMs: wait, reason, what }, 'DMP (formerly SLV) call failed; retrying');
     await sleep(wait);
     return attempt + 1;
   }

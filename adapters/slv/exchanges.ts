@@ -43,6 +43,10 @@ const columnNames: Record<keyof SlvCaseChanges, string | null> = {
   nm_track: 'track',
   nm_assignmentdate: 'assignmentDate',
   nm_deadline: 'deadline',
+  nm_substance: 'substance',
+  nm_atccodes: 'atcCodes',
+  nm_indication: 'indication',
+  nm_absolutedeadline: 'absoluteDeadline',
   nm_sourceeventid: null,
 };
 
@@ -105,6 +109,16 @@ export class ExchangeLog {
     if (!entry || entry.exchange.delivery !== 'pending') return;
     entry.exchange.delivery = 'dead-lettered';
     entry.exchange.outcome = reason;
+  }
+
+  /** The write of the event at this position of the events topic, dead-lettered by the outbound runner. */
+  markDeadLetteredAt(position: LogPosition, reason: string): void {
+    for (const [eventId, entry] of this.outbound) {
+      if (entry.position?.partition === position.partition && entry.position.offset === position.offset) {
+        this.markDeadLettered(eventId, reason);
+        return;
+      }
+    }
   }
 
   recordInbound(update: SlvCaseUpdate, outcome?: string): void {

@@ -24,12 +24,14 @@ import type { ExchangeLog } from './exchanges.ts';
 import type { InboundState, InboundStateFile } from './inboundState.ts';
 import {
   alreadySeen,
-  type CaseSnapshot,
   caseFromRow,
   caseUpdateOf,
   eventIdOfChange,
+  type IntendedWrite,
   methodEventsOf,
+  sameCase,
   snapshotOf,
+  writeLanded,
 } from './mapping.ts';
 
 const CASE_UPDATES = 'slv.case-updates.v1';
@@ -87,7 +89,7 @@ export class SlvChangePoller {
           this.lastPoll = { at: new Date().toISOString(), ok: false, detail: error.message };
           this.log.warn(
             { err: error.message },
-            'reading SLV changes failed; the same delta link is tried next time',
+            'reading DMP (formerly SLV) changes failed; the same delta link is tried next time',
           );
         })
         .finally(() => this.schedule(this.options.intervalMs));
@@ -146,12 +148,56 @@ export class SlvChangePoller {
     await this.absorb(state, [raw], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
   }
 
-  /** The row our write produced (inside `exclusive`): its version is ours, so a delta showing it is an echo. */
-  async recordOwnWrite(row: SlvCase, eventId: string): Promise<void> {
+  /**
+   * Before a write to SLV (inside `exclusive`): what it will write, saved, so that after a crash before its
+   * answer is recorded a row holding our event id but other values is known as SLV's edit of our write.
+   */
+  async intendWrite(intended: IntendedWrite): Promise<void> {
     const state = await this.loaded();
     const next: InboundState = {
       ...state,
-      cases: { ...state.cases, [row.nm_methodcaseid]: snapshotOf(row, eventId) },
+      intendedWrites: { ...state.intendedWrites, [intended.expected.methodId]: intended },
+    };
+    await this.stateFile.save(next);
+    this.state = next;
+  }
+
+  /**
+   * The row our write produced, or a row read back holding it (inside `exclusive`). When it holds the values
+   * we wrote, its version is ours, so a delta showing it is an echo; when SLV changed them after our write
+   * landed, it is SLV's edit and is emitted against what we wrote.
+   */
+  async recordOwnWrite(row: SlvCase, eventId: string): Promise<void> {
+    const state = await this.loaded();
+    const intended = state.intendedWrites?.[row.nm_nyemetoderid];
+    const intendedWrites = { ...state.intendedWrites };
+    delete intendedWrites[row.nm_nyemetoderid];
+    const previous = state.cases[row.nm_methodcaseid];
+    if (intended?.eventId !== eventId && state.deltaLink !== null) {
+      // A redelivery of a write recorded before: a newer row is SLV's edit, judged as any other.
+      if (!alreadySeen(previous, row))
+        await this.absorb(state, [row], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
+      return;
+    }
+    if (
+      intended &&
+      !sameCase(snapshotOf(row), intended.expected) &&
+      !alreadySeen(previous, row) &&
+      state.deltaLink !== null
+    ) {
+      const base: InboundState = {
+        ...state,
+        intendedWrites,
+        cases: { ...state.cases, [row.nm_methodcaseid]: { ...intended.expected, ownEventId: eventId } },
+      };
+      await this.absorb(base, [row], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
+      return;
+    }
+    const seen = alreadySeen(previous, row);
+    const next: InboundState = {
+      ...state,
+      intendedWrites,
+      cases: seen ? state.cases : { ...state.cases, [row.nm_methodcaseid]: snapshotOf(row, eventId) },
     };
     await this.stateFile.save(next);
     this.state = next;
@@ -196,6 +242,7 @@ export class SlvChangePoller {
     { baselineOnly, fullLoad }: { baselineOnly: boolean; fullLoad: boolean },
   ): Promise<{ updates: number; deadLettered: number }> {
     const cases = { ...state.cases };
+    const intendedWrites = { ...state.intendedWrites };
     const updates: SlvCaseUpdate[] = [];
     const malformed: { raw: unknown; reason: string }[] = [];
     for (const raw of rows) {
@@ -205,7 +252,18 @@ export class SlvChangePoller {
         continue;
       }
       const row = checked.row;
-      const previous = cases[row.nm_methodcaseid];
+      let previous = cases[row.nm_methodcaseid];
+      const intended = intendedWrites[row.nm_nyemetoderid];
+      if (intended && !alreadySeen(previous, row) && writeLanded(row, intended)) {
+        // A write whose answer was never recorded (a crash in between): ours if it holds our values, else SLV edited it since.
+        delete intendedWrites[row.nm_nyemetoderid];
+        if (sameCase(snapshotOf(row), intended.expected)) {
+          if (!baselineOnly) updates.push(caseUpdateOf(row, previous, intended.eventId));
+          cases[row.nm_methodcaseid] = snapshotOf(row);
+          continue;
+        }
+        previous = { ...intended.expected, ownEventId: intended.eventId };
+      }
       if (alreadySeen(previous, row)) {
         // Our own write, shown back by change tracking: recorded as an echo that confirms it.
         if (previous?.ownEventId && row.versionnumber === previous.version && !baselineOnly) {
@@ -240,7 +298,7 @@ export class SlvChangePoller {
       { to: this.options.caseUpdatesTopic },
     );
     if (malformed.length > 0) await this.deadLetterRows(malformed);
-    const next: InboundState = { deltaLink, cases, savedAt: null };
+    const next: InboundState = { deltaLink, cases, intendedWrites, savedAt: null };
     await this.stateFile.save(next);
     this.state = next;
     this.totals.updates += updates.length;
@@ -254,7 +312,7 @@ export class SlvChangePoller {
       dlqTopicOf(this.options.caseUpdatesTopic),
       rows.map(({ raw, reason }) => {
         const record = (raw ?? {}) as Record<string, unknown>;
-        this.log.warn({ reason }, 'malformed SLV row sent to the dead-letter topic');
+        this.log.warn({ reason }, 'malformed DMP (formerly SLV) row sent to the dead-letter topic');
         return {
           key: typeof record.nm_nyemetoderid === 'string' ? record.nm_nyemetoderid : null,
           value: Buffer.from(JSON.stringify(raw), 'utf8'),
@@ -273,13 +331,6 @@ export class SlvChangePoller {
     );
   }
 }
-
-/** The same columns, whatever version or ownership was recorded. */
-const sameCase = (a: CaseSnapshot, b: CaseSnapshot): boolean =>
-  a.status === b.status &&
-  a.statusReason === b.statusReason &&
-  a.name === b.name &&
-  a.reportUrl === b.reportUrl;
 
 export interface MapperOptions {
   caseUpdatesTopic: string;
@@ -373,7 +424,7 @@ export class SlvCaseUpdateMapper {
     this.exchanges.settleInbound(update.methodId, update.changeId, outcome);
     log.info(
       { methodId: update.methodId, events: fresh.map((e) => e.type) },
-      'SLV change emitted as method events',
+      'DMP (formerly SLV) change emitted as method events',
     );
     // The next change of this method is judged against these.
     if (

@@ -6,13 +6,15 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CaseSnapshot } from './mapping.ts';
+import type { CaseSnapshot, IntendedWrite } from './mapping.ts';
 
 export interface InboundState {
   /** Null before the first full load. */
   deltaLink: string | null;
   /** By SLV case id (GUID). */
   cases: Record<string, CaseSnapshot>;
+  /** Writes sent to SLV whose answer is not yet recorded, by method id (absent in older state files). */
+  intendedWrites?: Record<string, IntendedWrite>;
   savedAt: string | null;
 }
 

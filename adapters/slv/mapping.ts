@@ -22,7 +22,15 @@ export const slvStatus = {
   inAssessment: 'Under vurdering',
   clockStopped: 'Klokken stoppet',
   delivered: 'Levert',
+  priceNegotiation: 'Prisforhandling',
+  awaitingDecision: 'Til beslutning',
+  introduced: 'Innført',
+  introducedWithConditions: 'Innført med vilkår',
+  temporarilyIntroduced: 'Midlertidig innført',
+  notIntroduced: 'Ikke innført',
+  decided: 'Besluttet',
   reassessmentOrdered: 'Revurdering bestilt',
+  phasedOut: 'Utfaset',
   closed: 'Avsluttet',
 } as const;
 const knownStatuses = new Set<string>(Object.values(slvStatus));
@@ -44,9 +52,81 @@ export type SlvWork =
 const assignedToSlv = (state: MethodState | undefined): boolean =>
   state?.assignment?.assignee === 'SLV' || state?.assignment?.assignee === 'SLV_AND_FHI';
 
+const decisionStatus: Record<string, string> = {
+  INTRODUCED: slvStatus.introduced,
+  INTRODUCED_WITH_CONDITIONS: slvStatus.introducedWithConditions,
+  TEMPORARILY_INTRODUCED: slvStatus.temporarilyIntroduced,
+  NOT_INTRODUCED: slvStatus.notIntroduced,
+};
+
+/** SLV's status text for where the method stands in Nye metoder. */
+export function slvStatusOf(state: MethodState): string {
+  switch (state.status) {
+    case 'ASSESSMENT_IN_PROGRESS':
+      if (state.assessmentDelivered) return slvStatus.delivered;
+      return state.paused ? slvStatus.clockStopped : slvStatus.inAssessment;
+    case 'ASSESSMENT_COMPLETED':
+      return slvStatus.delivered;
+    case 'PRICE_NEGOTIATION':
+      return slvStatus.priceNegotiation;
+    case 'AWAITING_DECISION':
+      return slvStatus.awaitingDecision;
+    case 'DECIDED':
+      return decisionStatus[state.decision?.outcome ?? ''] ?? slvStatus.decided;
+    case 'REASSESSMENT':
+      return slvStatus.reassessmentOrdered;
+    case 'PHASED_OUT':
+      return slvStatus.phasedOut;
+    case 'CLOSED':
+      return slvStatus.closed;
+    default:
+      return slvStatus.ordered;
+  }
+}
+
+/** The case record at SLV as the method's state says it should read: every column Nye metoder owns. */
+export function slvCaseRecordOf(state: MethodState): SlvCaseChanges {
+  const track = state.assignment?.slvTrack;
+  const list = (values: string[]) => (values.length > 0 ? values.join(',').slice(0, 400) : null);
+  return {
+    nm_name: state.details.name,
+    nm_track: track && track !== 'UNKNOWN' ? track : null,
+    nm_assignmentdate: state.assignment?.orderedOn ?? null,
+    nm_deadline: state.assignment?.deadline ?? null,
+    nm_status: slvStatusOf(state),
+    nm_substance: list(state.details.substances),
+    nm_atccodes: list(state.details.atcCodes)?.slice(0, 200) ?? null,
+    nm_indication: state.details.indication?.slice(0, 2000) ?? null,
+    nm_absolutedeadline: state.paused?.absoluteDeadline ?? null,
+  };
+}
+
+/** Why the status changed, in SLV's status reason column; undefined leaves SLV's text as it is. */
+function statusReasonOf(event: MethodEvent): string | null | undefined {
+  switch (event.type) {
+    case 'REASSESSMENT_STARTED':
+      return event.reassessmentStarted!.reason;
+    case 'STATUS_CHANGED':
+      return event.statusChanged!.reason;
+    case 'METHOD_CLOSED':
+      return event.closed!.note ?? `Avsluttet i Nye metoder (${event.closed!.reason})`;
+    case 'ASSESSMENT_PAUSED':
+      return event.assessmentPaused!.waitingFor;
+    case 'DECISION_MADE': {
+      const decision = event.decision!;
+      const forum = decision.forum === 'MEDICAL_DIRECTORS' ? 'Fagdirektørmøtet' : 'Beslutningsforum';
+      const scope = decision.indication ? `: ${decision.indication}` : '';
+      return `Besluttet i ${forum} ${decision.decidedOn}${scope}`.slice(0, 2000);
+    }
+    default:
+      return undefined;
+  }
+}
+
 /**
  * The work an event needs at SLV, given the method's state before and after it; undefined when none.
- * Events that came from SLV are never sent back.
+ * A case write carries the columns whose value the event changed, so the case stays current through
+ * the method's whole life. Events that came from SLV are never sent back.
  */
 export function slvWorkFor(
   event: MethodEvent,
@@ -55,79 +135,47 @@ export function slvWorkFor(
 ): SlvWork | undefined {
   if (event.source === SLV_SOURCE) return undefined;
   const { methodId, eventId } = event;
-  const caseWork = (changes: SlvCaseChanges, createIfMissing = false): SlvWork => ({
+  if (!assignedToSlv(after)) {
+    if (!assignedToSlv(before) || !event.assignment) return undefined;
+    return {
+      kind: 'case',
+      methodId,
+      eventId,
+      changes: {
+        nm_status: slvStatus.closed,
+        nm_statusreason: `Oppdraget er flyttet fra SLV til ${event.assignment.assignee} i Bestillerforum ${event.assignment.orderedOn}`,
+        nm_sourceeventid: eventId,
+      },
+      createIfMissing: false,
+    };
+  }
+  if (event.type === 'NOTE_ATTACHED') {
+    const note = event.note!;
+    return {
+      kind: 'note',
+      methodId,
+      eventId,
+      subject: noteSubject(note.noteId, note.subject),
+      text: note.text,
+    };
+  }
+  const newlyAssigned = event.type === 'ASSIGNMENT_ORDERED' || !assignedToSlv(before);
+  const record = slvCaseRecordOf(after);
+  const previous = newlyAssigned || !before ? undefined : slvCaseRecordOf(before);
+  const changes: SlvCaseChanges = {};
+  for (const [column, value] of Object.entries(record) as [keyof SlvCaseChanges, string | null][]) {
+    if (!previous || previous[column] !== value) changes[column] = value;
+  }
+  if (Object.keys(changes).length === 0) return undefined;
+  const reason = changes.nm_status !== undefined ? statusReasonOf(event) : undefined;
+  if (reason !== undefined) changes.nm_statusreason = reason;
+  return {
     kind: 'case',
     methodId,
     eventId,
     changes: { ...changes, nm_sourceeventid: eventId },
-    createIfMissing,
-  });
-  switch (event.type) {
-    case 'ASSIGNMENT_ORDERED':
-    case 'ASSIGNMENT_CHANGED': {
-      const assignment = event.assignment!;
-      if (!assignedToSlv(after)) {
-        return assignedToSlv(before)
-          ? caseWork({
-              nm_status: slvStatus.closed,
-              nm_statusreason: `Oppdraget er flyttet fra SLV til ${assignment.assignee} i Bestillerforum ${assignment.orderedOn}`,
-            })
-          : undefined;
-      }
-      const track = assignment.slvTrack && assignment.slvTrack !== 'UNKNOWN' ? assignment.slvTrack : null;
-      return caseWork(
-        {
-          nm_name: after.details.name,
-          nm_track: track,
-          nm_assignmentdate: assignment.orderedOn,
-          nm_deadline: assignment.deadline,
-          ...(event.type === 'ASSIGNMENT_ORDERED' || !assignedToSlv(before)
-            ? { nm_status: slvStatus.ordered }
-            : {}),
-        },
-        true,
-      );
-    }
-    case 'REASSESSMENT_STARTED':
-      return assignedToSlv(after)
-        ? caseWork({
-            nm_status: slvStatus.reassessmentOrdered,
-            nm_statusreason: event.reassessmentStarted!.reason,
-          })
-        : undefined;
-    case 'STATUS_CHANGED': {
-      if (!assignedToSlv(after)) return undefined;
-      const { to, reason } = event.statusChanged!;
-      if (to === 'REASSESSMENT')
-        return caseWork({ nm_status: slvStatus.reassessmentOrdered, nm_statusreason: reason });
-      if (to === 'CLOSED') return caseWork({ nm_status: slvStatus.closed, nm_statusreason: reason });
-      return undefined;
-    }
-    case 'METHOD_CLOSED':
-      return assignedToSlv(after)
-        ? caseWork({
-            nm_status: slvStatus.closed,
-            nm_statusreason: event.closed!.note ?? `Avsluttet i Nye metoder (${event.closed!.reason})`,
-          })
-        : undefined;
-    case 'DETAILS_CHANGED':
-      return assignedToSlv(after) && before?.details.name !== after.details.name
-        ? caseWork({ nm_name: after.details.name })
-        : undefined;
-    case 'NOTE_ATTACHED': {
-      if (!assignedToSlv(after)) return undefined;
-      const note = event.note!;
-      return {
-        kind: 'note',
-        methodId,
-        eventId,
-        subject: noteSubject(note.noteId, note.subject),
-        text: note.text,
-      };
-    }
-    default:
-      return undefined;
-  }
+    createIfMissing: newlyAssigned,
+  };
 }
 
 /** A note's subject at SLV carries the Nye metoder note id, so a note sent twice is recognised. */
@@ -155,6 +203,8 @@ export interface CaseSnapshot {
   statusReason: string | null;
   name: string | null;
   reportUrl: string | null;
+  /** Absent in state files written before it was kept. */
+  absoluteDeadline?: string | null;
   /** The row version seen (absent in state files written before versions were kept). */
   version?: number;
   /** Set when this version is our own write, until change tracking shows it back (confirmed). */
@@ -167,9 +217,56 @@ export const snapshotOf = (row: SlvCase, ownEventId: string | null = null): Case
   statusReason: row.nm_statusreason,
   name: row.nm_name,
   reportUrl: row.nm_reporturl,
+  absoluteDeadline: row.nm_absolutedeadline ?? null,
   version: row.versionnumber,
   ownEventId,
 });
+
+/** The same columns, whatever version or ownership was recorded. */
+export const sameCase = (a: CaseSnapshot, b: CaseSnapshot): boolean =>
+  a.status === b.status &&
+  a.statusReason === b.statusReason &&
+  a.name === b.name &&
+  a.reportUrl === b.reportUrl &&
+  (a.absoluteDeadline ?? null) === (b.absoluteDeadline ?? null);
+
+/**
+ * A write to SLV about to be sent, kept until its answer is recorded: the values it writes, so a row
+ * read after a crash in between is told ours (it holds them) from SLV's edit of it (it does not).
+ */
+export interface IntendedWrite {
+  eventId: string;
+  /** The case as our write leaves it (no version: that is known only from the answer). */
+  expected: CaseSnapshot;
+}
+
+/** The write intended, from the case as read before it (none for a create) and the columns sent. */
+export function intendedWrite(
+  methodId: string,
+  eventId: string,
+  current: SlvCase | undefined,
+  changes: SlvCaseChanges,
+): IntendedWrite {
+  const pick = <K extends keyof SlvCaseChanges>(column: K): string | null =>
+    column in changes
+      ? (changes[column] ?? null)
+      : ((current?.[column] as string | null | undefined) ?? null);
+  return {
+    eventId,
+    expected: {
+      methodId,
+      status: pick('nm_status'),
+      statusReason: pick('nm_statusreason'),
+      name: pick('nm_name'),
+      reportUrl: current?.nm_reporturl ?? null,
+      absoluteDeadline: pick('nm_absolutedeadline'),
+    },
+  };
+}
+
+/** Whether our intended write is in the row: it carries our event id (SLV's edits keep it) or all our values. */
+export const writeLanded = (row: SlvCase, intended: IntendedWrite): boolean =>
+  row.nm_sourceeventid === intended.eventId || sameCase(snapshotOf(row), intended.expected);
 
 /** Whether a row is a version already seen (ours or theirs), so it carries no edit made at SLV. */
 export const alreadySeen = (previous: CaseSnapshot | undefined, row: SlvCase): boolean =>
@@ -189,12 +286,27 @@ export function caseFromRow(raw: unknown): { ok: true; row: SlvCase } | { ok: fa
   if (typeof r.versionnumber !== 'number') problems.push('versionnumber is missing or not a number');
   if (typeof r.modifiedon !== 'string' || Number.isNaN(Date.parse(r.modifiedon)))
     problems.push(`modifiedon ${JSON.stringify(r.modifiedon)} is not a timestamp`);
-  for (const column of ['nm_name', 'nm_status', 'nm_statusreason', 'nm_reporturl', 'nm_sourceeventid']) {
+  for (const column of [
+    'nm_name',
+    'nm_status',
+    'nm_statusreason',
+    'nm_reporturl',
+    'nm_sourceeventid',
+    'nm_substance',
+    'nm_atccodes',
+    'nm_indication',
+  ]) {
     if (r[column] !== undefined && r[column] !== null && typeof r[column] !== 'string')
       problems.push(`${column} is not text`);
   }
   if (typeof r.nm_reporturl === 'string' && !/^https?:\/\/\S+$/.test(r.nm_reporturl))
     problems.push(`nm_reporturl "${r.nm_reporturl}" is not an http(s) URL`);
+  if (
+    r.nm_absolutedeadline !== undefined &&
+    r.nm_absolutedeadline !== null &&
+    (typeof r.nm_absolutedeadline !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(r.nm_absolutedeadline))
+  )
+    problems.push(`nm_absolutedeadline ${JSON.stringify(r.nm_absolutedeadline)} is not a date (YYYY-MM-DD)`);
   if (problems.length > 0) {
     const who = typeof r.nm_methodcaseid === 'string' ? ` case ${r.nm_methodcaseid}` : '';
     return { ok: false, reason: `MALFORMED_SLV_ROW:${who} ${problems.join('; ')}` };
@@ -208,6 +320,10 @@ export function caseFromRow(raw: unknown): { ok: true; row: SlvCase } | { ok: fa
     nm_deadline: null,
     nm_reporturl: null,
     nm_sourceeventid: null,
+    nm_substance: null,
+    nm_atccodes: null,
+    nm_indication: null,
+    nm_absolutedeadline: null,
     ...r,
   } as SlvCase;
   return { ok: true, row };
@@ -236,6 +352,13 @@ export function changeKindOf(
   if (previous.statusReason !== row.nm_statusreason)
     return { kind: 'TEXT_EDITED', text: row.nm_statusreason };
   if (previous.name !== row.nm_name) return { kind: 'TEXT_EDITED', text: row.nm_name };
+  if ((previous.absoluteDeadline ?? null) !== row.nm_absolutedeadline)
+    return {
+      kind: 'TEXT_EDITED',
+      text: row.nm_absolutedeadline
+        ? `Absolutt frist satt til ${row.nm_absolutedeadline} hos DMP`
+        : 'Absolutt frist fjernet hos DMP',
+    };
   return { kind: 'STATUS_EDITED', text: row.nm_statusreason };
 }
 
@@ -264,6 +387,7 @@ export function caseUpdateOf(
     text,
     effectiveOn: osloDateOf(row.modifiedon),
     reportUrl: row.nm_reporturl,
+    absoluteDeadline: row.nm_absolutedeadline,
     originEventId: ownEventId,
   };
 }
@@ -321,7 +445,11 @@ export function methodEventsOf(update: SlvCaseUpdate, state: MethodState | undef
     case 'CLOCK_STOPPED':
       return events(
         ...catchUp,
-        build('ASSESSMENT_PAUSED', { pausedOn: day, waitingFor: update.text, absoluteDeadline: null }),
+        build('ASSESSMENT_PAUSED', {
+          pausedOn: day,
+          waitingFor: update.text,
+          absoluteDeadline: update.absoluteDeadline,
+        }),
       );
     case 'CLOCK_RESTARTED':
       if (state && state.status === 'ASSESSMENT_IN_PROGRESS' && !state.paused)

@@ -11,23 +11,25 @@ import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
-import { type SlvCase, type SlvCaseChanges, type SlvClient, SlvRejected } from './client.ts';
+import { type SlvCase, type SlvClient, SlvRejected } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
-import { eventIdOfChange, mergeOntoCurrent, SLV_SOURCE, type SlvWork } from './mapping.ts';
+import {
+  eventIdOfChange,
+  type IntendedWrite,
+  intendedWrite,
+  mergeOntoCurrent,
+  SLV_SOURCE,
+  type SlvWork,
+} from './mapping.ts';
 
 /** What the outbound side needs of the inbound side's known cases (SlvChangePoller). */
 export interface KnownCases {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
   observe(row: SlvCase): Promise<void>;
   recordOwnWrite(row: SlvCase, eventId: string): Promise<void>;
+  intendWrite(intended: IntendedWrite): Promise<void>;
   writing<T>(write: () => Promise<T>): Promise<T>;
 }
-
-/** Whether the case holds every value we would write (so our write is in it). */
-const carries = (row: SlvCase, changes: SlvCaseChanges): boolean =>
-  Object.entries(changes).every(
-    ([column, value]) => column === 'nm_status' || row[column as keyof SlvCase] === value,
-  );
 
 /** Re-read, merge and write again at most this many times when SLV keeps answering 412. */
 const MAX_CONFLICTS = 20;
@@ -37,6 +39,8 @@ export interface OutboundOptions {
   groupId: string;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** How long one write is retried (SLV down, 401 after renewal) before the runner dead-letters it. */
+  transientBudgetMs: number;
 }
 
 export class SlvOutbound {
@@ -60,6 +64,7 @@ export class SlvOutbound {
       topics: [options.eventsTopic],
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
+      transientBudgetMs: options.transientBudgetMs,
       handle: (delivery) => this.handle(delivery),
     });
   }
@@ -84,7 +89,7 @@ export class SlvOutbound {
     try {
       const outcome = work.kind === 'case' ? await this.writeCase(work) : await this.attachNote(work);
       this.exchanges.markDelivered(event.eventId, outcome);
-      log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to SLV');
+      log.info({ methodId: event.methodId, type: event.type, outcome }, 'written to DMP (formerly SLV)');
     } catch (error) {
       const permanent =
         error instanceof SlvRejected
@@ -107,14 +112,15 @@ export class SlvOutbound {
     return this.cases.exclusive(async () => {
       for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
         const current = await this.client.caseOf(work.methodId);
-        if (current?.nm_sourceeventid === work.eventId && carries(current, work.changes)) {
-          // A redelivery after our write was accepted: that version is ours.
+        if (current?.nm_sourceeventid === work.eventId) {
+          // Our write landed before (its answer lost, or a crash before it was recorded); what SLV changed since is its edit.
           await this.cases.recordOwnWrite(current, work.eventId);
           return 'already written';
         }
         if (current) await this.cases.observe(current);
         if (!current && !work.createIfMissing) return 'no case at SLV; nothing to update';
         const changes = mergeOntoCurrent(work.changes, current);
+        await this.cases.intendWrite(intendedWrite(work.methodId, work.eventId, current, changes));
         const written = await this.cases.writing(() =>
           this.client.upsertCase(work.methodId, changes, current?.['@odata.etag']),
         );

@@ -737,6 +737,12 @@ export interface SlvCaseUpdate {
   /** @default null */
   reportUrl: string | null;
   /**
+   * The absolute deadline of a paused assessment at SLV, after which a simplified assessment is done.
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  absoluteDeadline: string | null;
+  /**
    * When the change echoes one Nye metoder sent, the id of that event.
    * @default null
    */

@@ -44,7 +44,7 @@ async function startStandIns(): Promise<StandIns> {
     });
     closers.push(() => slv.close());
     lines.push(
-      `  SLV (Dynamics 365 stand-in)   ${slv.url}    off for 2 min: curl -X POST ${slv.url}/_emulator/faults -H 'content-type: application/json' -d '{"downForMs":120000}'`,
+      `  DMP, formerly SLV (Dynamics 365 stand-in)   ${slv.url}    off for 2 min: curl -X POST ${slv.url}/_emulator/faults -H 'content-type: application/json' -d '{"downForMs":120000}'`,
     );
   }
   if (!process.env.HDIR_NOTIFY_URL) {

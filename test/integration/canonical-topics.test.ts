@@ -33,6 +33,7 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     changedAt: now,
     slvStatus: 'Klokken stoppet',
     text: null,
+    absoluteDeadline: null,
     effectiveOn: '2026-11-21',
     reportUrl: null,
     originEventId: null,
