@@ -25,7 +25,7 @@ import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
 import { runnersInTrouble } from '../bus/runner.ts';
 import { withheldRecords } from '../bus/withheld.ts';
-import { type Config, loadSettings } from '../config/spec.ts';
+import { type Config, ConfigError, loadSettings } from '../config/spec.ts';
 import { TokenVerifier } from '../http/auth.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
 import { methodRoutes } from '../http/methodRoutes.ts';
@@ -189,6 +189,9 @@ export class Hub {
 
   async start(): Promise<void> {
     const { config } = this.options;
+    // A second hub on a taken port must say so before it joins any consumer group (and takes partitions from the first).
+    if (this.components.includes('api') || this.catalogue.some((a) => this.components.includes(a.name)))
+      await assertPortFree(config.HUB_HOST, config.HUB_PORT);
     let projectionStarted: Promise<void> = Promise.resolve();
     if (this.components.includes('projection')) {
       this.projection = new MethodStateProjection(this.kafka, this.registry, this.producer, {
@@ -422,4 +425,23 @@ export class Hub {
     await step('projection', () => this.projection?.stop());
     await step('producer', () => this.producer.disconnect());
   }
+}
+
+/** Refuses a port another process listens on, in one line a person can act on. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `HUB_PORT_TAKEN: ${host}:${port} is already in use (another hub? \`ss -ltnp 'sport = :${port}'\` shows it); stop it or set HUB_PORT.`,
+            )
+          : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
