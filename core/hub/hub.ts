@@ -26,6 +26,9 @@ import { createHubServer } from '../http/server.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
+import { countFollowUpFrom, FollowUp } from '../followup/followUp.ts';
+import { followUpRoutes } from '../http/followUpRoutes.ts';
+import { type Clock, systemClock } from '../time/clock.ts';
 import { DeadLetterTools } from '../ops/deadLetters.ts';
 import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
@@ -57,6 +60,8 @@ export interface HubOptions {
   /** A dev issuer to use instead of the one in DEV_ISSUER_KEY_FILE (tests). */
   devIssuer?: DevIssuer;
   kafka?: Kafka;
+  /** What "now" is for alerts and deadlines (default the system clock); tests set it. */
+  clock?: Clock;
 }
 
 export class UnknownComponentError extends Error {
@@ -110,10 +115,13 @@ export class Hub {
   /** The running partner adapters, by name. */
   readonly adapters = new Map<string, HubComponent>();
   private readonly log: Logger = loggerFor('hub');
+  readonly clock: Clock;
+  followUp: FollowUp | undefined;
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
     this.components = options.components ?? componentNames;
+    this.clock = options.clock ?? systemClock;
     this.kafka = options.kafka ?? createKafka(config.KAFKA_BROKERS, config.KAFKA_CLIENT_ID);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
     this.producer = new ContractProducer(this.kafka, this.registry, {
@@ -140,6 +148,7 @@ export class Hub {
       producer: this.producer,
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
+      clock: this.clock,
     };
   }
 
@@ -261,7 +270,15 @@ export class Hub {
       ready: () => follower?.caughtUp ?? true,
     });
     if (follower) {
-      await server.register(methodRoutes(this.store, config.AUTH_READ_SCOPE));
+      this.followUp = new FollowUp(this.store, this.clock, config);
+      countFollowUpFrom(this.followUp);
+      await server.register(
+        methodRoutes(this.store, config.AUTH_READ_SCOPE, {
+          clock: this.clock,
+          clockLimitDays: config.ASSESSMENT_CLOCK_DAYS,
+        }),
+      );
+      await server.register(followUpRoutes(this.followUp, config.AUTH_READ_SCOPE));
       await server.register(
         caseEventIngress({
           store: this.store,
