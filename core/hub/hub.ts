@@ -325,6 +325,7 @@ export class Hub {
         confidentialScope: config.AUTH_CONFIDENTIAL_SCOPE,
         adapters: () => this.health(),
         caughtUp: () => follower?.caughtUp ?? true,
+        followUp: this.followUp ? () => this.followUp!.alerts() : undefined,
       }),
     );
     await server.ready();
