@@ -4,7 +4,10 @@
  * notification to Helsedirektoratet's stand-in, once each), and a paused assessment with its absolute
  * deadline and DMP's clock from the documentation-complete milestone sent through the case-event API.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { fixedClock } from '../../core/time/clock.ts';
@@ -239,6 +242,44 @@ describe('absolute deadlines and the assessment clock', () => {
       }),
     ]);
   });
+});
+
+describe('the command line', () => {
+  const bin = resolve(import.meta.dirname, '../../bin/metodehub.mjs');
+  const cli = async (args: string[]) =>
+    (
+      await promisify(execFile)(process.execPath, [bin, ...args, '--hub', h.url, '--token', h.token], {
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+        timeout: 60_000,
+      })
+    ).stdout;
+
+  it('lists the alerts and records the documentation milestone, with help text', async () => {
+    const help = (await promisify(execFile)(process.execPath, [bin, 'follow-up', 'alerts', '--help'])).stdout;
+    expect(help).toContain('absolute deadline');
+    const alerts = await cli(['follow-up', 'alerts']);
+    expect(alerts).toContain('Follow-up alerts on 2026-07-02');
+    expect(alerts).toMatch(new RegExp(`absolute deadline\\s+OVERDUE\\s+${PAUSED}\\s+2026-07-01\\s+-1`));
+    const listed = await cli(['follow-up', 'list', '--json']);
+    expect((JSON.parse(listed) as { items: { methodId: string }[] }).items.map((t) => t.methodId)).toEqual([
+      TEMPORARY,
+    ]);
+    const id = 'ID2024_303';
+    await post([
+      registration(id),
+      event(id, 'STATUS_CHANGED', '2024-01-03', { statusChanged: { to: 'AWAITING_ORDERING' } }),
+      event(id, 'ASSIGNMENT_ORDERED', '2024-01-08', {
+        assignment: { assignee: 'SLV', slvTrack: 'C', orderedOn: '2024-01-08' },
+      }),
+    ]);
+    expect(await cli(['follow-up', 'documentation-complete', id, '--on', '2024-02-05'])).toContain(
+      `${id}: documentation complete on 2024-02-05`,
+    );
+    const state = await get<{ state: { documentationCompleted: { completedOn: string } } }>(
+      `/api/v1/methods/${id}`,
+    );
+    expect(state.state.documentationCompleted.completedOn).toBe('2024-02-05');
+  }, 300_000); // each run of the binary compiles the TypeScript on a shared two-core machine
 });
 
 describe.skipIf(!chromiumPath())('the dashboard', () => {
