@@ -17,6 +17,7 @@ import { FLAGS_TOPIC, Flagger } from './flagger.ts';
 import { MethodDirectory } from './methodDirectory.ts';
 import { OverdueWatch } from './monitoring.ts';
 import { Notifier } from './outbound.ts';
+import { ReassessmentWatch } from './reassessmentWatch.ts';
 import { hdirRoutes } from './routes.ts';
 import { loadRules } from './rules.ts';
 import { hdirSettings } from './settings.ts';
@@ -36,6 +37,19 @@ export function createHdirComponent(context: HubContext): HubComponent {
   );
   const watch = new OverdueWatch(rules, settings.HDIR_DEADLINE_DAYS, log);
   const flagger = new Flagger({ context, book, directory, rules });
+  const followUp = new ReassessmentWatch({
+    context,
+    book,
+    directory,
+    warnDays: context.config.FOLLOW_UP_REASSESS_WARN_DAYS,
+    log,
+  });
+  const checkFollowUp = () =>
+    void followUp
+      .check()
+      .catch((error: Error) =>
+        log.warn({ err: error.message }, 'reassessment alerts not written; will look again'),
+      );
   const client = settings.HDIR_NOTIFY_URL
     ? new HdirClient({
         url: settings.HDIR_NOTIFY_URL,
@@ -73,9 +87,13 @@ export function createHdirComponent(context: HubContext): HubComponent {
         });
       });
       watch.check(book.all());
-      timer = setInterval(() => watch.check(book.all()), settings.HDIR_ALERT_CHECK_MS);
+      timer = setInterval(() => {
+        watch.check(book.all());
+        checkFollowUp();
+      }, settings.HDIR_ALERT_CHECK_MS);
       timer.unref();
       await flagger.start();
+      checkFollowUp();
       if (notifier) await notifier.start();
       else log.warn('HDIR_NOTIFY_URL is not set: notifications wait on the flags topic until it is');
       log.info(

@@ -26,6 +26,7 @@ function event(type: MethodEvent['type'], fields: Partial<MethodEvent>): MethodE
     assessmentStarted: null,
     assessmentPaused: null,
     assessmentResumed: null,
+    documentationCompleted: null,
     assessmentDelivered: null,
     priceNegotiationStarted: null,
     priceNegotiationConcluded: null,

@@ -20,6 +20,8 @@ export const notifiedChanges: readonly FlagChange[] = [
   'TEMPORARY_INTRODUCTION',
   'REASSESSMENT',
   'PHASE_OUT',
+  'REASSESSMENT_APPROACHING',
+  'REASSESSMENT_OVERDUE',
 ];
 
 export const flagIdOf = (methodId: string, guidelineId: string): string => `${methodId}/${guidelineId}`;

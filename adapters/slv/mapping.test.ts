@@ -42,6 +42,8 @@ function state(overrides: Partial<MethodState> = {}): MethodState {
     assignment: slvAssignment,
     paused: null,
     assessmentStarted: null,
+    documentationCompleted: null,
+    clockStops: [],
     assessmentDelivered: null,
     priceAgreement: null,
     decision: null,

@@ -28,6 +28,7 @@ export type MethodEventType =
   | 'METHOD_LINKED'
   | 'NOTE_ATTACHED'
   | 'METHOD_CLOSED'
+  | 'DOCUMENTATION_COMPLETED'
   | 'UNKNOWN';
 export const MethodEventTypeValues = [
   'METHOD_REGISTERED',
@@ -49,6 +50,7 @@ export const MethodEventTypeValues = [
   'METHOD_LINKED',
   'NOTE_ATTACHED',
   'METHOD_CLOSED',
+  'DOCUMENTATION_COMPLETED',
   'UNKNOWN',
 ] as const;
 
@@ -259,6 +261,13 @@ export interface AssessmentPaused {
 export interface AssessmentResumed {
   /** A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone). */
   resumedOn: string;
+}
+
+export interface DocumentationCompleted {
+  /** A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone). */
+  completedOn: string;
+  /** @default null */
+  note: string | null;
 }
 
 export interface AssessmentDelivered {
@@ -551,6 +560,11 @@ export interface MethodEvent {
    */
   assessmentResumed: AssessmentResumed | null;
   /**
+   * Set when type is DOCUMENTATION_COMPLETED: the supplier's documentation is complete, so DMP's assessment clock (180 days, stopped while paused) starts.
+   * @default null
+   */
+  documentationCompleted: DocumentationCompleted | null;
+  /**
    * Set when type is ASSESSMENT_DELIVERED: the report is delivered to Bestillerforum.
    * @default null
    */
@@ -604,6 +618,21 @@ export interface MethodEvent {
 
 // nyemetoder.method-state.v1 (nyemetoder.method-state.v1.avsc)
 
+export interface ClockStop {
+  /** A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone). */
+  pausedOn: string;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  resumedOn: string | null;
+  /**
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  absoluteDeadline: string | null;
+}
+
 export interface ExceptionState {
   exception: MethodException;
   /**
@@ -653,6 +682,16 @@ export interface MethodState {
    * @default null
    */
   paused: AssessmentPaused | null;
+  /**
+   * When the documentation of the current assignment was complete: DMP's assessment clock starts here.
+   * @default null
+   */
+  documentationCompleted: DocumentationCompleted | null;
+  /**
+   * Every pause of an assessment, in order; the assessment clock stands still from pausedOn until resumedOn (or delivery).
+   * @default []
+   */
+  clockStops: ClockStop[];
   /** @default null */
   assessmentStarted: AssessmentStarted | null;
   /** @default null */
@@ -839,6 +878,8 @@ export type FlagChange =
   | 'PHASE_OUT'
   | 'IMPLEMENTATION_STATUS'
   | 'UPDATED'
+  | 'REASSESSMENT_APPROACHING'
+  | 'REASSESSMENT_OVERDUE'
   | 'OTHER';
 export const FlagChangeValues = [
   'FLAGGED',
@@ -849,6 +890,8 @@ export const FlagChangeValues = [
   'PHASE_OUT',
   'IMPLEMENTATION_STATUS',
   'UPDATED',
+  'REASSESSMENT_APPROACHING',
+  'REASSESSMENT_OVERDUE',
   'OTHER',
 ] as const;
 
@@ -880,7 +923,7 @@ export interface GuidelineFlag {
   /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
   changedAt: string;
   /**
-   * What this record changed; Helsedirektoratet is notified of FLAGGED, UNFLAGGED, DECISION, TEMPORARY_INTRODUCTION, REASSESSMENT and PHASE_OUT.
+   * What this record changed; Helsedirektoratet is notified of FLAGGED, UNFLAGGED, DECISION, TEMPORARY_INTRODUCTION, REASSESSMENT, PHASE_OUT, REASSESSMENT_APPROACHING and REASSESSMENT_OVERDUE (a temporary introduction nearing or past its re-assessment date with no re-assessment started).
    * @default "OTHER"
    */
   change: FlagChange;

@@ -20,6 +20,7 @@ import {
 import type { ChangeLogEntry, DecisionRound } from '../lifecycle/changeLog.ts';
 import type { RegionExceptions } from '../lifecycle/regionalExceptions.ts';
 import {
+  type AssessmentClockStatistics,
   dimensions,
   type DurationGroup,
   type NewPriceOfferRound,
@@ -28,6 +29,7 @@ import {
 import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
 import type { TraceEntry } from '../ops/trace.ts';
 import { deadLetterCommand } from './deadLetterCommands.ts';
+import { followUpCommand } from './followUpCommands.ts';
 import { replay } from './simulate.ts';
 import { table } from './tables.ts';
 
@@ -218,6 +220,7 @@ export function buildProgram(config: () => Config): Command {
   program.addCommand(financingCommand());
 
   program.addCommand(deadLetterCommand((options) => targetOf(config(), options), withTarget));
+  program.addCommand(followUpCommand((options) => targetOf(config(), options), withTarget));
 
   program
     .command('token')
@@ -329,6 +332,7 @@ interface StatsAnswer {
   longestWaiting: StageWaiting[];
   counts: Record<string, number>;
   newPriceOffers?: NewPriceOfferRound[];
+  assessmentClock?: AssessmentClockStatistics;
 }
 
 interface TraceAnswer {
@@ -355,7 +359,8 @@ function describeMethod(s: MethodState, asOf: string | null): string {
   const d = s.details;
   const lines = [
     `${s.methodId}  ${d.name}${asOf ? `   (as of ${asOf})` : ''}`,
-    `status        ${s.status} since ${s.stages.at(-1)?.enteredAt ?? '?'}${s.paused ? ` (paused since ${s.paused.pausedOn})` : ''}`,
+    `status        ${s.status} since ${s.stages.at(-1)?.enteredAt ?? '?'}${s.paused ? ` (paused since ${s.paused.pausedOn}${s.paused.absoluteDeadline ? `, absolute deadline ${s.paused.absoluteDeadline}` : ''})` : ''}`,
+    s.documentationCompleted ? `documentation complete ${s.documentationCompleted.completedOn}` : '',
     `type          ${d.methodType}${d.specialty ? `, ${d.specialty}` : ''}, ${d.level === 'LOCAL' ? 'local mini-HTA' : 'national'}`,
     d.substances.length > 0 ? `substances    ${d.substances.join(', ')} (${d.atcCodes.join(', ')})` : '',
     s.assignment
@@ -440,8 +445,17 @@ function describeStats(s: StatsAnswer): string {
     parts.push(`Days per stage (completed visits)${s.by ? ` — ${s.by}: ${group.group}` : ''}`);
     parts.push(
       table(
-        ['stage', 'visits', 'median', 'p90', 'max'],
-        group.stages.map((x) => [x.stage, x.visits, x.medianDays, x.p90Days, x.maxDays]),
+        ['stage', 'visits', 'median', 'p90', 'max', 'clock median', 'clock p90', 'clock max'],
+        group.stages.map((x) => [
+          x.stage,
+          x.visits,
+          x.medianDays,
+          x.p90Days,
+          x.maxDays,
+          x.clockMedianDays,
+          x.clockP90Days,
+          x.clockMaxDays,
+        ]),
       ),
       '',
     );
@@ -466,6 +480,26 @@ function describeStats(s: StatsAnswer): string {
           r.reopenedAt.slice(0, 10),
           r.decidedAgainAt?.slice(0, 10) ?? 'awaited',
           r.days ?? '',
+          r.name.slice(0, 50),
+        ]),
+      ),
+      '',
+    );
+  }
+  const c = s.assessmentClock;
+  if (c) {
+    parts.push(
+      `DMP's assessment clock (from complete documentation, paused days left out; limit ${c.limitDays} days)`,
+      `delivered ${c.delivered}: calendar median ${c.calendar.medianDays ?? '-'} / p90 ${c.calendar.p90Days ?? '-'}, clock median ${c.clock.medianDays ?? '-'} / p90 ${c.clock.p90Days ?? '-'}; ${c.deliveredOverLimit} over the limit`,
+      table(
+        ['running', 'documentation', 'calendar', 'paused', 'clock', 'days left', 'name'],
+        c.running.map((r) => [
+          r.methodId,
+          r.documentationCompletedOn,
+          r.calendarDays,
+          r.pausedDays,
+          r.clockDays,
+          r.daysLeft,
           r.name.slice(0, 50),
         ]),
       ),

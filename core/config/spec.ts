@@ -237,6 +237,24 @@ export const settings = {
     default: 2,
     parse: positive,
   },
+  FOLLOW_UP_REASSESS_WARN_DAYS: {
+    description:
+      "Days before a temporary introduction's reassessBy date that it is raised as APPROACHING (without a REASSESSMENT_STARTED); after the date it is OVERDUE.",
+    default: 90,
+    parse: positive,
+  },
+  FOLLOW_UP_DEADLINE_WARN_DAYS: {
+    description:
+      "Days before a paused assessment's absolute deadline that it is raised as APPROACHING; after the deadline it is OVERDUE (a simplified assessment is due on what exists).",
+    default: 30,
+    parse: positive,
+  },
+  ASSESSMENT_CLOCK_DAYS: {
+    description:
+      "DMP's assessment time limit: days from complete documentation, with the clock stopped while paused waiting for the supplier.",
+    default: 180,
+    parse: positive,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type Settings = typeof settings;

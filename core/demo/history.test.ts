@@ -156,6 +156,7 @@ describe('demoHistory', () => {
         'METHOD_LINKED',
         'NOTE_ATTACHED',
         'METHOD_CLOSED',
+        'DOCUMENTATION_COMPLETED',
       ].sort(),
     );
     expect(Object.keys(summary.decisionsByOutcome).sort()).toEqual(

@@ -40,6 +40,12 @@ import {
   withoutDocumentationReasons,
 } from './decisionCases.ts';
 import { demoEventId } from './eventIds.ts';
+import {
+  type ForcedPause,
+  forcedPauseOf,
+  recordsDocumentationComplete,
+  reassessmentWait,
+} from './followUpCases.ts';
 import type { Fate, PlannedMethod } from './plan.ts';
 import { derivedSeed, type Random, seededRandom } from './random.ts';
 import type { Specialty } from './substances.ts';
@@ -373,6 +379,13 @@ function startAssessment(life: Life, assignment: Assignment): string {
     OTHER: actors.secretariat,
   }[assignment.assignee];
   life.add('ASSESSMENT_STARTED', { startedOn: life.today, assessor }, assessor);
+  if (recordsDocumentationComplete(assignment))
+    life.addAside(
+      life.clock + 45 * MINUTE,
+      'DOCUMENTATION_COMPLETED',
+      { completedOn: life.today, note: null },
+      assessor,
+    );
   return assessor;
 }
 
@@ -420,6 +433,8 @@ function pauseForDocumentation(
   workDaysLeft: number,
 ): { simplified: boolean; pausedDays: number } {
   const { random } = life;
+  const forced = forcedPauseOf(life.id);
+  if (forced) return pausePastDeadline(life, assessor, forced);
   const pauses = random.chance(0.3) ? (random.chance(0.25) ? 2 : 1) : 0;
   let pausedDays = 0;
   for (let i = 0; i < pauses; i++) {
@@ -444,6 +459,26 @@ function pauseForDocumentation(
     pausedDays += daysBetween(pausedAt, life.clock);
   }
   return { simplified: false, pausedDays };
+}
+
+/** One pause whose absolute deadline passes long before the simplified assessment (core/demo/followUpCases.ts). */
+function pausePastDeadline(
+  life: Life,
+  assessor: string,
+  forced: ForcedPause,
+): { simplified: boolean; pausedDays: number } {
+  life.wait(...forced.after);
+  life.add(
+    'ASSESSMENT_PAUSED',
+    {
+      pausedOn: life.today,
+      waitingFor: life.random.pick(waitingFor),
+      absoluteDeadline: dateAfter(life.today, forced.limitDays),
+    },
+    assessor,
+  );
+  life.wait(...forced.simplifiedAfter);
+  return { simplified: true, pausedDays: 0 };
 }
 
 const reportUrlOf = (methodId: string): string =>
@@ -661,7 +696,7 @@ function followUp(life: Life, decision: Decision): void {
 /** Near the re-assessment date a temporary introduction (midlertidig innføring) is assessed again and decided anew. */
 function reassessTemporaryIntroduction(life: Life, decision: Decision): void {
   const daysLeft = daysBetween(life.clock, Date.parse(decision.temporaryIntroduction!.reassessBy));
-  life.wait(Math.max(30, daysLeft - 120), Math.max(31, daysLeft + 20));
+  life.wait(...reassessmentWait(life.id, daysLeft));
   life.add(
     'REASSESSMENT_STARTED',
     { startedOn: life.today, reason: reassessmentReasons.temporaryIntroductionEnds },

@@ -10,6 +10,7 @@ import { methodIdError } from '../lifecycle/identifiers.ts';
 import { type MethodFilter, matches, type MethodStore } from '../lifecycle/methodStore.ts';
 import { exceptionsByRegion } from '../lifecycle/regionalExceptions.ts';
 import {
+  assessmentClockStatistics,
   type Dimension,
   dimensions,
   longestWaiting,
@@ -17,6 +18,7 @@ import {
   stageCounts,
   stageDurations,
 } from '../lifecycle/stageStatistics.ts';
+import { type Clock, systemClock } from '../time/clock.ts';
 import { sendProblem } from './problem.ts';
 import { endOfOsloDay, osloDateOf } from '../time/oslo.ts';
 import { isCalendarDate, isInstant } from './queryFormats.ts';
@@ -127,7 +129,16 @@ function filterOf(query: FilterQuery): { ok: true; filter: MethodFilter } | { ok
 
 const isoOrNow = (at: number | undefined) => new Date(at ?? Date.now()).toISOString();
 
-export function methodRoutes(store: MethodStore, readScope: string) {
+export interface MethodRouteOptions {
+  /** What "now" is for statistics without asOf (default the system clock). */
+  clock?: Clock;
+  /** DMP's assessment time limit in clock days (ASSESSMENT_CLOCK_DAYS). */
+  clockLimitDays?: number;
+}
+
+export function methodRoutes(store: MethodStore, readScope: string, options: MethodRouteOptions = {}) {
+  const clock = options.clock ?? systemClock;
+  const clockLimitDays = options.clockLimitDays ?? 180;
   return async (app: FastifyInstance) => {
     const guard = app.requireScope(readScope);
     const security = [{ bearer: [readScope] }];
@@ -269,7 +280,7 @@ export function methodRoutes(store: MethodStore, readScope: string) {
         onRequest: guard,
         schema: {
           summary:
-            'Stage statistics: days spent per stage over completed visits (median, p90, max), per drill-down group; the methods waiting longest in each stage; and counts per stage',
+            "Stage statistics: days spent per stage over completed visits (median, p90, max) in calendar days and with the clock stopped while paused (clock*), per drill-down group; the methods waiting longest in each stage; counts per stage; and DMP's assessment clock (days from complete documentation, pauses left out, against ASSESSMENT_CLOCK_DAYS)",
           tags: ['statistics'],
           security,
           querystring: {
@@ -296,15 +307,21 @@ export function methodRoutes(store: MethodStore, readScope: string) {
         const filter = filterOf(request.query);
         if (!filter.ok) return sendProblem(reply, 400, 'INVALID_FILTER', filter.reason);
         const states = store.states(asOf.at).filter(matches(filter.filter));
-        const now = asOf.at ?? Date.now();
+        const now = asOf.at ?? clock.now();
         return {
-          asOf: isoOrNow(asOf.at),
+          asOf: new Date(now).toISOString(),
           methods: states.length,
           by: request.query.by ?? null,
           durations: stageDurations(states, request.query.by),
           longestWaiting: longestWaiting(states, now, request.query.limit ?? 5),
           counts: stageCounts(states),
           newPriceOffers: newPriceOfferRounds(states),
+          assessmentClock: assessmentClockStatistics(
+            states,
+            osloDateOf(now),
+            clockLimitDays,
+            request.query.limit ?? 5,
+          ),
         };
       },
     );

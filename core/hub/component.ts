@@ -9,6 +9,7 @@ import type { Kafka } from 'kafkajs';
 import type { ContractProducer } from '../bus/producer.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
 import type { Config, Setting } from '../config/spec.ts';
+import type { Clock } from '../time/clock.ts';
 
 export interface HubContext {
   /** The core settings (Kafka, registry, HTTP, auth). */
@@ -23,6 +24,8 @@ export interface HubContext {
   topic(declared: string): string;
   /** This hub's consumer group id for a named consumer: one group per adapter role. */
   group(name: string): string;
+  /** The hub's clock: what "now" is for alerts and deadlines (tests set it). */
+  clock: Clock;
 }
 
 export interface ComponentHealth {

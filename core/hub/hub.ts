@@ -33,6 +33,9 @@ import { createHubServer } from '../http/server.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
+import { countFollowUpFrom, FollowUp } from '../followup/followUp.ts';
+import { followUpRoutes } from '../http/followUpRoutes.ts';
+import { type Clock, systemClock } from '../time/clock.ts';
 import { DeadLetterTools } from '../ops/deadLetters.ts';
 import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
@@ -64,6 +67,8 @@ export interface HubOptions {
   /** A dev issuer to use instead of the one in DEV_ISSUER_KEY_FILE (tests). */
   devIssuer?: DevIssuer;
   kafka?: Kafka;
+  /** What "now" is for alerts and deadlines (default the system clock); tests set it. */
+  clock?: Clock;
 }
 
 export class UnknownComponentError extends Error {
@@ -121,10 +126,13 @@ export class Hub {
   private readonly ownProducers = new Map<string, ContractProducer>();
   private readonly principals = new Map<string, string>();
   private readonly log: Logger = loggerFor('hub');
+  readonly clock: Clock;
+  followUp: FollowUp | undefined;
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
     this.components = options.components ?? componentNames;
+    this.clock = options.clock ?? systemClock;
     this.kafka = options.kafka ?? kafkaFromConfig(config);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL, registryAuthOf(config));
     this.producer = new ContractProducer(this.kafka, this.registry, {
@@ -171,6 +179,7 @@ export class Hub {
       producer,
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
+      clock: this.clock,
     };
   }
 
@@ -313,7 +322,15 @@ export class Hub {
       ready: () => follower?.caughtUp ?? true,
     });
     if (follower) {
-      await server.register(methodRoutes(this.store, config.AUTH_READ_SCOPE));
+      this.followUp = new FollowUp(this.store, this.clock, config);
+      countFollowUpFrom(this.followUp);
+      await server.register(
+        methodRoutes(this.store, config.AUTH_READ_SCOPE, {
+          clock: this.clock,
+          clockLimitDays: config.ASSESSMENT_CLOCK_DAYS,
+        }),
+      );
+      await server.register(followUpRoutes(this.followUp, config.AUTH_READ_SCOPE));
       await server.register(
         caseEventIngress({
           store: this.store,
@@ -361,6 +378,7 @@ export class Hub {
         confidentialScope: config.AUTH_CONFIDENTIAL_SCOPE,
         adapters: () => this.health(),
         caughtUp: () => follower?.caughtUp ?? true,
+        followUp: this.followUp ? () => this.followUp!.alerts() : undefined,
       }),
     );
     await server.ready();

@@ -23,6 +23,7 @@ export const detailFieldOf = {
   ASSESSMENT_STARTED: 'assessmentStarted',
   ASSESSMENT_PAUSED: 'assessmentPaused',
   ASSESSMENT_RESUMED: 'assessmentResumed',
+  DOCUMENTATION_COMPLETED: 'documentationCompleted',
   ASSESSMENT_DELIVERED: 'assessmentDelivered',
   PRICE_NEGOTIATION_STARTED: 'priceNegotiationStarted',
   PRICE_NEGOTIATION_CONCLUDED: 'priceNegotiationConcluded',
@@ -195,6 +196,8 @@ function stateRuleErrors(state: MethodState, event: MethodEvent): DomainError[] 
       }
       return [];
     }
+    case 'DOCUMENTATION_COMPLETED':
+      return documentationCompletedErrors(state, event);
     case 'PHASED_OUT':
       return event.phasedOut!.subGroup && state.status !== 'DECIDED' && state.status !== 'REASSESSMENT'
         ? [
@@ -231,6 +234,41 @@ function stateRuleErrors(state: MethodState, event: MethodEvent): DomainError[] 
     default:
       return [];
   }
+}
+
+/** The documentation milestone belongs to an ordered assessment that is not waiting for the supplier. */
+function documentationCompletedErrors(state: MethodState, event: MethodEvent): DomainError[] {
+  const id = event.methodId;
+  const on = event.documentationCompleted!.completedOn;
+  if (state.status !== 'ASSESSMENT_ORDERED' && state.status !== 'ASSESSMENT_IN_PROGRESS')
+    return [
+      domainError(
+        'ILLEGAL_TRANSITION',
+        `${id}: DOCUMENTATION_COMPLETED needs ASSESSMENT_ORDERED or ASSESSMENT_IN_PROGRESS; it is ${state.status}`,
+      ),
+    ];
+  if (state.paused)
+    return [
+      domainError(
+        'ILLEGAL_TRANSITION',
+        `${id}: the assessment is paused since ${state.paused.pausedOn}; send ASSESSMENT_RESUMED before DOCUMENTATION_COMPLETED`,
+      ),
+    ];
+  if (state.documentationCompleted)
+    return [
+      domainError(
+        'DUPLICATE_MILESTONE',
+        `${id}: documentation was already complete on ${state.documentationCompleted.completedOn} for this assignment`,
+      ),
+    ];
+  if (state.assignment && on < state.assignment.orderedOn)
+    return [
+      domainError(
+        'INVALID_DATES',
+        `${id}: documentationCompleted.completedOn ${on} is before the assignment was ordered (${state.assignment.orderedOn})`,
+      ),
+    ];
+  return [];
 }
 
 function transitionErrors(state: MethodState, event: MethodEvent, to: Status | null): DomainError[] {
@@ -297,6 +335,8 @@ export function newMethodState(event: MethodEvent): MethodState {
     assignment: null,
     paused: null,
     assessmentStarted: null,
+    documentationCompleted: null,
+    clockStops: [],
     assessmentDelivered: null,
     priceAgreement: null,
     decision: null,
@@ -369,6 +409,10 @@ function orderErrors(state: MethodState, event: MethodEvent): DomainError[] {
   return [];
 }
 
+/** The clock stops with the open one ended on `on`. */
+const endClockStop = (state: MethodState, on: string): MethodState['clockStops'] =>
+  (state.clockStops ?? []).map((stop) => (stop.resumedOn === null ? { ...stop, resumedOn: on } : stop));
+
 function evolve(state: MethodState, event: MethodEvent, to: Status | null): MethodState {
   const next: MethodState = {
     ...state,
@@ -383,22 +427,36 @@ function evolve(state: MethodState, event: MethodEvent, to: Status | null): Meth
       next.details = event.detailsChanged!.details;
       break;
     case 'ASSIGNMENT_ORDERED':
+      next.assignment = event.assignment!;
+      next.documentationCompleted = null; // a new assignment waits for its own documentation
+      break;
     case 'ASSIGNMENT_CHANGED':
       next.assignment = event.assignment!;
+      break;
+    case 'DOCUMENTATION_COMPLETED':
+      next.documentationCompleted = event.documentationCompleted!;
       break;
     case 'ASSESSMENT_STARTED':
       next.assessmentStarted = event.assessmentStarted!;
       next.paused = null;
       next.assessmentDelivered = null;
       break;
-    case 'ASSESSMENT_PAUSED':
-      next.paused = event.assessmentPaused!;
+    case 'ASSESSMENT_PAUSED': {
+      const p = event.assessmentPaused!;
+      next.paused = p;
+      next.clockStops = [
+        ...(state.clockStops ?? []),
+        { pausedOn: p.pausedOn, resumedOn: null, absoluteDeadline: p.absoluteDeadline ?? null },
+      ];
       break;
+    }
     case 'ASSESSMENT_RESUMED':
       next.paused = null;
+      next.clockStops = endClockStop(state, event.assessmentResumed!.resumedOn);
       break;
     case 'ASSESSMENT_DELIVERED':
       next.assessmentDelivered = event.assessmentDelivered!;
+      if (state.paused) next.clockStops = endClockStop(state, event.assessmentDelivered!.deliveredOn);
       next.paused = null;
       break;
     case 'PRICE_NEGOTIATION_CONCLUDED':

@@ -18,6 +18,7 @@ export type DomainErrorCode =
   | 'MISSING_SLV_TRACK'
   | 'UNKNOWN_EXCEPTION'
   | 'DUPLICATE_EXCEPTION'
+  | 'DUPLICATE_MILESTONE'
   | 'EVENT_ID_REUSED';
 
 export interface DomainError {

@@ -4,6 +4,8 @@
  * for today and, from time-travelled states, for any past date.
  */
 import type { MethodState, MethodStatus } from '../../contracts/generated/types.ts';
+import { type AssessmentClock, assessmentClockOf, stoppedDays } from '../followup/assessmentClock.ts';
+import { osloDateOf } from '../time/oslo.ts';
 
 export const dimensions = ['specialty', 'methodType', 'slvTrack'] as const;
 export type Dimension = (typeof dimensions)[number];
@@ -20,6 +22,10 @@ export interface StageDuration {
   medianDays: number;
   p90Days: number;
   maxDays: number;
+  /** The same with the clock stopped while paused waiting for the supplier (DMP's way). */
+  clockMedianDays: number;
+  clockP90Days: number;
+  clockMaxDays: number;
 }
 
 export interface DurationGroup {
@@ -86,15 +92,18 @@ const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 /** Time spent per stage over completed visits, for all methods or per value of a dimension. */
 export function stageDurations(states: MethodState[], by?: Dimension): DurationGroup[] {
-  const groups = new Map<string, Map<MethodStatus, number[]>>();
+  const groups = new Map<string, Map<MethodStatus, { calendar: number[]; clock: number[] }>>();
   for (const state of states) {
     const group = by ? groupOf(state, by) : 'all';
-    const stages = groups.get(group) ?? new Map<MethodStatus, number[]>();
+    const stages = groups.get(group) ?? new Map<MethodStatus, { calendar: number[]; clock: number[] }>();
     groups.set(group, stages);
     for (const visit of state.stages) {
       if (!visit.leftAt) continue;
-      const list = stages.get(visit.status) ?? [];
-      list.push(days(visit.enteredAt, visit.leftAt));
+      const list = stages.get(visit.status) ?? { calendar: [], clock: [] };
+      const calendar = days(visit.enteredAt, visit.leftAt);
+      const paused = stoppedDays(state, osloDateOf(visit.enteredAt), osloDateOf(visit.leftAt));
+      list.calendar.push(calendar);
+      list.clock.push(Math.max(0, calendar - paused));
       stages.set(visit.status, list);
     }
   }
@@ -105,13 +114,17 @@ export function stageDurations(states: MethodState[], by?: Dimension): DurationG
       stages: stageOrder
         .filter((stage) => stages.has(stage))
         .map((stage) => {
-          const sorted = stages.get(stage)!.sort((a, b) => a - b);
+          const sorted = stages.get(stage)!.calendar.sort((a, b) => a - b);
+          const clock = stages.get(stage)!.clock.sort((a, b) => a - b);
           return {
             stage,
             visits: sorted.length,
             medianDays: round1(median(sorted)),
             p90Days: round1(percentile(sorted, 0.9)),
             maxDays: round1(sorted.at(-1)!),
+            clockMedianDays: round1(median(clock)),
+            clockP90Days: round1(percentile(clock, 0.9)),
+            clockMaxDays: round1(clock.at(-1)!),
           };
         }),
     }));
@@ -182,4 +195,56 @@ export function newPriceOfferRounds(states: MethodState[]): NewPriceOfferRound[]
   return rounds.sort(
     (a, b) => a.reopenedAt.localeCompare(b.reopenedAt) || a.methodId.localeCompare(b.methodId),
   );
+}
+
+export interface Spread {
+  medianDays: number | null;
+  p90Days: number | null;
+  maxDays: number | null;
+}
+
+const spreadOf = (values: number[]): Spread => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0
+    ? { medianDays: null, p90Days: null, maxDays: null }
+    : { medianDays: median(sorted), p90Days: percentile(sorted, 0.9), maxDays: sorted.at(-1)! };
+};
+
+export interface AssessmentClockStatistics {
+  limitDays: number;
+  /** Delivered assessments whose documentation-complete date is known. */
+  delivered: number;
+  /** From documentation complete to delivery, in calendar days and in DMP's clock days (pauses left out). */
+  calendar: Spread;
+  clock: Spread;
+  /** Delivered assessments whose clock went past the limit. */
+  deliveredOverLimit: number;
+  /** Assessments whose clock runs (or stands, paused) now, fewest days left first. */
+  running: AssessmentClock[];
+}
+
+/** DMP's way of counting an assessment (180 days from complete documentation, paused days left out) beside calendar days. */
+export function assessmentClockStatistics(
+  states: MethodState[],
+  today: string,
+  limitDays: number,
+  limit = 5,
+): AssessmentClockStatistics {
+  const delivered: AssessmentClock[] = [];
+  const running: AssessmentClock[] = [];
+  for (const state of states) {
+    const clock = assessmentClockOf(state, today, limitDays);
+    if (!clock) continue;
+    (clock.deliveredOn ? delivered : running).push(clock);
+  }
+  return {
+    limitDays,
+    delivered: delivered.length,
+    calendar: spreadOf(delivered.map((c) => c.calendarDays)),
+    clock: spreadOf(delivered.map((c) => c.clockDays)),
+    deliveredOverLimit: delivered.filter((c) => c.daysLeft < 0).length,
+    running: running
+      .sort((a, b) => a.daysLeft - b.daysLeft || a.methodId.localeCompare(b.methodId))
+      .slice(0, limit),
+  };
 }

@@ -57,6 +57,10 @@ export const dashboardPage = String.raw`<!doctype html>
     <h2>Siste time: etterslep</h2><svg id="lagChart" class="chart"></svg>
   </section>
   <section style="grid-column: 1 / -1"><h2>Kanter</h2><table id="edges"></table></section>
+  <section style="grid-column: 1 / -1" id="followUpSection"><h2>Oppfølging: revurderinger og absolutte frister <span id="followUpCount"></span></h2>
+    <p id="followUpEmpty" hidden>Ingen varsler.</p>
+    <table id="followUp"></table>
+  </section>
   <section style="grid-column: 1 / -1"><h2>Døde brev som venter <span id="dlqCount"></span></h2>
     <p id="dlqEmpty" hidden>Ingen.</p>
     <table id="deadLetters"></table>
@@ -163,11 +167,11 @@ function render(picture) {
 const api = (path, init = {}) => fetch(path, { ...init, headers: { authorization: 'Bearer ' + sessionStorage.getItem('metodehub.token'), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
 
 function showLogin(why) {
-  clearInterval(timer); clearInterval(dlqTimer);
+  clearInterval(timer); clearInterval(dlqTimer); clearInterval(followUpTimer);
   lastPicture = null; pendingDeadLetters = null;
   el('board').hidden = true; el('login').hidden = false;
   el('status').textContent = why;
-  for (const id of ['graph', 'partners', 'edges', 'deadLetters', 'dlqCount']) el(id).innerHTML = '';
+  for (const id of ['graph', 'partners', 'edges', 'deadLetters', 'dlqCount', 'followUp', 'followUpCount']) el(id).innerHTML = '';
   el('dlqEmpty').hidden = true; el('dlqDetail').hidden = true;
 }
 
@@ -220,8 +224,26 @@ el('deadLetters').addEventListener('click', async (event) => {
   pollDeadLetters();
 });
 
+// Follow-up alerts: temporary introductions near or past reassessBy, paused assessments near or past their absolute deadline.
+async function pollFollowUp() {
+  let r;
+  try { r = await api('/ops/api/follow-up'); } catch { r = undefined; }
+  if (!r || !r.ok) { el('followUpCount').textContent = r && r.status === 404 ? '(uten lesemodell)' : '(ukjent)'; return; }
+  const { today, reassessment, absoluteDeadlines } = await r.json();
+  const label = { APPROACHING: 'nærmer seg', OVERDUE: 'passert' };
+  const rows = [
+    ...reassessment.items.map((t) => ({ kind: 'revurdering', alert: t.alert, methodId: t.methodId, name: t.name, date: t.reassessBy, daysLeft: t.daysLeft })),
+    ...absoluteDeadlines.items.map((d) => ({ kind: 'absolutt frist', alert: d.alert, methodId: d.methodId, name: d.name, date: d.absoluteDeadline, daysLeft: d.daysLeft })),
+  ].sort((a, b) => a.daysLeft - b.daysLeft);
+  el('followUpCount').textContent = '(' + rows.length + ', per ' + today + ')';
+  el('followUpEmpty').hidden = rows.length > 0;
+  el('followUp').innerHTML = rows.length === 0 ? '' : '<tr><th>varsel</th><th>metode</th><th>navn</th><th>dato</th><th>dager igjen</th></tr>' + rows.map((x) =>
+    '<tr data-follow-up="' + esc(x.methodId) + '" data-alert="' + esc(x.alert) + '"><td><span class="pill ' + (x.alert === 'OVERDUE' ? 'down' : 'lagging') + '">' + esc(x.kind) + ' ' + esc(label[x.alert]) + '</span></td><td>' + esc(x.methodId) + '</td><td>' + esc(x.name) + '</td><td>' + esc(x.date) + '</td><td>' + x.daysLeft + '</td></tr>').join('');
+}
+
 let timer;
 let dlqTimer;
+let followUpTimer;
 async function poll() {
   const token = sessionStorage.getItem('metodehub.token');
   try {
@@ -240,6 +262,7 @@ function start() {
   el('status').textContent = 'kobler til…';
   poll(); timer = setInterval(poll, 2000);
   pollDeadLetters(); dlqTimer = setInterval(pollDeadLetters, 5000);
+  clearInterval(followUpTimer); pollFollowUp(); followUpTimer = setInterval(pollFollowUp, 10000);
 }
 start();
 </script>

@@ -12,6 +12,7 @@ import { methodIdError } from '../lifecycle/identifiers.ts';
 import { DeadLetterError, DeadLetterTools, type ViewOptions } from './deadLetters.ts';
 import { dashboardPage } from './dashboardPage.ts';
 import type { FlowPicture } from './flow.ts';
+import type { FollowUpAlerts } from '../followup/followUp.ts';
 import type { TraceEntry } from './trace.ts';
 
 export interface OpsRoutesOptions {
@@ -31,6 +32,8 @@ export interface OpsRoutesOptions {
   adapters: () => Promise<Record<string, ComponentHealth>>;
   /** Whether the hub's own read model has caught up. */
   caughtUp: () => boolean;
+  /** Follow-up alerts on the hub's clock (reassessment dates, absolute deadlines), when the API runs. */
+  followUp?: () => FollowUpAlerts;
 }
 
 const statusOf: Record<DeadLetterError['code'], number> = {
@@ -264,6 +267,28 @@ export function opsRoutes(options: OpsRoutesOptions) {
         },
       },
       async () => options.flow(),
+    );
+
+    app.get(
+      '/ops/api/follow-up',
+      {
+        ...guard,
+        schema: {
+          summary:
+            "Follow-up alerts for the dashboard, on the hub's clock: temporary introductions near or past their reassessment date with no reassessment started, paused assessments near or past their absolute deadline (the same as GET /api/v1/follow-up/alerts)",
+          tags,
+          security,
+        },
+      },
+      async (_request, reply) =>
+        options.followUp
+          ? options.followUp()
+          : sendProblem(
+              reply,
+              404,
+              'NO_READ_MODEL',
+              'this hub runs without the api component, so it keeps no follow-up',
+            ),
     );
 
     app.get('/healthz', { schema: { hide: true } }, async () => ({

@@ -4,6 +4,7 @@ import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
 import type { AdapterDefinition } from '../../core/hub/component.ts';
 import { type ComponentName, Hub } from '../../core/hub/hub.ts';
+import type { Clock } from '../../core/time/clock.ts';
 import { createTopics, deleteTopics, testKafka, uniqueName } from './kafka.ts';
 
 export interface TestHub {
@@ -29,6 +30,8 @@ export interface TestHubOptions {
   sameTopicsAs?: TestHub;
   /** Answer as soon as the API listens, before the read model has caught up (default: wait). */
   waitUntilReady?: boolean;
+  /** The hub's clock (default the system clock): alerts and deadlines follow it. */
+  clock?: Clock;
 }
 
 export async function startTestHub(
@@ -64,6 +67,7 @@ export async function startTestHub(
     devIssuer: issuer,
     env: { ...process.env, ...env },
     adapters: options.adapters ?? [],
+    clock: options.clock,
   });
   await hub.start();
   if (options.waitUntilReady !== false) await hub.waitUntilReady(60_000);
