@@ -202,3 +202,20 @@ export function kafkaAccessRefusal(error: unknown, principal: string): string | 
     'Grant the ACLs `npm run topics:acls` prints for this adapter, or run it as a principal that has them.'
   );
 }
+
+/** Kafka's answers while a partition's leadership moves or a new topic's metadata spreads: asking again soon works. */
+const LEADERSHIP_MOVING =
+  /^(NOT_LEADER_OR_FOLLOWER|NOT_LEADER_FOR_PARTITION|LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC_OR_PARTITION)$/;
+
+/** Runs an admin request again (up to ~5 s) while the partition's leader is moving; anything else is thrown at once. */
+export async function whileLeadershipMoves<T>(request: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (error) {
+      const type = (error as { type?: unknown }).type;
+      if (attempt >= attempts || typeof type !== 'string' || !LEADERSHIP_MOVING.test(type)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * attempt)));
+    }
+  }
+}

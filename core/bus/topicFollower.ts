@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { PermanentError } from './errors.ts';
-import { namingResource } from './kafka.ts';
+import { namingResource, whileLeadershipMoves } from './kafka.ts';
 import type { ContractRegistry } from './registry.ts';
 
 export interface Position {
@@ -150,7 +150,7 @@ export class TopicFollower<T> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(this.options.topic);
+      const offsets = await whileLeadershipMoves(() => admin.fetchTopicOffsets(this.options.topic));
       return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     } finally {
       await admin.disconnect();

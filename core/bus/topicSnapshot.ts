@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
+import { whileLeadershipMoves } from './kafka.ts';
 
 export interface RawRecord {
   topic: string;
@@ -33,7 +34,7 @@ export async function offsetRangesOf(kafka: Kafka, topic: string): Promise<Map<n
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) return new Map();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await whileLeadershipMoves(() => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
   } finally {
     await admin.disconnect();
