@@ -128,6 +128,7 @@ export async function* mergedFest(input: MergeInput): AsyncGenerator<string> {
     path.push(tag.local);
     text = '';
     const depth = path.length;
+    capturing = tag.local === 'Id' && (depth === 4 || (product !== undefined && depth === product.depth + 1));
     if (depth === 1) festDefaultIsM30 = parser.resolve('') === M30_NAMESPACE;
     if (depth === 2 && !vilkarPlaced) {
       const rank = FEST_CHILDREN.indexOf(tag.local);
@@ -151,8 +152,9 @@ export async function* mergedFest(input: MergeInput): AsyncGenerator<string> {
       holdFrom = parser.position;
     }
   });
+  let capturing = false;
   parser.on('text', (t) => {
-    text += t;
+    if (capturing) text += t;
   });
   parser.on('closetag', (tag: SaxesTagNS) => {
     const depth = path.length;
@@ -204,6 +206,8 @@ export async function* mergedFest(input: MergeInput): AsyncGenerator<string> {
     }
   }
 
+  // Pieces are joined up to about 64 KB: a stream write per inserted RefVilkar would cost more than the parse.
+  let out = '';
   const source = createReadStream(input.sourcePath, { encoding: 'utf8', highWaterMark: 1 << 18 });
   try {
     for await (const chunk of source as AsyncIterable<string>) {
@@ -214,7 +218,13 @@ export async function* mergedFest(input: MergeInput): AsyncGenerator<string> {
       // A tag may still be open at the end of the chunk; a product's head waits for its Id.
       let limit = lastTag < 0 ? base + fed.length : base + lastTag;
       if (holdFrom !== undefined) limit = Math.min(limit, holdFrom);
-      for (const piece of flush(limit)) if (piece) yield piece;
+      for (const piece of flush(limit)) {
+        out += piece;
+        if (out.length >= 1 << 16) {
+          yield out;
+          out = '';
+        }
+      }
     }
     if (!failure) parser.close();
   } finally {
@@ -222,7 +232,8 @@ export async function* mergedFest(input: MergeInput): AsyncGenerator<string> {
   }
   if (failure)
     throw new Error(`FEST_SOURCE_INVALID: ${input.sourcePath} could not be merged: ${failure.message}`);
-  for (const piece of flush(base + fed.length)) if (piece) yield piece;
+  for (const piece of flush(base + fed.length)) out += piece;
+  if (out) yield out;
 }
 
 /** The merged document as a byte stream for an HTTP reply. */
