@@ -44,6 +44,19 @@ interface Pending {
   brandRefs: string[];
 }
 
+/** A copy of a short string: a slice of a read chunk would keep the whole 256 KB chunk alive in the index. */
+const detach = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+/** The only elements whose text the index reads. */
+const CAPTURED = new Set([
+  'HentetDato',
+  'Id',
+  'Navn',
+  'RefVirkestoffMedStyrke',
+  'RefVirkestoff',
+  'RefLegemiddelMerkevare',
+]);
+
 const isProduct = (name: string): name is ProductKind =>
   (PRODUCT_ELEMENTS as readonly string[]).includes(name);
 
@@ -61,6 +74,7 @@ export async function readProductIndex(chunks: AsyncIterable<string | Buffer>): 
   const substanceNames = new Map<string, string>();
   const strengthSubstance = new Map<string, string>();
   let failure: string | undefined;
+  let capturing = false;
 
   parser.on('error', (error) => {
     failure ??= error.message;
@@ -72,11 +86,12 @@ export async function readProductIndex(chunks: AsyncIterable<string | Buffer>): 
     const parent = path[path.length - 1];
     path.push(name);
     text = '';
+    capturing = CAPTURED.has(name);
     if (product) {
       if (path.length === productDepth + 1 && name === 'Atc') {
         const v = tag.attributes.V;
         const value = typeof v === 'string' ? v : v?.value;
-        if (value) product.atc = value.trim().toUpperCase();
+        if (value) product.atc = detach(value.trim().toUpperCase());
       }
       return;
     }
@@ -95,12 +110,12 @@ export async function readProductIndex(chunks: AsyncIterable<string | Buffer>): 
     }
   });
   parser.on('text', (t) => {
-    text += t;
+    if (capturing) text += t;
   });
   parser.on('closetag', () => {
     const name = path.pop()!;
     const depth = path.length + 1;
-    const value = text.trim();
+    const value = text.length > 0 ? detach(text.trim()) : '';
     text = '';
     if (product) {
       if (depth === productDepth) {
