@@ -97,7 +97,8 @@ export async function readProductIndex(chunks: AsyncIterable<string | Buffer>): 
     }
     if (isProduct(name) && tag.uri === FORSKRIVNING_NAMESPACE && parent === `Oppf${name}`) {
       product = {
-        kind: name,
+        // The constant, not the parser's name: that is a slice of the read chunk and would keep the chunk alive.
+        kind: PRODUCT_ELEMENTS.find((k) => k === name)!,
         id: undefined,
         atc: undefined,
         strengthRefs: [],
