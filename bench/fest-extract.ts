@@ -7,25 +7,48 @@
  * between the smallest and largest size: the catalogue itself, and the peak while streaming.
  * Targets: 20,000 conditions rendered and streamed in under 1 s; memory growth 2,000 -> 20,000 under 50 MB.
  *
- *   node --expose-gc --import tsx bench/fest-extract.ts [--sizes 2000,20000] [--rounds 3]
+ * Then the merged document (GET /fest/v1/fest): a generated FEST source extract of 20 and 200 MB (or --merge-mb,
+ * written once under .stack/bench/) is indexed, then merged with 2,000 conditions into a byte-counting sink, side by
+ * side with a plain streaming parse (saxes, the same parser and chunk size) of the same file: the floor.
+ * Targets: merge within 2x the plain parse; peak heap growth of the merge 20 MB -> 200 MB under 50 MB.
+ *
+ *   node --expose-gc --import tsx bench/fest-extract.ts [--sizes 2000,20000] [--rounds 3] [--merge-mb 20,200]
  */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Command } from 'commander';
+import { SaxesParser } from 'saxes';
+import { linkConditions } from '../adapters/fest/links.ts';
+import { mergedFest } from '../adapters/fest/merge.ts';
+import { readProductIndex } from '../adapters/fest/productIndex.ts';
 import { VilkarCatalogue } from '../adapters/fest/catalogue.ts';
 import { uuidV5 } from '../adapters/fest/ids.ts';
 import { festDocumentStream } from '../adapters/fest/xml.ts';
 import type { FestVilkar } from '../contracts/generated/types.ts';
+import { festSourceXml, generatedMedicines, writeFestSource } from '../test/support/festExtract.ts';
 
 const options = new Command('bench:fest-extract')
   .description('Time and memory of rendering and streaming the FEST full extract.')
   .option('--sizes <list>', 'catalogue sizes, comma-separated', '2000,20000')
   .option('--rounds <n>', 'timed rounds per size (the best and the median are printed)', (v) => Number(v), 3)
+  .option(
+    '--merge-mb <list>',
+    'sizes of the generated FEST source extracts to merge, in MB; empty to skip',
+    '20,200',
+  )
+  .option(
+    '--merge-rounds <n>',
+    'timed merge and parse rounds per source size (the best is printed)',
+    (v) => Number(v),
+    1,
+  )
   .parse()
-  .opts<{ sizes: string; rounds: number }>();
+  .opts<{ sizes: string; rounds: number; mergeMb: string; mergeRounds: number }>();
 
 const sizes = options.sizes.split(',').map(Number);
 const render = { codeSetOid: '2.16.578.1.12.4.1.1.9901' };
@@ -202,3 +225,153 @@ process.stdout.write(
 process.stdout.write(
   `${large.size} conditions rendered and streamed over HTTP in ${fmt(large.httpBest)} (gzip ${fmt(large.gzipBest)}) — target < 1 s: ${large.httpBest < 1000 ? 'met' : 'NOT met'}\n`,
 );
+
+// ---- the merged document: a FEST source extract with our conditions merged in -------------------------------------
+
+const SECTIONS = 3;
+/** A generated source extract of about `mb` MB under .stack/bench/, written once and reused. */
+async function sourceOf(mb: number): Promise<{ path: string; medicines: number }> {
+  const perMedicine =
+    Buffer.byteLength(festSourceXml({ medicines: [...generatedMedicines(100)], sections: SECTIONS })) / 100;
+  const medicines = Math.round((mb * MB) / perMedicine);
+  const dir = '.stack/bench';
+  const path = `${dir}/fest-source-${mb}mb.xml`;
+  if (!existsSync(path)) {
+    await mkdir(dir, { recursive: true });
+    await writeFestSource(`${path}.partial`, {
+      medicines: generatedMedicines(medicines),
+      sections: SECTIONS,
+      katVilkar: 'one',
+    });
+    await rename(`${path}.partial`, path);
+  }
+  return { path, medicines };
+}
+
+/** Two conditions that each link an eighth of the products; the rest link none. */
+function mergeConditions(count: number): FestVilkar[] {
+  // Two of the eight ATC codes the generated products use: a quarter of the products are linked.
+  const codes = [...new Set([...generatedMedicines(2)].map((m) => m.atc!))];
+  return Array.from({ length: count }, (_, i) => ({
+    ...condition(i),
+    atcCodes: i < codes.length ? [codes[i]!] : [`V99XX${String(i % 100).padStart(2, '0')}`],
+    substances: [`stoff ${i}`],
+  }));
+}
+
+const READ_CHUNK = 1 << 18;
+/** The floor: the same parser over the same file with nothing done per event. */
+async function plainParse(path: string) {
+  const parser = new SaxesParser({ xmlns: true });
+  let elements = 0;
+  let peakHeap = 0;
+  parser.on('opentag', () => {
+    elements++;
+  });
+  const before = heap();
+  const started = performance.now();
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK })) {
+    parser.write(chunk as string);
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); // a sample per 256 KB read
+  }
+  parser.close();
+  return { ms: performance.now() - started, elements, peakGrowth: peakHeap - before };
+}
+
+async function mergeOnce(path: string, conditions: FestVilkar[], links: Map<string, string[]>) {
+  let bytes = 0;
+  let peakHeap = 0;
+  const before = heap();
+  const started = performance.now();
+  await pipeline(
+    Readable.from(mergedFest({ sourcePath: path, conditions, links, render })),
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        const before = bytes;
+        bytes += Buffer.byteLength(chunk);
+        // About a sample per 256 KB written, as the plain parse samples per 256 KB read.
+        if (Math.floor(bytes / READ_CHUNK) !== Math.floor(before / READ_CHUNK))
+          peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+        done();
+      },
+    }),
+  );
+  return { ms: performance.now() - started, bytes, peakGrowth: peakHeap - before };
+}
+
+interface MergeRow {
+  mb: number;
+  bytes: number;
+  products: number;
+  linked: number;
+  indexMs: number;
+  indexHeapMb: number;
+  parseMs: number;
+  parsePeakMb: number;
+  mergeMs: number;
+  mergePeakMb: number;
+  outBytes: number;
+}
+const mergeSizes = options.mergeMb
+  .split(',')
+  .filter((x) => x.trim() !== '')
+  .map(Number);
+if (mergeSizes.length > 0) {
+  const conditions = mergeConditions(2000);
+  const mergeRows: MergeRow[] = [];
+  for (const mb of mergeSizes) {
+    const { path } = await sourceOf(mb);
+    const bytes = statSync(path).size;
+    const beforeIndex = heap();
+    const indexStarted = performance.now();
+    let index: Awaited<ReturnType<typeof readProductIndex>> | undefined = await readProductIndex(
+      createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK }),
+    );
+    const indexMs = performance.now() - indexStarted;
+    let links: Map<string, string[]> | undefined = linkConditions(index.products, conditions).byProduct;
+    const indexHeapMb = (heap() - beforeIndex) / MB;
+    const products = index.products.length;
+    index = undefined; // the merge needs only the links
+    const parses = [];
+    const merges = [];
+    for (let r = 0; r < options.mergeRounds; r++) {
+      parses.push(await plainParse(path));
+      merges.push(await mergeOnce(path, conditions, links));
+    }
+    mergeRows.push({
+      mb,
+      bytes,
+      products,
+      linked: links.size,
+      indexMs,
+      indexHeapMb,
+      parseMs: Math.min(...parses.map((p) => p.ms)),
+      parsePeakMb: Math.max(...parses.map((p) => p.peakGrowth)) / MB,
+      mergeMs: Math.min(...merges.map((m) => m.ms)),
+      mergePeakMb: Math.max(...merges.map((m) => m.peakGrowth)) / MB,
+      outBytes: merges[0]!.bytes,
+    });
+    links = undefined;
+  }
+  process.stdout.write(
+    `\nFEST merged document (GET /fest/v1/fest): generated source extracts with ${conditions.length} conditions, best of ${options.mergeRounds}\n\n`,
+  );
+  process.stdout.write(
+    '| source | products | linked products | index read | index heap | plain parse (floor) | merge | merge / parse | merged size | peak heap over start, parse | peak heap over start, merge |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n',
+  );
+  for (const r of mergeRows) {
+    process.stdout.write(
+      `| ${(r.bytes / MB).toFixed(0)} MB | ${r.products} | ${r.linked} | ${fmt(r.indexMs)} | ${r.indexHeapMb.toFixed(1)} MB | ${fmt(r.parseMs)} | ${fmt(r.mergeMs)} | ${(r.mergeMs / r.parseMs).toFixed(2)}x | ${(r.outBytes / MB).toFixed(1)} MB | ${r.parsePeakMb.toFixed(1)} MB | ${r.mergePeakMb.toFixed(1)} MB |\n`,
+    );
+  }
+  const first = mergeRows[0]!;
+  const last = mergeRows[mergeRows.length - 1]!;
+  const ratio = last.mergeMs / last.parseMs;
+  const growthMerge = last.mergePeakMb - first.mergePeakMb;
+  process.stdout.write(
+    `\nmerge of ${(last.bytes / MB).toFixed(0)} MB in ${fmt(last.mergeMs)}, ${ratio.toFixed(2)}x the plain parse (${fmt(last.parseMs)}) — target < 2x: ${ratio < 2 ? 'met' : 'NOT met'}\n`,
+  );
+  process.stdout.write(
+    `merge peak heap growth ${(first.bytes / MB).toFixed(0)} MB -> ${(last.bytes / MB).toFixed(0)} MB: ${growthMerge.toFixed(1)} MB — target < 50 MB: ${growthMerge < 50 ? 'met' : 'NOT met'} (the product index, held between reloads, grows with the extract: ${first.indexHeapMb.toFixed(1)} -> ${last.indexHeapMb.toFixed(1)} MB)\n`,
+  );
+}

@@ -8,11 +8,14 @@ import type { FastifyInstance } from 'fastify';
 import { loadSettings } from '../../core/config/spec.ts';
 import { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
+import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { VilkarCatalogue } from './catalogue.ts';
+import { type ConditionLinks, linkConditions } from './links.ts';
 import { VilkarPublisher } from './publisher.ts';
 import { WebhookPusher } from './push.ts';
 import { festRoutes } from './routes.ts';
 import { type FestSettings, festSettings } from './settings.ts';
+import { FestSourceExtract, type LoadedSource } from './source.ts';
 import { VendorWebhooks } from './vendors.ts';
 
 export class FestAdapter implements HubComponent {
@@ -22,10 +25,17 @@ export class FestAdapter implements HubComponent {
   readonly pusher: WebhookPusher;
   /** Vendors' webhook URLs: checked at registration and before every POST. */
   readonly urlGuard: UrlGuard;
+  /** The FEST full extract our conditions are linked to and merged into. */
+  readonly source: FestSourceExtract;
   private readonly settings: FestSettings;
+  private readonly opsScope: string;
+  private linkCache:
+    | { version: number; generation: number; conditions: FestVilkar[]; links: ConditionLinks }
+    | undefined;
 
   constructor(context: HubContext) {
     this.settings = loadSettings(festSettings, context.env);
+    this.opsScope = context.config.AUTH_OPS_SCOPE;
     this.urlGuard = new UrlGuard({
       allowHttp: context.config.OUTBOUND_ALLOW_HTTP,
       allowedHosts: context.config.OUTBOUND_ALLOWED_HOSTS,
@@ -33,6 +43,12 @@ export class FestAdapter implements HubComponent {
     const render = { codeSetOid: this.settings.FEST_CODE_SET_OID };
     this.publisher = new VilkarPublisher(context, this.catalogue, {
       linkBase: this.settings.FEST_METHOD_LINK_BASE,
+    });
+    this.source = new FestSourceExtract({
+      location: this.settings.FEST_SOURCE_EXTRACT,
+      dir: this.settings.FEST_SOURCE_DIR,
+      reloadMs: this.settings.FEST_SOURCE_RELOAD_MS,
+      urlGuard: this.urlGuard,
     });
     this.webhooks = new VendorWebhooks(resolve(this.settings.FEST_STATE_FILE));
     this.pusher = new WebhookPusher(
@@ -59,17 +75,40 @@ export class FestAdapter implements HubComponent {
         vendorScope: this.settings.FEST_VENDOR_SCOPE,
         codeSetOid: this.settings.FEST_CODE_SET_OID,
         ready: () => this.publisher.caughtUp,
+        source: this.source,
+        linked: () => this.linked(),
+        opsScope: this.opsScope,
       }),
     );
   }
 
+  /** Conditions in force linked to the loaded source's products, computed again only when either changed. */
+  linked(): { conditions: FestVilkar[]; links: ConditionLinks; source: LoadedSource } | undefined {
+    const source = this.source.current;
+    if (!source) return undefined;
+    const { version } = this.catalogue;
+    const generation = this.source.generation;
+    if (this.linkCache?.version !== version || this.linkCache.generation !== generation) {
+      const conditions = this.catalogue.active();
+      this.linkCache = {
+        version,
+        generation,
+        conditions,
+        links: linkConditions(source.index.products, conditions),
+      };
+    }
+    return { conditions: this.linkCache.conditions, links: this.linkCache.links, source };
+  }
+
   async start(): Promise<void> {
+    this.source.start();
     await this.webhooks.load();
     await this.publisher.start();
     this.pusher.start();
   }
 
   async stop(): Promise<void> {
+    this.source.stop();
     await this.pusher.stop();
     await this.publisher.stop();
     await this.webhooks.save();
@@ -86,6 +125,7 @@ export class FestAdapter implements HubComponent {
         `${this.publisher.lastError ? `, publishing fails: ${this.publisher.lastError}` : ''}` +
         `${this.publisher.refused > 0 ? `, ${this.publisher.refused} condition(s) refused by the trust-boundary guard (see the log)` : ''}` +
         `, ${this.webhooks.all().length} webhook(s)` +
+        `, ${this.source.describe()}` +
         `${failing.length > 0 ? `, failing: ${failing.map((w) => `${w.vendor} (${w.lastError})`).join('; ')}` : ''}`,
     };
   }

@@ -4,9 +4,13 @@
  */
 import { createGzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
+import type { ConditionLinks } from './links.ts';
+import { mergedFestStream } from './merge.ts';
+import type { FestSourceExtract, LoadedSource } from './source.ts';
 import type { WebhookPusher } from './push.ts';
 import type { VendorWebhook, VendorWebhooks } from './vendors.ts';
 import { festDocumentStream, osloDateTime, parseFestInstant, type RenderOptions } from './xml.ts';
@@ -18,6 +22,12 @@ export interface RouteOptions extends RenderOptions {
   urlGuard: UrlGuard;
   vendorScope: string;
   ready: () => boolean;
+  /** The source extract; without one GET /fest/v1/fest answers 503 and there is no reload route. */
+  source?: FestSourceExtract;
+  /** Conditions in force and their links to the loaded source's products, from one snapshot of the catalogue. */
+  linked?: () => { conditions: FestVilkar[]; links: ConditionLinks; source: LoadedSource } | undefined;
+  /** Scope of the operator route that reloads the source extract. */
+  opsScope?: string;
 }
 
 const problems = {
@@ -25,6 +35,7 @@ const problems = {
   401: problemSchema,
   403: problemSchema,
   404: problemSchema,
+  502: problemSchema,
   503: problemSchema,
 };
 
@@ -133,12 +144,147 @@ export function festRoutes(options: RouteOptions) {
       },
     );
 
+    app.get<{ Headers: { 'if-none-match'?: string; 'accept-encoding'?: string } }>(
+      '/fest/v1/fest',
+      {
+        onRequest: auth,
+        schema: {
+          summary:
+            'The FEST source extract (FEST_SOURCE_EXTRACT) with our conditions merged in: OppfVilkar in KatVilkar, RefVilkar on every linked product',
+          description:
+            'The source document unchanged except for our OppfVilkar entries (conditions in force) appended to its KatVilkar ' +
+            '(created at its schema position when absent) and a RefVilkar, after LegemiddelformKort and any RefVilkar already ' +
+            'there, on every LegemiddelMerkevare, LegemiddelVirkestoff and Legemiddelpakning whose level-5 ATC code (or, without ' +
+            'one, substance) matches a condition. Valid against the official strict FEST 2.5.1 schema. Streamed; ETag from the ' +
+            'catalogue version and the source digest, If-None-Match for a 304; gzip when asked for. 503 FEST_SOURCE_NOT_LOADED ' +
+            'while no source extract could be read.',
+          tags: ['fest'],
+          security,
+          response: {
+            200: { description: 'FEST XML (application/xml)', type: 'string' },
+            304: { description: 'Unchanged since the ETag sent', type: 'null' },
+            ...problems,
+          },
+        },
+      },
+      async (request, reply) => {
+        if (!options.ready()) return notReady(reply);
+        const linked = options.linked?.();
+        if (!linked)
+          return sendProblem(
+            reply,
+            503,
+            'FEST_SOURCE_NOT_LOADED',
+            options.source?.describe() ?? 'no source extract (FEST_SOURCE_EXTRACT unset)',
+          );
+        const { conditions, links, source } = linked;
+        const etag = `W/"fest-merged-${catalogue.version}-${source.digest.slice(0, 16)}"`;
+        reply
+          .header('etag', etag)
+          .header('cache-control', 'no-cache')
+          .header('vary', 'accept-encoding')
+          .header('x-fest-catalogue-version', String(catalogue.version))
+          .header('x-fest-source-hentetdato', source.index.fetchedAt);
+        if (matchesEtag(request.headers['if-none-match'], etag)) return reply.code(304).send();
+        reply
+          .header('x-fest-count', String(conditions.length))
+          .header('x-fest-linked-products', String(links.byProduct.size))
+          .type('application/xml; charset=utf-8');
+        const document = mergedFestStream({
+          sourcePath: source.path,
+          conditions,
+          links: links.byProduct,
+          render: options,
+        });
+        if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+          reply.header('content-encoding', 'gzip');
+          return reply.send(document.pipe(createGzip()));
+        }
+        return reply.send(document);
+      },
+    );
+
+    const { source: sourceExtract, opsScope } = options;
+    if (sourceExtract && opsScope)
+      app.post(
+        '/fest/v1/source/reload',
+        {
+          onRequest: app.requireScope(opsScope),
+          schema: {
+            summary: 'Read the FEST source extract again now (it is also read every FEST_SOURCE_RELOAD_MS)',
+            description:
+              'Answers what was read; 502 with the reason when the source is unreadable or not a FEST document, in which case ' +
+              'the last good one stays in use.',
+            tags: ['fest'],
+            security: [{ bearer: [opsScope] }],
+            response: {
+              200: {
+                type: 'object',
+                properties: {
+                  products: { type: 'integer' },
+                  hentetDato: { type: 'string' },
+                  bytes: { type: 'integer' },
+                  digest: { type: 'string' },
+                  loadedAt: { type: 'string' },
+                },
+              },
+              ...problems,
+            },
+          },
+        },
+        async (_request, reply) => {
+          const outcome = await sourceExtract.reload();
+          if (!outcome.ok) {
+            const kept = outcome.kept
+              ? `; keeping the last good one (HentetDato ${outcome.kept.index.fetchedAt}, read ${outcome.kept.loadedAt})`
+              : '; there is no earlier one to keep';
+            const [code, detail] = outcome.error.split(/: (.*)/s);
+            return sendProblem(
+              reply,
+              502,
+              code ?? 'FEST_SOURCE_UNREADABLE',
+              `${detail ?? outcome.error}${kept}`,
+            );
+          }
+          const { source } = outcome;
+          return {
+            products: source.index.products.length,
+            hentetDato: source.index.fetchedAt,
+            bytes: source.bytes,
+            digest: source.digest,
+            loadedAt: source.loadedAt,
+          };
+        },
+      );
+
+    const gjelderForCondition = {
+      type: 'object',
+      properties: {
+        vilkarId: { type: 'string' },
+        methodId: { type: 'string' },
+        statusCode: { type: 'string' },
+        substances: { type: 'array', items: { type: 'string' } },
+        atcCodes: { type: 'array', items: { type: 'string' } },
+        indication: { type: ['string', 'null'] },
+        products: {
+          type: 'array',
+          items: { type: 'string' },
+          description:
+            'FEST ids of the source extract products linked to this condition (RefVilkar in GET /fest/v1/fest)',
+        },
+      },
+    };
+
     app.get<{ Querystring: { atc?: string; substance?: string } }>(
       '/fest/v1/vilkar/gjelder-for',
       {
         onRequest: auth,
         schema: {
-          summary: 'Which substances and ATC codes each condition in force applies to, to attach RefVilkar',
+          summary:
+            'Which substances and ATC codes each condition in force applies to, and the FEST products it is linked to',
+          description:
+            'products: the FEST ids (LegemiddelMerkevare, LegemiddelVirkestoff, Legemiddelpakning) of the loaded source ' +
+            'extract that carry a RefVilkar to the condition in GET /fest/v1/fest; empty while no source extract is loaded.',
           tags: ['fest'],
           security,
           querystring: {
@@ -146,19 +292,35 @@ export function festRoutes(options: RouteOptions) {
             properties: { atc: { type: 'string' }, substance: { type: 'string' } },
             additionalProperties: false,
           },
-          response: problems,
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                catalogueVersion: { type: 'integer' },
+                sourceExtract: {
+                  type: ['object', 'null'],
+                  properties: { hentetDato: { type: 'string' }, loadedAt: { type: 'string' } },
+                },
+                conditions: { type: 'array', items: gjelderForCondition },
+              },
+            },
+            ...problems,
+          },
         },
       },
       async (request, reply) => {
         if (!options.ready()) return notReady(reply);
         const { atc, substance } = request.query;
-        const wanted = catalogue
-          .active()
+        const linked = options.linked?.();
+        const wanted = (linked?.conditions ?? catalogue.active())
           .filter((e) => !atc || e.atcCodes.some((code) => code.startsWith(atc.toUpperCase())))
           .filter((e) => !substance || e.substances.some((s) => s.toLowerCase() === substance.toLowerCase()));
         reply.header('x-fest-catalogue-version', String(catalogue.version));
         return {
           catalogueVersion: catalogue.version,
+          sourceExtract: linked
+            ? { hentetDato: linked.source.index.fetchedAt, loadedAt: linked.source.loadedAt }
+            : null,
           conditions: wanted.map((e) => ({
             vilkarId: e.vilkarId,
             methodId: e.methodId,
@@ -166,6 +328,7 @@ export function festRoutes(options: RouteOptions) {
             substances: e.substances,
             atcCodes: e.atcCodes,
             indication: e.indication,
+            products: linked?.links.byCondition.get(e.vilkarId) ?? [],
           })),
         };
       },

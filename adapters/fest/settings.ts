@@ -47,6 +47,24 @@ export const festSettings = {
     default: 10_000,
     parse: positive,
   },
+  FEST_SOURCE_EXTRACT: {
+    description:
+      'FEST full extract whose products our conditions are linked to (a file path or an http(s) URL, the outbound URL guard applies); empty: none, GET /fest/v1/fest answers 503.',
+    default: '',
+    parse: text,
+  },
+  FEST_SOURCE_RELOAD_MS: {
+    description:
+      'How often the source extract is read again (also on POST /fest/v1/source/reload); a failed read keeps the last good one.',
+    default: 21_600_000,
+    parse: positive,
+  },
+  FEST_SOURCE_DIR: {
+    description:
+      'Where the last good copy of the source extract is kept (the merged document is streamed from it).',
+    default: '.stack/fest/source',
+    parse: text,
+  },
 };
 
 export type FestSettings = {
