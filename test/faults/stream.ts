@@ -117,6 +117,8 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     faultAt = Date.now();
     await scenario.inject({ stack, hub, ...(partners ? { partners } : {}) });
   });
+  // A part that does not come back fails the run at `await fault`, with the stack still stopped by the caller.
+  fault.catch(() => undefined);
   for (let i = 0; i < events.length; i += size) {
     const batch = events.slice(i, i + size);
     for (let attempt = 1; ; attempt++) {
