@@ -8,9 +8,9 @@
  * acknowledges again), and how each output is judged.
  */
 import { Command } from 'commander';
-import { startFaultStack } from '../test/faults/faultStack.ts';
-import { hubProcess } from '../test/faults/hubProcess.ts';
-import { adapterComponents, startPartners } from '../test/faults/partners.ts';
+import { type FaultStack, startFaultStack } from '../test/faults/faultStack.ts';
+import { type HubProcess, hubProcess } from '../test/faults/hubProcess.ts';
+import { adapterComponents, type Partners, startPartners } from '../test/faults/partners.ts';
 import {
   judgedBy,
   partnerScenarios,
@@ -49,33 +49,79 @@ for (const key of keys)
     throw new Error(`--only: no scenario "${key}"; choose from ${Object.keys(scenarios).join(', ')}`);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-say(`Starting a broker and registry of the benchmark's own (ports 18396-18398)...`);
-const [stack, partners] = await Promise.all([
-  startFaultStack({ kafka: 18396, controller: 18397, registry: 18398 }),
-  startPartners(),
-]);
-const hub = await hubProcess({
-  ...stack,
-  components: adapterComponents,
-  env: { INGRESS_TRANSACTIONAL_ID: 'bench-faults-hub', ...partners.env },
-});
+
+interface Parts {
+  stack: FaultStack;
+  partners: Partners;
+  hub: HubProcess;
+}
+
+/** A broker, registry, partner stand-ins and hub of the bench's own, all fresh. */
+async function bringUp(): Promise<Parts> {
+  say(`Starting a broker and registry of the benchmark's own (ports 18396-18398)...`);
+  const [stack, partners] = await Promise.all([
+    startFaultStack({ kafka: 18396, controller: 18397, registry: 18398 }),
+    startPartners(),
+  ]);
+  const hub = await hubProcess({
+    ...stack,
+    components: adapterComponents,
+    env: { INGRESS_TRANSACTIONAL_ID: 'bench-faults-hub', ...partners.env },
+  });
+  try {
+    await hub.start();
+    await partners.registerVendor(hub);
+  } catch (error) {
+    await tearDown({ stack, partners, hub }); // the ports must be free for the next try
+    throw error;
+  }
+  return { stack, partners, hub };
+}
+
+/** Stops everything, whatever state a failed scenario left it in. */
+async function tearDown(parts: Parts): Promise<void> {
+  if (parts.hub.running) await parts.hub.kill().catch(() => undefined);
+  await Promise.all([
+    parts.stack.stop().catch((error: Error) => say(`  could not stop the stack: ${error.message}`)),
+    parts.partners.close().catch(() => undefined),
+  ]);
+}
+
 const results: ScenarioResult[] = [];
+const failures: { scenario: string; reason: string }[] = [];
 let failed = false;
+let parts: Parts | undefined;
 try {
-  await hub.start();
-  await partners.registerVendor(hub);
   for (const [run, key] of keys.entries()) {
+    try {
+      parts ??= await bringUp();
+    } catch (error) {
+      failures.push({ scenario: key, reason: `the stack did not start: ${(error as Error).message}` });
+      say(`${key}: FAILED, the stack did not start: ${(error as Error).message}`);
+      failed = true;
+      continue;
+    }
     say(`${key}: ${rate} events/s for ${durationMs / 1000} s, the fault after 5 s...`);
-    const result = await runStream({
-      stack,
-      hub,
-      partners,
-      scenario: scenarios[key]!,
-      rate,
-      durationMs,
-      faultAtMs: 5_000,
-      run: run + 10,
-    });
+    let result: ScenarioResult;
+    try {
+      result = await runStream({
+        ...parts,
+        scenario: scenarios[key]!,
+        rate,
+        durationMs,
+        faultAtMs: 5_000,
+        run: run + 10,
+      });
+    } catch (error) {
+      // A part that did not come back: this scenario failed; the next one gets a fresh stack.
+      const reason = (error as Error).message.split('\n')[0]!;
+      failures.push({ scenario: key, reason });
+      say(`  FAILED: ${reason}\n  stopping this stack; the next scenario starts on a fresh one`);
+      failed = true;
+      await tearDown(parts);
+      parts = undefined;
+      continue;
+    }
     results.push(result);
     const unanswered = Object.entries(result.unanswered)
       .map(([kind, u]) => `${u.count} x ${kind}`)
@@ -84,6 +130,7 @@ try {
       `  answered other than 2xx: ${unanswered || 'none'}; refused: ${result.refused.length}; resends not answered as duplicate: ${result.resendsNotDuplicate}`,
     );
     for (const o of result.outputs) if (o.examples) say(`  ${o.output}: missing ${o.examples.join('; ')}`);
+    say(`\n${resultTable([result])}\n`);
     const clean =
       result.refused.length === 0 &&
       result.resendsNotDuplicate === 0 &&
@@ -95,13 +142,13 @@ try {
     failed ||= !clean;
   }
 } finally {
-  if (hub.running) await hub.kill();
-  await Promise.all([stack.stop(), partners.close()]);
+  if (parts) await tearDown(parts);
 }
-say(`\n${resultTable(results)}\n\nHow each output is judged:\n${judgedBy(results)}\n`);
+say(`\nAll scenarios:\n${resultTable(results)}\n\nHow each output is judged:\n${judgedBy(results)}\n`);
+for (const f of failures) say(`FAILED ${f.scenario}: ${f.reason}`);
 say(
   failed
-    ? 'Something was lost, doubled, reordered or refused: see above.'
+    ? 'Something was lost, doubled, reordered or refused, or a scenario failed: see above.'
     : 'Every acknowledged event once in the log, in order; every resend a duplicate; every output once and in order.',
 );
 process.exit(failed ? 1 : 0);

@@ -105,6 +105,8 @@ export async function hubProcess(options: {
         proc.once('exit', early);
         proc.stdout?.on('data', (chunk: Buffer) => {
           output += chunk.toString();
+          // The hub logs to stdout: with a log level asked for, the test shows them too.
+          if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
         });
         // Listening is what a client sees; the process may still be joining groups behind it.
         const poll = async () => {

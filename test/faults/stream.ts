@@ -117,11 +117,17 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     faultAt = Date.now();
     await scenario.inject({ stack, hub, ...(partners ? { partners } : {}) });
   });
-  // A part that does not come back fails the run at `await fault`, with the stack still stopped by the caller.
-  fault.catch(() => undefined);
+  // A part that does not come back ends the stream at once (the door may answer 503 for ever), and fails the run.
+  let faultFailed: Error | undefined;
+  fault.catch((error: unknown) => {
+    faultFailed = new Error(
+      `PART_DID_NOT_COME_BACK: ${scenario.name}: ${(error as Error)?.message ?? String(error)}`,
+    );
+  });
   for (let i = 0; i < events.length; i += size) {
     const batch = events.slice(i, i + size);
     for (let attempt = 1; ; attempt++) {
+      if (faultFailed) throw faultFailed;
       if (attempt > 1) resends++;
       const answer = await post(hub, batch);
       if (answer.status === 200 || answer.status === 202) {
@@ -144,7 +150,8 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     const due = started + ((i + size) / options.rate) * 1000;
     if (due > Date.now()) await sleep(due - Date.now());
   }
-  await fault;
+  await fault.catch(() => undefined);
+  if (faultFailed) throw faultFailed;
   if (recoveryMs === null && faultAt > 0) recoveryMs = 0;
 
   let resendsNotDuplicate = 0;
