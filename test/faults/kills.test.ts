@@ -8,9 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MethodEvent } from '../../contracts/generated/types.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import { ContractProducer } from '../../core/bus/producer.ts';
+import { ContractRegistry } from '../../core/bus/registry.ts';
+import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { readAll } from '../support/kafka.ts';
 import { type FaultStack, startFaultStack } from './faultStack.ts';
 import { type HubProcess, hubProcess } from './hubProcess.ts';
+import { streamFor } from './stream.ts';
 
 let stack: FaultStack;
 let hub: HubProcess;
@@ -115,6 +121,53 @@ describe('with the broker SIGKILLed', () => {
     const ids = log.map((m) => m.headers?.ce_id?.toString());
     for (const event of [first, ...events].slice(1) as { eventId: string }[])
       expect(ids.filter((id) => id === event.eventId)).toHaveLength(1);
+  }, 180_000);
+
+  // The flag book and the method directory are such followers: read again from the start, they showed old flags and states.
+  it('folds every record once, never an older one again, when its consumer rejoins after the broker was SIGKILLed', async () => {
+    const kafka = new Kafka({ brokers: [stack.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const topic = `faults.follow.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const registry = new ContractRegistry(stack.schemaRegistryUrl).alias(
+      topic,
+      'nyemetoder.method-events.v1',
+    );
+    const producer = new ContractProducer(kafka, registry);
+    const write = (events: MethodEvent[]) =>
+      producer.send(
+        'nyemetoder.method-events.v1',
+        events.map((e) => ({
+          key: e.methodId,
+          value: e,
+          headers: newHeaders({ id: e.eventId, source: '/faults', type: e.type }),
+        })),
+        { to: topic },
+      );
+    const events = streamFor(90, 60);
+    await write(events.slice(0, 40));
+    const folded: string[] = [];
+    const follower = new TopicFollower<MethodEvent>(kafka, registry, {
+      name: 'faults-follow',
+      topic,
+      onMessage: (_, at) => folded.push(`${at.partition}/${at.offset}`),
+    });
+    await follower.start();
+    try {
+      expect(await follower.waitUntilCaughtUp(30_000)).toBe(true);
+      await stack.kill('kafka');
+      await new Promise((r) => setTimeout(r, 12_000)); // past the follower's 6 s session
+      await stack.restart();
+      await write(events.slice(40));
+      expect(await follower.reachEnd(60_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 3_000)); // a read again from the start would show by now
+      const twice = folded.filter((at, i) => folded.indexOf(at) !== i);
+      expect({ folded: new Set(folded).size, twice: twice.slice(0, 5) }).toEqual({ folded: 60, twice: [] });
+    } finally {
+      await Promise.all([follower.stop(), producer.disconnect()]);
+    }
   }, 180_000);
 
   it('stops on SIGTERM within 10 s while the broker is down and a request is in flight', async () => {
