@@ -15,6 +15,7 @@ import { HdirClient } from './client.ts';
 import { FlagBook } from './flagBook.ts';
 import { FLAGS_TOPIC, Flagger } from './flagger.ts';
 import { MethodDirectory } from './methodDirectory.ts';
+import { MethodHistory } from './methodHistory.ts';
 import { OverdueWatch } from './monitoring.ts';
 import { Notifier } from './outbound.ts';
 import { ReassessmentWatch } from './reassessmentWatch.ts';
@@ -35,8 +36,13 @@ export function createHdirComponent(context: HubContext): HubComponent {
     context.registry,
     context.topic('nyemetoder.method-state.v1'),
   );
+  const history = new MethodHistory(
+    context.kafka,
+    context.registry,
+    context.topic('nyemetoder.method-events.v1'),
+  );
   const watch = new OverdueWatch(rules, settings.HDIR_DEADLINE_DAYS, log);
-  const flagger = new Flagger({ context, book, directory, rules });
+  const flagger = new Flagger({ context, book, history, rules });
   const followUp = new ReassessmentWatch({
     context,
     book,
@@ -76,8 +82,7 @@ export function createHdirComponent(context: HubContext): HubComponent {
     },
 
     async start() {
-      await directory.start();
-      await book.start();
+      await Promise.all([directory.start(), book.start(), history.start()]);
       book.onRecord(() => {
         if (checkQueued) return;
         checkQueued = true;
@@ -106,8 +111,7 @@ export function createHdirComponent(context: HubContext): HubComponent {
       if (timer) clearInterval(timer);
       await notifier?.stop();
       await flagger.stop();
-      await book.stop();
-      await directory.stop();
+      await Promise.all([book.stop(), directory.stop(), history.stop()]);
     },
 
     health(): ComponentHealth {

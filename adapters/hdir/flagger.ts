@@ -3,9 +3,10 @@
  * appends what each event changes for a method's flags to `hdir.guideline-flags.v1` (see mapping.ts).
  * The records of one event are written in one call with one key (one partition, all or none) and read
  * back before the next event, so the next one is judged against them. A redelivered event whose records
- * are already on the topic is recognised by its id and not done twice. An event is acted on only once the
- * method-state projection has taken it (it waits, retrying, while the projection is behind); one the state
- * machine refused is passed over with a warning.
+ * are already on the topic is recognised by its id and not done twice. Each event is judged on the method
+ * as it stood right after it (methodHistory.ts folds the log with the state machine, as the projection
+ * does): one the state machine refused is passed over with a warning, a second copy of an event id is
+ * passed over, and while the fold has not read that far the flagger waits and retries.
  */
 import { createHash } from 'node:crypto';
 import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
@@ -16,7 +17,7 @@ import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import type { FlagBook } from './flagBook.ts';
 import { flagRecordsFor } from './mapping.ts';
-import type { MethodDirectory } from './methodDirectory.ts';
+import type { MethodHistory } from './methodHistory.ts';
 import type { RuleBook } from './rules.ts';
 
 export const FLAGS_TOPIC = 'hdir.guideline-flags.v1';
@@ -31,7 +32,7 @@ export function recordIdOf(causeId: string, record: GuidelineFlag): string {
 export interface FlaggerParts {
   context: HubContext;
   book: FlagBook;
-  directory: MethodDirectory;
+  history: MethodHistory;
   rules: () => RuleBook;
 }
 
@@ -59,29 +60,31 @@ export class Flagger {
     return this.runner.stop();
   }
 
-  private async handle({ value: event, headers, log }: Delivery<MethodEvent>): Promise<void> {
-    const { book, directory, context } = this.parts;
+  private async handle({
+    value: event,
+    headers,
+    log,
+    partition,
+    offset,
+  }: Delivery<MethodEvent>): Promise<void> {
+    const { book, history, context } = this.parts;
     if (book.hasHandled(event.eventId)) return;
     // Only what the state machine took counts: an event written straight to Kafka may have been refused.
-    const judged = await directory.fateOf(event, 10_000);
+    const judged = await history.fateOf(event, { partition, offset }, 10_000);
     if (judged.fate === 'refused') {
       log.warn(
         { methodId: event.methodId, reason: judged.reason },
-        'not flagged: the method-state projection refused this event',
+        'not flagged: the state machine refused this event',
       );
       return;
     }
+    if (judged.fate === 'copy') return;
     if (judged.fate === 'pending') {
       throw new TransientError(
-        `the method state has not taken event ${event.eventId} of ${event.methodId} yet; is the projection running?`,
+        `the method history has not read event ${event.eventId} of ${event.methodId} (partition ${partition} offset ${offset}) yet; will look again`,
       );
     }
-    const records = flagRecordsFor(
-      book.ofMethod(event.methodId),
-      event,
-      this.parts.rules(),
-      directory.get(event.methodId),
-    );
+    const records = flagRecordsFor(book.ofMethod(event.methodId), event, this.parts.rules(), judged.state);
     if (records.length === 0) return;
     try {
       for (const record of records)

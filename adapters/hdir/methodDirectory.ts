@@ -5,13 +5,9 @@
  * shown to callers with the confidential scope.
  */
 import type { Kafka } from 'kafkajs';
-import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import type { MethodState } from '../../contracts/generated/types.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
-import { describeErrors } from '../../core/lifecycle/errors.ts';
-import { verdictOn } from '../../core/lifecycle/ledger.ts';
-
-export type EventFate = { fate: 'applied' } | { fate: 'refused'; reason: string } | { fate: 'pending' };
 
 export class MethodDirectory {
   private readonly states = new Map<string, MethodState>();
@@ -37,23 +33,6 @@ export class MethodDirectory {
 
   get(methodId: string): MethodState | undefined {
     return this.states.get(methodId);
-  }
-
-  /**
-   * Whether the method-state projection took this event: applied (the state has its id), refused (the
-   * state machine would not take it on the state as it stands: the projection dead-lettered it), or still
-   * pending after `timeoutMs` (the projection is behind, or not running).
-   */
-  async fateOf(event: MethodEvent, timeoutMs: number): Promise<EventFate> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const state = this.states.get(event.methodId);
-      if (state?.recentEventIds.includes(event.eventId)) return { fate: 'applied' };
-      const verdict = verdictOn(state, event);
-      if (verdict.outcome === 'rejected') return { fate: 'refused', reason: describeErrors(verdict.errors) };
-      if (Date.now() > until) return { fate: 'pending' };
-      await new Promise((r) => setTimeout(r, 20));
-    }
   }
 
   has(methodId: string): boolean {

@@ -72,7 +72,10 @@ export class TopicFollower<T> {
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
+        const folded = this.next.get(batch.partition) ?? 0n;
         for (const message of batch.messages) {
+          // Without committed offsets a consumer that rejoins (after a broker restart) reads from the start again.
+          if (BigInt(message.offset) < folded) continue;
           let value: T | undefined;
           try {
             ({ value } = await this.registry.decode<T>(this.options.topic, message.value));

@@ -1,5 +1,7 @@
 /** The hub as its own process (`metodehub run`), so a fault test can SIGKILL it or time its SIGTERM. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
@@ -8,6 +10,8 @@ import { repoRoot } from '../../deploy/local/stack.ts';
 export interface HubProcess {
   url: string;
   token: string;
+  /** A token from the hub's dev issuer with these scopes, for `subject` (a FEST vendor, say). */
+  mint: (scopes: string[], subject: string) => Promise<string>;
   /** Starts the hub (again); resolves when its API answers /healthz. */
   start: () => Promise<void>;
   kill: () => Promise<void>;
@@ -16,9 +20,19 @@ export interface HubProcess {
   readonly running: boolean;
 }
 
+/** A port the system picks (listen on 0), kept for every restart of the hub so clients find it again. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
 export async function hubProcess(options: {
   dir: string;
-  port: number;
+  /** Default: one the system picks. */
+  port?: number;
   kafkaBrokers: string;
   schemaRegistryUrl: string;
   components?: string;
@@ -35,10 +49,19 @@ export async function hubProcess(options: {
   });
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
-  const url = `http://127.0.0.1:${options.port}`;
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
   const self: HubProcess = {
     url,
     token,
+    mint: (scopes, subject) =>
+      issuer.mint({
+        scopes,
+        subject,
+        audience: config.AUTH_AUDIENCE,
+        issuer: config.AUTH_ISSUER,
+        expiresIn: '2h',
+      }),
     get running() {
       return child !== undefined;
     },
@@ -53,7 +76,7 @@ export async function hubProcess(options: {
             KAFKA_BROKERS: options.kafkaBrokers,
             SCHEMA_REGISTRY_URL: options.schemaRegistryUrl,
             HUB_HOST: '127.0.0.1',
-            HUB_PORT: String(options.port),
+            HUB_PORT: String(port),
             AUTH_DEV_ISSUER: 'true',
             DEV_ISSUER_KEY_FILE: keyFile,
             LOG_LEVEL: process.env.FAULTS_HUB_LOG_LEVEL ?? 'error',
@@ -82,6 +105,8 @@ export async function hubProcess(options: {
         proc.once('exit', early);
         proc.stdout?.on('data', (chunk: Buffer) => {
           output += chunk.toString();
+          // The hub logs to stdout: with a log level asked for, the test shows them too.
+          if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
         });
         // Listening is what a client sees; the process may still be joining groups behind it.
         const poll = async () => {

@@ -7,23 +7,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import type {
+  FestVilkar,
+  DrugDecision,
+  GuidelineFlag,
+  MethodEvent,
+  MethodState,
+} from '../../contracts/generated/types.ts';
 import { ContractRegistry } from '../../core/bus/registry.ts';
 import { demoHistory } from '../../core/demo/history.ts';
 import type { FaultStack } from './faultStack.ts';
 import type { HubProcess } from './hubProcess.ts';
+import { judgePartnerOutputs, type OutputCount } from './outputs.ts';
+import type { Partner, Partners } from './partners.ts';
+
+export type { OutputCount } from './outputs.ts';
 
 export interface Scenario {
   name: string;
   /** Breaks something and mends it; resolves when the broken part is running again. */
-  inject: (parts: { stack: FaultStack; hub: HubProcess }) => Promise<void>;
-}
-
-export interface OutputCount {
-  output: string;
-  lost: number;
-  doubled: number;
-  outOfOrder: number;
+  inject: (parts: { stack: FaultStack; hub: HubProcess; partners?: Partners }) => Promise<void>;
 }
 
 export interface ScenarioResult {
@@ -46,6 +49,8 @@ export interface ScenarioResult {
 export interface StreamOptions {
   stack: FaultStack;
   hub: HubProcess;
+  /** The partner stand-ins the hub delivers to (its adapters running): their outputs are counted too. */
+  partners?: Partners;
   scenario: Scenario;
   /** Events per second. */
   rate: number;
@@ -98,7 +103,7 @@ async function post(hub: HubProcess, events: MethodEvent[]): Promise<Answer> {
 }
 
 export async function runStream(options: StreamOptions): Promise<ScenarioResult> {
-  const { hub, stack, scenario } = options;
+  const { hub, stack, scenario, partners } = options;
   const size = options.batchSize ?? 5;
   const events = streamFor(options.run, Math.round((options.rate * options.durationMs) / 1000));
   const acknowledged = new Set<string>();
@@ -110,11 +115,19 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   const started = Date.now();
   const fault = sleep(options.faultAtMs).then(async () => {
     faultAt = Date.now();
-    await scenario.inject({ stack, hub });
+    await scenario.inject({ stack, hub, ...(partners ? { partners } : {}) });
+  });
+  // A part that does not come back ends the stream at once (the door may answer 503 for ever), and fails the run.
+  let faultFailed: Error | undefined;
+  fault.catch((error: unknown) => {
+    faultFailed = new Error(
+      `PART_DID_NOT_COME_BACK: ${scenario.name}: ${(error as Error)?.message ?? String(error)}`,
+    );
   });
   for (let i = 0; i < events.length; i += size) {
     const batch = events.slice(i, i + size);
     for (let attempt = 1; ; attempt++) {
+      if (faultFailed) throw faultFailed;
       if (attempt > 1) resends++;
       const answer = await post(hub, batch);
       if (answer.status === 200 || answer.status === 202) {
@@ -137,7 +150,8 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     const due = started + ((i + size) / options.rate) * 1000;
     if (due > Date.now()) await sleep(due - Date.now());
   }
-  await fault;
+  await fault.catch(() => undefined);
+  if (faultFailed) throw faultFailed;
   if (recoveryMs === null && faultAt > 0) recoveryMs = 0;
 
   let resendsNotDuplicate = 0;
@@ -153,7 +167,7 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     resendsNotDuplicate += batch.length - duplicates;
   }
 
-  const outputs = await countOutputs(stack, events, acknowledged);
+  const outputs = await countOutputs(stack, events, acknowledged, partners);
   return {
     scenario: scenario.name,
     sent: events.length,
@@ -167,11 +181,16 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   };
 }
 
-/** Reads the events and state topics to their ends with a plain kafkajs consumer and counts per output. */
+/**
+ * Reads the events and state topics to their ends with a plain kafkajs consumer and counts per output; with
+ * partners, also the partner topics and what each stand-in received, read again until nothing is missing or
+ * a minute has passed (a partner back drains its backlog).
+ */
 async function countOutputs(
   stack: FaultStack,
   events: MethodEvent[],
   acknowledged: Set<string>,
+  partners?: Partners,
 ): Promise<OutputCount[]> {
   const kafka = new Kafka({ brokers: [stack.kafkaBrokers], logLevel: logLevel.NOTHING });
   const registry = new ContractRegistry(stack.schemaRegistryUrl);
@@ -181,9 +200,13 @@ async function countOutputs(
     sentOrder.set(e.methodId, [...(sentOrder.get(e.methodId) ?? []), e.eventId]);
 
   const logged = new Map<string, string[]>();
+  const loggedEvents = new Map<string, MethodEvent[]>();
   for (const value of await readDecoded<MethodEvent>(kafka, registry, 'nyemetoder.method-events.v1')) {
-    if (methods.has(value.methodId))
-      logged.set(value.methodId, [...(logged.get(value.methodId) ?? []), value.eventId]);
+    if (!methods.has(value.methodId)) continue;
+    const ids = logged.get(value.methodId) ?? [];
+    if (!ids.includes(value.eventId))
+      loggedEvents.set(value.methodId, [...(loggedEvents.get(value.methodId) ?? []), value]);
+    logged.set(value.methodId, [...ids, value.eventId]);
   }
   const eventCount: OutputCount = {
     output: 'nyemetoder.method-events.v1',
@@ -231,7 +254,22 @@ async function countOutputs(
     stateCount.doubled += seen.length - new Set(seen).size;
     for (let i = 1; i < seen.length; i++) if (seen[i]! < seen[i - 1]!) stateCount.outOfOrder++;
   }
-  return [eventCount, stateCount];
+  eventCount.rule = 'every acknowledged event id once, in the order sent per method';
+  stateCount.rule =
+    "each method's latest version reaches its event count; versions may skip, never repeat or go back";
+  if (!partners) return [eventCount, stateCount];
+  const settleBy = Date.now() + 60_000;
+  for (;;) {
+    const topics = {
+      fest: await readDecoded<FestVilkar>(kafka, registry, 'fest.vilkar.v1'),
+      financing: await readDecoded<DrugDecision>(kafka, registry, 'financing.drug-decisions.v1'),
+      flags: await readDecoded<GuidelineFlag>(kafka, registry, 'hdir.guideline-flags.v1'),
+    };
+    const counted = judgePartnerOutputs(loggedEvents, topics, partners);
+    if (counted.every((c) => c.lost === 0) || Date.now() > settleBy)
+      return [eventCount, stateCount, ...counted];
+    await sleep(2_000);
+  }
 }
 
 async function readDecoded<T>(kafka: Kafka, registry: ContractRegistry, topic: string): Promise<T[]> {
@@ -311,6 +349,34 @@ export const scenarios: Record<string, Scenario> = {
     },
   },
 };
+
+/** A partner stand-in down (connections refused; Helsedirektoratet answers 503) for `ms`, then back. */
+export function partnerOutage(partner: Partner | 'all', ms: number): Scenario {
+  const which: Partner[] = partner === 'all' ? ['slv', 'fest-vendor', 'hdir'] : [partner];
+  return {
+    name: `${partner === 'all' ? 'every partner' : partner} down ${ms / 1000} s`,
+    inject: async ({ partners }) => {
+      if (!partners)
+        throw new Error(`NO_PARTNERS: the scenario "${partner} down" needs the partner stand-ins`);
+      for (const p of which) await partners.down(p);
+      await sleep(ms);
+      for (const p of which) await partners.up(p);
+    },
+  };
+}
+
+export const partnerScenarios: Record<string, Scenario> = {
+  'slv down': partnerOutage('slv', 90_000),
+  'fest vendor down': partnerOutage('fest-vendor', 60_000),
+  'hdir down': partnerOutage('hdir', 20_000),
+};
+
+/** How each output is judged, one line per output, for under the table. */
+export function judgedBy(results: ScenarioResult[]): string {
+  const rules = new Map<string, string>();
+  for (const r of results) for (const o of r.outputs) if (o.rule) rules.set(o.output, o.rule);
+  return [...rules].map(([output, rule]) => `- ${output}: ${rule}`).join('\n');
+}
 
 export function resultTable(results: ScenarioResult[]): string {
   const header = [

@@ -58,7 +58,8 @@ export class FestVendorEmulator {
     this.failures = { count, with: withWhat };
   }
 
-  async start(): Promise<string> {
+  /** `port` 0 picks a free one; give the earlier port to come back where the hub delivers. */
+  async start(port = 0): Promise<string> {
     this.server = createServer((request, response) => {
       void this.handle(request).then(
         (answer) => {
@@ -71,9 +72,9 @@ export class FestVendorEmulator {
         () => response.writeHead(500).end(),
       );
     });
-    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
-    const { port } = this.server.address() as AddressInfo;
-    this.url = `http://127.0.0.1:${port}/fest/deltas`;
+    await new Promise<void>((done) => this.server!.listen(port, '127.0.0.1', done));
+    const bound = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${bound}/fest/deltas`;
     return this.url;
   }
 

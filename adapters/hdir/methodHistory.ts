@@ -1,0 +1,63 @@
+/**
+ * Every method's history, folded by the state machine from `nyemetoder.method-events.v1`, followed from the
+ * start: what became of an event and the method's state right after it. The flagger judges each event on
+ * that state, not on the latest one: after a restart or a lag it reads events the projection folded long
+ * ago, and the latest state would lend an earlier record links (assessment, price note) from later events.
+ */
+import type { Kafka } from 'kafkajs';
+import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import type { ContractRegistry } from '../../core/bus/registry.ts';
+import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { describeErrors } from '../../core/lifecycle/errors.ts';
+import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+
+export type EventFate =
+  | { fate: 'applied'; state: MethodState }
+  /** The same event id applied earlier in the log: this copy changes nothing. */
+  | { fate: 'copy' }
+  | { fate: 'refused'; reason: string }
+  | { fate: 'pending' };
+
+export class MethodHistory {
+  private readonly store = new MethodStore();
+  private readonly follower: TopicFollower<MethodEvent>;
+
+  constructor(kafka: Kafka, registry: ContractRegistry, eventsTopic: string) {
+    this.follower = new TopicFollower<MethodEvent>(kafka, registry, {
+      name: 'hdir-method-history',
+      topic: eventsTopic,
+      onMessage: (event, position) => this.store.offer(event, position),
+    });
+  }
+
+  async start(timeoutMs = 120_000): Promise<void> {
+    await this.follower.start();
+    if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
+      throw new Error(`could not read the method-events topic to its end in ${timeoutMs} ms`);
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  /**
+   * What the fold made of the event at this log position: applied (with the state right after it), a copy
+   * of an event applied at another position, refused (with the state machine's reason), or still pending
+   * after `timeoutMs` (the fold has not read that far).
+   */
+  async fateOf(
+    event: MethodEvent,
+    at: { partition: number; offset: string },
+    timeoutMs: number,
+  ): Promise<EventFate> {
+    if (!(await this.store.whenSettled([event.eventId], timeoutMs))) return { fate: 'pending' };
+    const settled = this.store.settlementOf(event.eventId);
+    if (!settled) return { fate: 'pending' };
+    if (settled.outcome === 'rejected') return { fate: 'refused', reason: describeErrors(settled.errors) };
+    const entry = this.store.ledger(event.methodId)?.entries.find((e) => e.event.eventId === event.eventId);
+    const position = entry?.position;
+    if (position && (position.partition !== at.partition || position.offset !== at.offset))
+      return { fate: 'copy' };
+    return { fate: 'applied', state: settled.state };
+  }
+}
