@@ -1,8 +1,5 @@
 /** What the SLV integration tests share: a hub running the slv adapter against a fresh Dynamics emulator. */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { type SlvAdapter, slvAdapter } from '../../adapters/slv/adapter.ts';
 import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
@@ -13,7 +10,6 @@ import { eventually } from '../support/kafka.ts';
 export interface SlvTestBed {
   h: TestHub;
   slv: DynamicsEmulator;
-  stateDir: string;
   adapter: () => SlvAdapter;
   post: (events: unknown[]) => Promise<void>;
   eventsOf: (methodId: string) => MethodEvent[];
@@ -24,7 +20,6 @@ export async function startSlvTestBed(env: Record<string, string> = {}): Promise
   const slv = await startDynamicsEmulator({
     clients: [{ clientId: 'metodehub-slv', clientSecret: 's3cret' }],
   });
-  const stateDir = await mkdtemp(join(tmpdir(), 'slv-state-'));
   const h = await startTestHub(
     ['api', 'projection', 'slv'],
     {
@@ -32,7 +27,6 @@ export async function startSlvTestBed(env: Record<string, string> = {}): Promise
       SLV_TOKEN_URL: slv.tokenUrl,
       SLV_CLIENT_ID: 'metodehub-slv',
       SLV_CLIENT_SECRET: 's3cret',
-      SLV_STATE_DIR: stateDir,
       SLV_POLL_INTERVAL_MS: '250',
       SLV_RETRY_BASE_MS: '50',
       SLV_RETRY_MAX_MS: '400',
@@ -54,14 +48,12 @@ export async function startSlvTestBed(env: Record<string, string> = {}): Promise
   return {
     h,
     slv,
-    stateDir,
     adapter,
     post,
     eventsOf: (methodId) => h.hub.store.ledger(methodId)?.entries.map((e) => e.event) ?? [],
     close: async () => {
       await h.close();
       await slv.close();
-      await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

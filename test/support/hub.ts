@@ -45,7 +45,13 @@ export async function startTestHub(
   const state = earlier?.state ?? uniqueName('test.method-state');
   const renamed: Record<string, string> = earlier
     ? { ...earlier.topics }
-    : { 'nyemetoder.method-events.v1': events, 'nyemetoder.method-state.v1': state };
+    : {
+        'nyemetoder.method-events.v1': events,
+        'nyemetoder.method-state.v1': state,
+        // Adapters' state lives in Kafka: a fresh hub starts with none, a restart (sameTopicsAs) finds it.
+        'slv.inbound-state.v1': uniqueName('test.slv-inbound-state'),
+        'fest.vendor-webhooks.v1': uniqueName('test.fest-vendor-webhooks'),
+      };
   if (!earlier) {
     for (const declared of options.topics ?? []) renamed[declared] = uniqueName(`test.${declared}`);
     await createTopics(kafka, Object.values(renamed), 3);
