@@ -221,7 +221,10 @@ describe('every canonical topic is readable by a plain Confluent client', () => 
     // Without our logical types, dates arrive as day numbers and instants as epoch milliseconds.
     const firstKey = Object.keys(samples[declared])[0]!;
     expect(decoded[firstKey]).toEqual((samples[declared] as unknown as Record<string, unknown>)[firstKey]);
-    const subjects = (await (await fetch(`${inject('schemaRegistryUrl')}/subjects`)).json()) as string[];
-    expect(subjects).toContain(`${topic}-value`);
+    // Asked by name: the registry lists at most 1000 subjects, and a shared test registry holds more.
+    const versions = await fetch(
+      `${inject('schemaRegistryUrl')}/subjects/${encodeURIComponent(`${topic}-value`)}/versions`,
+    );
+    expect(versions.status).toBe(200);
   });
 });
