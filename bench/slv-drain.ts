@@ -49,7 +49,6 @@ const env = {
   SLV_URL: slv.url,
   SLV_TOKEN_URL: slv.tokenUrl,
   SLV_CLIENT_SECRET: 'bench',
-  SLV_STATE_DIR: stateDir,
   SLV_POLL_INTERVAL_MS: String(options.pollMs),
   SLV_RETRY_BASE_MS: '100',
   SLV_RETRY_MAX_MS: '1000',

@@ -144,6 +144,28 @@ export const topics: TopicDeclaration[] = [
     consumers: ['subscriptions'],
   },
   {
+    name: 'slv.inbound-state.v1',
+    valueSchema: 'slv.inbound-state.v1.avsc',
+    key: 'delta-link, case:<slvCaseId> or write:<methodId>',
+    description:
+      "The SLV (DMP) adapter's inbound state: change-tracking delta link, last snapshot of each case, writes in flight; compacted, read back at start.",
+    partitions: 1,
+    config: compacted,
+    producers: ['slv inbound'],
+    consumers: ['slv inbound (at start)'],
+  },
+  {
+    name: 'fest.vendor-webhooks.v1',
+    valueSchema: 'fest.vendor-webhooks.v1.avsc',
+    key: 'vendor (token subject)',
+    description:
+      "Vendors' FEST webhooks with their push cursors and encrypted signing secrets; compacted, read back at start.",
+    partitions: 1,
+    config: compacted,
+    producers: ['fest'],
+    consumers: ['fest (at start)'],
+  },
+  {
     name: 'ops.dead-letter-audit.v1',
     valueSchema: 'ops.dead-letter-audit.v1.avsc',
     key: 'entryId (<dlq topic>:<partition>:<offset>)',

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { StateStore } from '../../core/bus/stateStore.ts';
 import { loadSettings } from '../../core/config/spec.ts';
 import { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
@@ -50,7 +51,14 @@ export class FestAdapter implements HubComponent {
       reloadMs: this.settings.FEST_SOURCE_RELOAD_MS,
       urlGuard: this.urlGuard,
     });
-    this.webhooks = new VendorWebhooks(resolve(this.settings.FEST_STATE_FILE));
+    this.webhooks = new VendorWebhooks(
+      new StateStore(context.kafka, context.registry, context.producer, {
+        declared: 'fest.vendor-webhooks.v1',
+        topic: context.topic('fest.vendor-webhooks.v1'),
+      }),
+      this.settings.FEST_SECRET_KEY,
+      this.settings.FEST_STATE_IMPORT_FILE ? resolve(this.settings.FEST_STATE_IMPORT_FILE) : undefined,
+    );
     this.pusher = new WebhookPusher(
       this.webhooks,
       this.catalogue,
@@ -136,8 +144,8 @@ export const festAdapter: AdapterDefinition = {
   description: 'Nye metoder status as FEST conditions: fest.vilkar.v1, XML extracts and vendor webhooks',
   settings: festSettings,
   flow: {
-    consumes: ['nyemetoder.method-state.v1', 'fest.vilkar.v1'],
-    produces: ['fest.vilkar.v1'],
+    consumes: ['nyemetoder.method-state.v1', 'fest.vilkar.v1', 'fest.vendor-webhooks.v1'],
+    produces: ['fest.vilkar.v1', 'fest.vendor-webhooks.v1'],
     partner: 'prescribing-support vendors',
     direction: 'to-partner',
   },

@@ -1,5 +1,6 @@
 /** The fest adapter's settings, declared once; the README's table is checked against this list. */
 import { positive, text, url } from '../../core/config/spec.ts';
+import { aes256Key } from '../../core/crypto/secretBox.ts';
 
 /** A kith OID (digits and dots), as the FEST schema requires of every code set. */
 const oid = (raw: string): string => {
@@ -25,10 +26,16 @@ export const festSettings = {
     default: 'https://www.nyemetoder.no/metoder/',
     parse: url,
   },
-  FEST_STATE_FILE: {
+  FEST_SECRET_KEY: {
     description:
-      'Where vendor webhooks and their cursors are kept (written atomically), so pushes resume after a restart.',
-    default: '.stack/fest/vendors.json',
+      "AES-256-GCM key (base64 of 32 bytes: openssl rand -base64 32) sealing vendors' webhook secrets in fest.vendor-webhooks.v1; needed once a vendor registers, and the hub refuses to start without it (or with another) while vendors exist.",
+    default: '',
+    parse: aes256Key,
+  },
+  FEST_STATE_IMPORT_FILE: {
+    description:
+      'One-time import: the JSON vendor file of a hub that kept webhooks on disk; read only when fest.vendor-webhooks.v1 is empty, then never again (delete it afterwards: its secrets are in plain text). Empty: nothing is imported.',
+    default: '',
     parse: text,
   },
   FEST_PUSH_BATCH: { description: 'Most conditions in one webhook POST.', default: 500, parse: positive },

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import { StateStore } from '../../core/bus/stateStore.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { ConfigError, loadSettings } from '../../core/config/spec.ts';
 import type {
@@ -22,7 +23,7 @@ import { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { SlvClient } from './client.ts';
 import { ExchangeLog } from './exchanges.ts';
 import { SlvCaseUpdateMapper, SlvChangePoller } from './inbound.ts';
-import { InboundStateFile } from './inboundState.ts';
+import { InboundStateStore, sameEntry } from './inboundState.ts';
 import { slvWorkFor } from './mapping.ts';
 import { SlvOutbound } from './outbound.ts';
 import { type SlvSettings, slvSettings } from './settings.ts';
@@ -36,6 +37,8 @@ export class SlvAdapter implements HubComponent {
   readonly updates: TopicFollower<SlvCaseUpdate>;
   readonly outbound: SlvOutbound;
   readonly poller: SlvChangePoller;
+  /** The poller's delta link, case snapshots and writes in flight, on `slv.inbound-state.v1`. */
+  readonly inboundState: InboundStateStore;
   readonly mapper: SlvCaseUpdateMapper;
   private readonly readScope: string;
   private readonly eventsTopic: string;
@@ -77,12 +80,18 @@ export class SlvAdapter implements HubComponent {
       retryBaseMs: this.settings.SLV_RETRY_BASE_MS,
       retryMaxMs: this.settings.SLV_RETRY_MAX_MS,
     };
-    this.poller = new SlvChangePoller(
-      this.client,
-      context.producer,
-      new InboundStateFile(resolve(this.settings.SLV_STATE_DIR)),
-      { caseUpdatesTopic, intervalMs: this.settings.SLV_POLL_INTERVAL_MS },
+    this.inboundState = new InboundStateStore(
+      new StateStore(context.kafka, context.registry, context.producer, {
+        declared: 'slv.inbound-state.v1',
+        topic: context.topic('slv.inbound-state.v1'),
+        same: sameEntry,
+      }),
+      this.settings.SLV_STATE_IMPORT_DIR ? resolve(this.settings.SLV_STATE_IMPORT_DIR) : undefined,
     );
+    this.poller = new SlvChangePoller(this.client, context.producer, this.inboundState, {
+      caseUpdatesTopic,
+      intervalMs: this.settings.SLV_POLL_INTERVAL_MS,
+    });
     this.outbound = new SlvOutbound(
       context.kafka,
       context.registry,
@@ -228,8 +237,8 @@ export const slvAdapter: AdapterDefinition = {
     "DMP's (formerly SLV's) case platform (Dynamics 365), both ways: assignments and notes out, DMP's changes in",
   settings: slvSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'slv.case-updates.v1'],
-    produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1'],
+    consumes: ['nyemetoder.method-events.v1', 'slv.case-updates.v1', 'slv.inbound-state.v1'],
+    produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1', 'slv.inbound-state.v1'],
     partner: 'DMP, formerly SLV (Dynamics 365)',
     direction: 'both',
   },

@@ -2,7 +2,7 @@
  * SLV to Nye metoder, in two steps:
  * - `SlvChangePoller` reads SLV's change tracking (`Prefer: odata.track-changes`, then the delta link) and
  *   writes each changed case to `slv.case-updates.v1`; a malformed row goes to that topic's dead-letter
- *   topic with its reason. The delta link is saved (InboundStateFile) only after Kafka has the changes.
+ *   topic with its reason. The delta link is saved (InboundStateStore, in Kafka) only after Kafka has the changes.
  * - `SlvCaseUpdateMapper` turns case updates into method events on `nyemetoder.method-events.v1`, judged
  *   against the method's current state; echoes of our own writes give none, an illegal one is dead-lettered.
  */
@@ -21,7 +21,7 @@ import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
 import { DeltaLinkRefused, type SlvCase, type SlvClient } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
-import type { InboundState, InboundStateFile } from './inboundState.ts';
+import type { InboundState, InboundStateStore } from './inboundState.ts';
 import {
   alreadySeen,
   caseFromRow,
@@ -62,7 +62,7 @@ export class SlvChangePoller {
   constructor(
     private readonly client: SlvClient,
     private readonly producer: ContractProducer,
-    private readonly stateFile: InboundStateFile,
+    private readonly stateFile: InboundStateStore,
     private readonly options: PollerOptions,
   ) {}
 

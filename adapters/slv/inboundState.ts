@@ -1,11 +1,16 @@
 /**
- * The inbound side's durable state: the delta link of SLV's change tracking and what it last saw of each
- * case, in one JSON file written atomically (temporary file, fsync, rename). It is saved only after the
- * changes it covers are in Kafka, so a restart resumes from the last saved link: no gap, and a replayed
- * change carries the same change id, so it is not emitted twice.
+ * The inbound side's durable state: the delta link of SLV's change tracking, what it last saw of each case and
+ * the writes to SLV whose answer is not yet recorded, as records on the compacted topic `slv.inbound-state.v1`
+ * (one per case and per write, one for the link), so a hub on a fresh machine resumes where the last one stopped.
+ * It is saved only after the changes it covers are in Kafka, and the delta link only after the records it
+ * covers, so a restart resumes from the last saved link: no gap, and a replayed change carries the same change
+ * id, so it is not emitted twice.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SlvInboundStateEntry } from '../../contracts/generated/types.ts';
+import type { StateStore } from '../../core/bus/stateStore.ts';
+import { loggerFor } from '../../core/log/logger.ts';
 import type { CaseSnapshot, IntendedWrite } from './mapping.ts';
 
 export interface InboundState {
@@ -13,49 +18,131 @@ export interface InboundState {
   deltaLink: string | null;
   /** By SLV case id (GUID). */
   cases: Record<string, CaseSnapshot>;
-  /** Writes sent to SLV whose answer is not yet recorded, by method id (absent in older state files). */
+  /** Writes sent to SLV whose answer is not yet recorded, by method id. */
   intendedWrites?: Record<string, IntendedWrite>;
   savedAt: string | null;
 }
 
-export class InboundStateFile {
-  readonly path: string;
+const DELTA_LINK = 'delta-link';
+const caseKey = (slvCaseId: string) => `case:${slvCaseId}`;
+const writeKey = (methodId: string) => `write:${methodId}`;
 
-  constructor(private readonly directory: string) {
-    this.path = join(directory, 'slv-inbound-state.json');
+type Snapshot = NonNullable<SlvInboundStateEntry['snapshot']>;
+
+const recordOf = (s: CaseSnapshot): Snapshot => ({
+  methodId: s.methodId,
+  status: s.status,
+  statusReason: s.statusReason,
+  name: s.name,
+  reportUrl: s.reportUrl,
+  absoluteDeadline: s.absoluteDeadline ?? null,
+  version: s.version ?? null,
+  ownEventId: s.ownEventId ?? null,
+});
+
+const snapshotFrom = (r: Snapshot): CaseSnapshot => ({
+  methodId: r.methodId,
+  status: r.status,
+  statusReason: r.statusReason,
+  name: r.name,
+  reportUrl: r.reportUrl,
+  absoluteDeadline: r.absoluteDeadline,
+  // A snapshot without a version is never taken as already seen (see alreadySeen).
+  ...(r.version === null ? {} : { version: r.version }),
+  ownEventId: r.ownEventId,
+});
+
+const entry = (fields: Partial<SlvInboundStateEntry> & Pick<SlvInboundStateEntry, 'kind'>) => ({
+  deltaLink: null,
+  slvCaseId: null,
+  eventId: null,
+  snapshot: null,
+  savedAt: new Date().toISOString(),
+  ...fields,
+});
+
+/** The records that hold `state`, by key. */
+export function entriesOf(state: InboundState): Map<string, SlvInboundStateEntry> {
+  const entries = new Map<string, SlvInboundStateEntry>();
+  for (const [slvCaseId, snapshot] of Object.entries(state.cases))
+    entries.set(caseKey(slvCaseId), entry({ kind: 'CASE', slvCaseId, snapshot: recordOf(snapshot) }));
+  for (const [methodId, intended] of Object.entries(state.intendedWrites ?? {}))
+    entries.set(
+      writeKey(methodId),
+      entry({ kind: 'INTENDED_WRITE', eventId: intended.eventId, snapshot: recordOf(intended.expected) }),
+    );
+  if (state.deltaLink !== null)
+    entries.set(DELTA_LINK, entry({ kind: 'DELTA_LINK', deltaLink: state.deltaLink }));
+  return entries;
+}
+
+/** The state the records hold. */
+export function stateOf(entries: Map<string, SlvInboundStateEntry>): InboundState {
+  const state: InboundState = { deltaLink: null, cases: {}, intendedWrites: {}, savedAt: null };
+  for (const [key, e] of entries) {
+    if (state.savedAt === null || e.savedAt > state.savedAt) state.savedAt = e.savedAt;
+    if (e.kind === 'DELTA_LINK') state.deltaLink = e.deltaLink;
+    else if (e.kind === 'CASE' && e.snapshot)
+      state.cases[e.slvCaseId ?? key.slice(5)] = snapshotFrom(e.snapshot);
+    else if (e.kind === 'INTENDED_WRITE' && e.snapshot && e.eventId)
+      state.intendedWrites![e.snapshot.methodId] = { eventId: e.eventId, expected: snapshotFrom(e.snapshot) };
   }
+  return state;
+}
+
+/** Same record whenever it was saved. */
+export const sameEntry = (a: SlvInboundStateEntry, b: SlvInboundStateEntry): boolean =>
+  JSON.stringify({ ...a, savedAt: null }) === JSON.stringify({ ...b, savedAt: null });
+
+export class InboundStateStore {
+  private readonly log = loggerFor('slv-inbound');
+
+  /** `importFrom`: a directory that may hold the state file of a hub before 0.2, read once into an empty topic. */
+  constructor(
+    private readonly store: StateStore<'slv.inbound-state.v1'>,
+    private readonly importFrom?: string,
+  ) {}
 
   async load(): Promise<InboundState> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        return { deltaLink: null, cases: {}, savedAt: null };
-      throw error;
+    const entries = await this.store.restore();
+    if (entries.size === 0 && this.importFrom) {
+      const imported = await readOldStateFile(join(this.importFrom, 'slv-inbound-state.json'));
+      if (imported) {
+        await this.save(imported);
+        this.log.info(
+          { from: this.importFrom, cases: Object.keys(imported.cases).length },
+          `SLV inbound state imported into ${this.store.topic} from the old state file; SLV_STATE_DIR is no longer read`,
+        );
+        return stateOf(this.store.entries());
+      }
     }
-    try {
-      const state = JSON.parse(text) as InboundState;
-      if (typeof state !== 'object' || state === null || typeof state.cases !== 'object')
-        throw new Error('no cases');
-      return state;
-    } catch (error) {
-      throw new Error(
-        `SLV_STATE_UNREADABLE: ${this.path} is not a state file (${(error as Error).message}); move it away to start again with a full load`,
-      );
-    }
+    return stateOf(entries);
   }
 
+  /** Writes what changed since the last save; the delta link last, once the records it covers are acknowledged. */
   async save(state: InboundState): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    const file = await open(temporary, 'w');
-    try {
-      await file.writeFile(JSON.stringify({ ...state, savedAt: new Date().toISOString() }));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, this.path);
+    const next = entriesOf(state);
+    await this.store.write(this.store.changesTo(next, (key) => key !== DELTA_LINK));
+    await this.store.write(this.store.changesTo(next, (key) => key === DELTA_LINK));
+  }
+}
+
+async function readOldStateFile(path: string): Promise<InboundState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const state = JSON.parse(text) as InboundState;
+    if (typeof state !== 'object' || state === null || typeof state.cases !== 'object')
+      throw new Error('no cases');
+    return state;
+  } catch (error) {
+    throw new Error(
+      `SLV_STATE_UNREADABLE: ${path} is not a state file (${(error as Error).message}); move it away to start again with a full load`,
+    );
   }
 }

@@ -61,10 +61,10 @@ export const slvSettings = {
     default: 15_000,
     parse: positive,
   },
-  SLV_STATE_DIR: {
+  SLV_STATE_IMPORT_DIR: {
     description:
-      'Directory of the inbound state file (delta link and last seen cases), written atomically; must survive restarts and be lost only with the Kafka data (the default sits beside the local stack data).',
-    default: '.stack/data/slv',
+      'One-time import: a directory holding the state file (slv-inbound-state.json) of a hub that kept state on disk; read only when slv.inbound-state.v1 is empty, then never again. Empty: nothing is imported.',
+    default: '',
     parse: text,
   },
 } satisfies Record<string, Setting<unknown>>;

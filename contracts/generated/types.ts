@@ -1240,6 +1240,98 @@ export interface SubscriptionDelivery {
   at: string;
 }
 
+// slv.inbound-state.v1 (slv.inbound-state.v1.avsc)
+
+/** A reader that does not know a symbol reads DELTA_LINK. */
+export type SlvInboundStateKind = 'DELTA_LINK' | 'CASE' | 'INTENDED_WRITE';
+export const SlvInboundStateKindValues = ['DELTA_LINK', 'CASE', 'INTENDED_WRITE'] as const;
+
+export interface SlvCaseSnapshot {
+  methodId: string;
+  /** @default null */
+  status: string | null;
+  /** @default null */
+  statusReason: string | null;
+  /** @default null */
+  name: string | null;
+  /** @default null */
+  reportUrl: string | null;
+  /** @default null */
+  absoluteDeadline: string | null;
+  /**
+   * The row version seen.
+   * @default null
+   */
+  version: number | null;
+  /**
+   * Set while this version is our own write and change tracking has not shown it back.
+   * @default null
+   */
+  ownEventId: string | null;
+}
+
+/**
+ * One part of the SLV (DMP) adapter's inbound state: the change-tracking delta link (key delta-link), what was last seen of one case (key case:<slvCaseId>) or one write to DMP whose answer is not yet recorded (key write:<methodId>). Compacted; a tombstone removes a case or a settled write. Written only after Kafka has the changes it covers, the delta link last.
+ */
+export interface SlvInboundStateEntry {
+  kind: SlvInboundStateKind;
+  /**
+   * DELTA_LINK: the @odata.deltaLink to read the next changes from.
+   * @default null
+   */
+  deltaLink: string | null;
+  /**
+   * CASE: the Dynamics record id (a GUID).
+   * @default null
+   */
+  slvCaseId: string | null;
+  /**
+   * INTENDED_WRITE: the id of the method event the write carries.
+   * @default null
+   */
+  eventId: string | null;
+  /**
+   * CASE: the case as last seen; INTENDED_WRITE: the case as the write leaves it (no version).
+   * @default null
+   */
+  snapshot: SlvCaseSnapshot | null;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  savedAt: string;
+}
+
+// fest.vendor-webhooks.v1 (fest.vendor-webhooks.v1.avsc)
+
+/**
+ * A prescribing-support vendor's webhook and how far its pushes have come. Keyed by vendor (its token subject); compacted; a tombstone ends the registration. The signing secret is stored only encrypted (AES-256-GCM under FEST_SECRET_KEY).
+ */
+export interface FestVendorWebhook {
+  vendor: string;
+  url: string;
+  /**
+   * v1.<iv>.<tag>.<ciphertext>, base64url: the HMAC secret encrypted with AES-256-GCM, the vendor as additional data.
+   */
+  secretCiphertext: string;
+  /** The catalogue version the vendor has received everything up to. */
+  cursor: number;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  registeredAt: string;
+  /**
+   * An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z.
+   * @default null
+   */
+  lastDeliveredAt: string | null;
+  /**
+   * Failed attempts since the last delivery.
+   * @default 0
+   */
+  failures: number;
+  /**
+   * Why the last attempt failed.
+   * @default null
+   */
+  lastError: string | null;
+}
+
 // ops.dead-letter-audit.v1 (ops.dead-letter-audit.v1.avsc)
 
 /** A reader that does not know a symbol reads UNKNOWN. */
@@ -1289,5 +1381,7 @@ export interface TopicValues {
   'eu.jca-notifications.v1': JcaNotification;
   'subscriptions.subscriptions.v1': Subscription;
   'subscriptions.deliveries.v1': SubscriptionDelivery;
+  'slv.inbound-state.v1': SlvInboundStateEntry;
+  'fest.vendor-webhooks.v1': FestVendorWebhook;
   'ops.dead-letter-audit.v1': DeadLetterAction;
 }

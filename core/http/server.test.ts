@@ -4,9 +4,7 @@
  * and vendor webhook URLs refused at registration and again at send time, via a resolver that never
  * reaches a real DNS server and with no traffic but loopback.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -17,6 +15,8 @@ import { festRoutes } from '../../adapters/fest/routes.ts';
 import { VendorWebhooks } from '../../adapters/fest/vendors.ts';
 import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { FestVendorEmulator } from '../../test/emulators/fest-vendor/server.ts';
+import { deleteTopics, testBus, testKafka, uniqueName } from '../../test/support/kafka.ts';
+import { StateStore } from '../bus/stateStore.ts';
 import { loadConfig } from '../config/spec.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';
 import { TokenVerifier } from './auth.ts';
@@ -53,6 +53,19 @@ let token: string;
 let webhooks: VendorWebhooks;
 let catalogue: VilkarCatalogue;
 let pusher: WebhookPusher;
+const kafka = testKafka();
+const bus = testBus(kafka);
+const stateTopics: string[] = [];
+/** Webhooks kept on a fresh compacted topic of the real broker, as the fest adapter keeps them. */
+const freshWebhooks = () => {
+  const topic = uniqueName('test.fest-vendor-webhooks');
+  stateTopics.push(topic);
+  bus.registry.alias(topic, 'fest.vendor-webhooks.v1');
+  return new VendorWebhooks(
+    new StateStore(kafka, bus.registry, bus.producer, { declared: 'fest.vendor-webhooks.v1', topic }),
+    randomBytes(32).toString('base64'),
+  );
+};
 
 const call = (path: string, init: RequestInit & { json?: unknown } = {}) => {
   const headers = new Headers(init.headers);
@@ -103,7 +116,8 @@ beforeAll(async () => {
   });
   await app.register(methodRoutes(new MethodStore(), READ));
   catalogue = new VilkarCatalogue();
-  webhooks = new VendorWebhooks(join(await mkdtemp(join(tmpdir(), 'doors-')), 'vendors.json'));
+  webhooks = freshWebhooks();
+  await webhooks.load();
   const render = { codeSetOid: '2.16.578.1.12.4.1.1.9901' };
   pusher = new WebhookPusher(
     webhooks,
@@ -134,6 +148,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await pusher?.stop();
   await app?.close();
+  await bus.producer.disconnect();
+  await deleteTopics(kafka, stateTopics);
   await vendor.stop();
 });
 
@@ -350,7 +366,8 @@ describe('vendor webhook URLs', () => {
       allowedHosts: [],
       resolve: async () => (lookups++ === 0 ? ['93.184.216.34'] : ['127.0.0.1']),
     });
-    const alone = new VendorWebhooks(join(await mkdtemp(join(tmpdir(), 'doors-')), 'vendors.json'));
+    const alone = freshWebhooks();
+    await alone.load();
     const own = new WebhookPusher(
       alone,
       catalogue,
@@ -381,7 +398,8 @@ describe('vendor webhook URLs', () => {
 
   it("tells the vendor only its endpoint's status class, never the body", async () => {
     const allowed = new UrlGuard({ allowHttp: true, allowedHosts: ['127.0.0.1'] });
-    const alone = new VendorWebhooks(join(await mkdtemp(join(tmpdir(), 'doors-')), 'vendors.json'));
+    const alone = freshWebhooks();
+    await alone.load();
     const own = new WebhookPusher(
       alone,
       catalogue,

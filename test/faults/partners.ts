@@ -42,7 +42,6 @@ export async function startPartners(): Promise<Partners> {
     SLV_TOKEN_URL: slv.tokenUrl,
     SLV_CLIENT_ID: 'metodehub-slv',
     SLV_CLIENT_SECRET: 'faults-secret',
-    SLV_STATE_DIR: join(stateDir, 'slv'),
     SLV_POLL_INTERVAL_MS: '500',
     SLV_RETRY_BASE_MS: '100',
     SLV_RETRY_MAX_MS: '1000',
@@ -51,7 +50,8 @@ export async function startPartners(): Promise<Partners> {
     HDIR_NOTIFY_URL: hdir.notifyUrl,
     HDIR_RETRY_BASE_MS: '100',
     HDIR_RETRY_MAX_MS: '1000',
-    FEST_STATE_FILE: join(stateDir, 'fest-vendors.json'),
+    // Vendor secrets are stored sealed in Kafka; the same key across hub restarts opens them.
+    FEST_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     FEST_PUSH_RETRY_BASE_MS: '100',
     FEST_PUSH_RETRY_MAX_MS: '1000',
     OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',

@@ -2,6 +2,7 @@
  * One hub with every adapter, the SLV (Dynamics) and Helsedirektoratet stand-ins, on fresh topics; it can be
  * stopped and started again on the same topics and consumer groups (a restart).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +51,6 @@ export async function startHostileBed(): Promise<HostileBed> {
     SLV_TOKEN_URL: slv.tokenUrl,
     SLV_CLIENT_ID: 'metodehub-slv',
     SLV_CLIENT_SECRET: 's3cret',
-    SLV_STATE_DIR: join(stateDir, 'slv'),
     SLV_POLL_INTERVAL_MS: '250',
     SLV_RETRY_BASE_MS: '50',
     SLV_RETRY_MAX_MS: '400',
@@ -58,7 +58,7 @@ export async function startHostileBed(): Promise<HostileBed> {
     HDIR_NOTIFY_URL: hdir.notifyUrl,
     HDIR_RETRY_BASE_MS: '100',
     HDIR_RETRY_MAX_MS: '400',
-    FEST_STATE_FILE: join(stateDir, 'fest-vendors.json'),
+    FEST_SECRET_KEY: randomBytes(32).toString('base64'),
     FEST_PUSH_RETRY_BASE_MS: '50',
     FEST_PUSH_RETRY_MAX_MS: '300',
   };

@@ -161,6 +161,33 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     reason: null,
     at: now,
   },
+  'slv.inbound-state.v1': {
+    kind: 'CASE',
+    deltaLink: null,
+    slvCaseId: '3f2b8c1e-0000-4000-8000-000000000001',
+    eventId: null,
+    snapshot: {
+      methodId: 'ID2024_010',
+      status: 'Under vurdering',
+      statusReason: null,
+      name: 'Nivolumab til behandling av føflekkreft',
+      reportUrl: null,
+      absoluteDeadline: null,
+      version: 7,
+      ownEventId: null,
+    },
+    savedAt: now,
+  },
+  'fest.vendor-webhooks.v1': {
+    vendor: 'vendor-a',
+    url: 'https://vendor-a.example/fest/deltas',
+    secretCiphertext: 'v1.aXY.dGFn.Y2lwaGVy',
+    cursor: 3,
+    registeredAt: now,
+    lastDeliveredAt: null,
+    failures: 0,
+    lastError: null,
+  },
 };
 
 const kafka = testKafka();

@@ -5,10 +5,8 @@
  * change (the old entry utgått, a new active one), and its registered webhook receives it within a second;
  * retries, resend, restart, auth and the confidential search.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +14,7 @@ import { festAdapter, type FestAdapter } from '../../adapters/fest/adapter.ts';
 import { entryIdOf, festVilkarIdOf } from '../../adapters/fest/ids.ts';
 import { draftOf, festVilkarFor, sameVilkar, type VilkarDraft } from '../../adapters/fest/mapping.ts';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import { StateStore } from '../../core/bus/stateStore.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { demoHistory } from '../../core/demo/history.ts';
 import { Hub } from '../../core/hub/hub.ts';
@@ -24,7 +23,7 @@ import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { FestVendorEmulator } from '../emulators/fest-vendor/server.ts';
 import { officialFestSchemas, validateOfficialFest } from '../support/festSchema.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
-import { eventually, readAll, testKafka, uniqueName } from '../support/kafka.ts';
+import { eventually, readAll, testBus, testKafka, uniqueName } from '../support/kafka.ts';
 
 const SCOPE = 'fest:vilkar:read';
 const LINK_BASE = 'https://www.nyemetoder.no/metoder/';
@@ -67,13 +66,13 @@ const statusOf = (o: Oppf) =>
 let h: TestHub;
 let fest: FestAdapter;
 let vendorToken: string;
-let stateFile: string;
+const secretKey = randomBytes(32).toString('base64');
 const vendor = new FestVendorEmulator('vendor-secret-0123456789');
 /** Every text that left the hub toward a vendor, for the confidential search. */
 const outputs: string[] = [];
 const demo = demoHistory({ methods: 60, until: '2026-01-01' });
 const env = () => ({
-  FEST_STATE_FILE: stateFile,
+  FEST_SECRET_KEY: secretKey,
   FEST_PUSH_RETRY_BASE_MS: '50',
   FEST_PUSH_RETRY_MAX_MS: '300',
   FEST_VENDOR_SCOPE: SCOPE,
@@ -220,7 +219,6 @@ const decision = (id: string) =>
   );
 
 beforeAll(async () => {
-  stateFile = join(await mkdtemp(join(tmpdir(), 'fest-')), 'vendors.json');
   await vendor.start();
   h = await startTestHub(['api', 'projection', 'fest'], env(), {
     adapters: [festAdapter],
@@ -560,7 +558,7 @@ describe('confidential fields', () => {
     expect((await fest.health()).ok).toBe(true);
   });
 
-  it('appear in no output: extracts, gzip, JSON, webhook bodies, the state file or the fest.vilkar.v1 topic', async () => {
+  it('appear in no output: extracts, gzip, JSON, webhook bodies, the vendor-webhooks or the fest.vilkar.v1 topic', async () => {
     const secrets = new Set<string>(['HEMMELIG', 'intern.sykehusinnkjop.no', 'taushetsbelagt']);
     for (const e of demo) {
       const note =
@@ -574,11 +572,16 @@ describe('confidential fields', () => {
     expect(secrets.has('Leverandøren har varslet en prisendring som er taushetsbelagt.')).toBe(true);
     const topic = await readAll(testKafka(), h.topics['fest.vilkar.v1']!);
     expect(topic.length).toBeGreaterThan(0);
+    const webhooks = await readAll(testKafka(), h.topics['fest.vendor-webhooks.v1']!);
+    expect(webhooks.length).toBeGreaterThan(0);
+    const stored = webhooks.map((m) => m.value?.toString('latin1') ?? '');
+    // The signing secret is stored sealed, never in plain text.
+    for (const text of stored) expect(text).not.toContain('vendor-secret-0123456789');
     const everything = [
       ...outputs,
       ...vendor.deliveries.map((d) => d.body),
       ...topic.map((m) => m.value?.toString('utf8') ?? ''),
-      await readFile(stateFile, 'utf8'),
+      ...stored,
     ];
     expect(everything.length).toBeGreaterThan(10);
     for (const text of everything) for (const secret of secrets) expect(text).not.toContain(secret);
@@ -586,7 +589,26 @@ describe('confidential fields', () => {
 });
 
 describe('restart', () => {
-  it('keeps the cursor in the state file, publishes nothing again and pushes what came while it was down', async () => {
+  const hubWith = (overrides: Record<string, string>) => {
+    const settings = { ...env(), ...overrides };
+    return new Hub({
+      config: loadConfig({
+        KAFKA_BROKERS: inject('kafkaBrokers'),
+        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+        HUB_PORT: '0',
+        AUTH_DEV_ISSUER: 'true',
+        ...settings,
+      }),
+      components: ['fest'],
+      topics: h.topics,
+      groupPrefix: uniqueName('test'),
+      devIssuer: h.issuer,
+      env: { ...process.env, ...settings },
+      adapters: [festAdapter],
+    });
+  };
+
+  it('keeps the cursor in Kafka, publishes nothing again and pushes what came while it was down, signed as before', async () => {
     await eventually(
       async () => {
         const view = (await (await h.call('/fest/v1/webhook', { token: vendorToken })).json()) as {
@@ -598,32 +620,28 @@ describe('restart', () => {
       'vendor caught up',
     );
     const version = fest.catalogue.version;
-    const saved = JSON.parse(await readFile(stateFile, 'utf8')) as {
-      vendors: { vendor: string; cursor: number }[];
-    };
-    expect(saved.vendors.find((v) => v.vendor === 'vendor-dips')?.cursor).toBe(version);
-    outputs.push(JSON.stringify(saved));
+    const bus = testBus(testKafka());
+    bus.registry.alias(h.topics['fest.vendor-webhooks.v1']!, 'fest.vendor-webhooks.v1');
+    const saved = await new StateStore(testKafka(), bus.registry, bus.producer, {
+      declared: 'fest.vendor-webhooks.v1',
+      topic: h.topics['fest.vendor-webhooks.v1']!,
+    }).restore();
+    expect(saved.get('vendor-dips')?.cursor).toBe(version);
+    expect(saved.get('vendor-dips')?.secretCiphertext).toMatch(/^v1\./);
 
-    // A second hub on the same topics and state file, running only fest (the first keeps the ingress).
+    // A second hub on the same topics, with no file of the first and nothing in memory, running only fest.
     await fest.stop();
     const id = newMethodId();
     await post(toAwaitingDecision(id).slice(0, 1));
     const count = vendor.deliveries.length;
-    const second = new Hub({
-      config: loadConfig({
-        KAFKA_BROKERS: inject('kafkaBrokers'),
-        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
-        HUB_PORT: '0',
-        AUTH_DEV_ISSUER: 'true',
-        ...env(),
-      }),
-      components: ['fest'],
-      topics: h.topics,
-      groupPrefix: uniqueName('test'),
-      devIssuer: h.issuer,
-      env: { ...process.env, ...env() },
-      adapters: [festAdapter],
-    });
+    await expect(hubWith({ FEST_SECRET_KEY: '' }).start()).rejects.toThrow(
+      /^FEST_SECRET_KEY_MISSING: 1 vendor/,
+    );
+    await expect(hubWith({ FEST_SECRET_KEY: randomBytes(32).toString('base64') }).start()).rejects.toThrow(
+      /^FEST_SECRET_KEY_WRONG: the webhook secret of vendor vendor-dips/,
+    );
+    expect(vendor.deliveries.length).toBe(count);
+    const second = hubWith({});
     try {
       await second.start();
       const restarted = second.adapters.get('fest') as FestAdapter;
@@ -636,11 +654,13 @@ describe('restart', () => {
       await eventually(() => vendor.deliveries.length > count, 20_000, 'push after restart');
       const after = vendor.deliveries.slice(count);
       expect(after[0]!.fromVersion).toBe(version);
+      expect(after.every((d) => d.signatureValid)).toBe(true);
       expect(after.flatMap((d) => entriesOf(d.body).map((e) => e.Vilkar?.Id))).toEqual([
         festVilkarIdOf(`NM-${id}`),
       ]);
     } finally {
       await second.stop();
+      await bus.producer.disconnect();
     }
   });
 });

@@ -163,7 +163,6 @@ beforeAll(async () => {
   h = await startTestHub(
     ['api', 'projection', 'fest'],
     {
-      FEST_STATE_FILE: join(dir, 'vendors.json'),
       FEST_VENDOR_SCOPE: SCOPE,
       FEST_SOURCE_EXTRACT: sourcePath,
       FEST_SOURCE_DIR: join(dir, 'source'),

@@ -28,7 +28,6 @@ const env = () => ({
   HDIR_NOTIFY_URL: hdir.notifyUrl,
   HDIR_RETRY_BASE_MS: '100',
   HDIR_RETRY_MAX_MS: '300',
-  FEST_STATE_FILE: join(dir, 'vendors.json'),
 });
 
 beforeAll(async () => {
@@ -144,7 +143,6 @@ describe('one record in the log that no adapter could carry', () => {
         HUB_PORT: '0',
         AUTH_DEV_ISSUER: 'true',
         ...env(),
-        FEST_STATE_FILE: join(dir, 'second.json'),
       }),
       components: ['fest'],
       topics: h.topics,

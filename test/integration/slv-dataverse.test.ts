@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../adapters/slv/exchanges.ts';
-import { InboundStateFile } from '../../adapters/slv/inboundState.ts';
 import { eventually } from '../support/kafka.ts';
 import { assignment, note, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
 
@@ -131,7 +130,7 @@ describe('SLV edits on real Dataverse semantics', () => {
     await orderedAndEchoed(id);
     const poller = bed.adapter().poller;
     await poller.stop();
-    const file = new InboundStateFile(bed.stateDir);
+    const file = bed.adapter().inboundState;
     const state = await file.load();
     await file.save({ ...state, deltaLink: state.deltaLink!.replace(bed.slv.url, 'http://127.0.0.1:18599') });
     const fullLoads = poller.totals.fullLoads;

@@ -3,10 +3,8 @@
  * the Dynamics 365 emulator: a delta replayed (died after writing to Kafka, before saving the delta link)
  * emits nothing twice, and a restart resumes from the saved delta link with no gap and no repeat.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlvAdapter } from '../../adapters/slv/adapter.ts';
-import { InboundStateFile } from '../../adapters/slv/inboundState.ts';
 import { eventually } from '../support/kafka.ts';
 import { note, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
 
@@ -28,21 +26,21 @@ describe('SLV resume', () => {
     await bed.post(orderedFromSlv(id, 'D'));
     await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
     const adapter = bed.adapter();
-    const file = new InboundStateFile(bed.stateDir);
+    const file = adapter.inboundState;
     const caseId = bed.slv.record(id)!.nm_methodcaseid;
     await eventually(
       async () => (await file.load()).cases[caseId]?.status === 'Bestilt',
       30_000,
       'state saved',
     );
-    const saved = await readFile(file.path, 'utf8');
+    const saved = await file.load();
     // Two edits between two reads arrive as one change: the stopped clock brings its start with it.
     bed.slv.editAsSlv(id, { nm_status: 'Under vurdering' });
     bed.slv.editAsSlv(id, { nm_status: 'Klokken stoppet', nm_statusreason: 'Venter på svar' });
     await eventually(() => bed.h.hub.store.ledger(id)?.current?.paused !== null, 30_000, 'clock stopped');
     // As if the adapter died after writing the changes to Kafka but before saving the delta link.
     await adapter.poller.stop();
-    await writeFile(file.path, saved);
+    await file.save(saved);
     const updatesBefore = adapter.poller.totals.updates;
     await adapter.poller.start();
     await eventually(() => adapter.poller.totals.updates > updatesBefore, 30_000, 'the old delta read again');

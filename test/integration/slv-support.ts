@@ -1,8 +1,5 @@
 /** What the SLV integration tests share: a hub running the slv adapter against a fresh Dynamics emulator. */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { type SlvAdapter, slvAdapter } from '../../adapters/slv/adapter.ts';
 import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
@@ -13,37 +10,36 @@ import { eventually } from '../support/kafka.ts';
 export interface SlvTestBed {
   h: TestHub;
   slv: DynamicsEmulator;
-  stateDir: string;
   adapter: () => SlvAdapter;
   post: (events: unknown[]) => Promise<void>;
   eventsOf: (methodId: string) => MethodEvent[];
   close: () => Promise<void>;
 }
 
+/** The slv adapter's settings against an emulator, fast retries and polls. */
+export const slvTestEnv = (slv: DynamicsEmulator, env: Record<string, string> = {}) => ({
+  SLV_URL: slv.url,
+  SLV_TOKEN_URL: slv.tokenUrl,
+  SLV_CLIENT_ID: 'metodehub-slv',
+  SLV_CLIENT_SECRET: 's3cret',
+  SLV_POLL_INTERVAL_MS: '250',
+  SLV_RETRY_BASE_MS: '50',
+  SLV_RETRY_MAX_MS: '400',
+  SLV_CALL_ATTEMPTS: '2',
+  SLV_CIRCUIT_FAILURES: '3',
+  SLV_CIRCUIT_OPEN_MS: '500',
+  SLV_REQUEST_TIMEOUT_MS: '5000',
+  ...env,
+});
+
 export async function startSlvTestBed(env: Record<string, string> = {}): Promise<SlvTestBed> {
   const slv = await startDynamicsEmulator({
     clients: [{ clientId: 'metodehub-slv', clientSecret: 's3cret' }],
   });
-  const stateDir = await mkdtemp(join(tmpdir(), 'slv-state-'));
-  const h = await startTestHub(
-    ['api', 'projection', 'slv'],
-    {
-      SLV_URL: slv.url,
-      SLV_TOKEN_URL: slv.tokenUrl,
-      SLV_CLIENT_ID: 'metodehub-slv',
-      SLV_CLIENT_SECRET: 's3cret',
-      SLV_STATE_DIR: stateDir,
-      SLV_POLL_INTERVAL_MS: '250',
-      SLV_RETRY_BASE_MS: '50',
-      SLV_RETRY_MAX_MS: '400',
-      SLV_CALL_ATTEMPTS: '2',
-      SLV_CIRCUIT_FAILURES: '3',
-      SLV_CIRCUIT_OPEN_MS: '500',
-      SLV_REQUEST_TIMEOUT_MS: '5000',
-      ...env,
-    },
-    { adapters: [slvAdapter], topics: ['slv.case-updates.v1'] },
-  );
+  const h = await startTestHub(['api', 'projection', 'slv'], slvTestEnv(slv, env), {
+    adapters: [slvAdapter],
+    topics: ['slv.case-updates.v1'],
+  });
   const adapter = () => h.hub.adapters.get('slv') as SlvAdapter;
   // The first read of SLV only learns what it has; wait for it so later writes show as changes.
   await eventually(() => adapter().poller.lastPoll?.ok === true, 30_000, 'first read of SLV changes');
@@ -54,14 +50,12 @@ export async function startSlvTestBed(env: Record<string, string> = {}): Promise
   return {
     h,
     slv,
-    stateDir,
     adapter,
     post,
     eventsOf: (methodId) => h.hub.store.ledger(methodId)?.entries.map((e) => e.event) ?? [],
     close: async () => {
       await h.close();
       await slv.close();
-      await rm(stateDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,7 @@
  * reaches FEST (an extract that parses and validates), financing, Helsedirektoratet and DMP (SLV), with no dead
  * letter anywhere. And one character past a limit is refused at the door, naming the field.
  */
+import { randomBytes } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -259,9 +260,8 @@ beforeAll(async () => {
       SLV_TOKEN_URL: slv.tokenUrl,
       SLV_CLIENT_ID: 'metodehub-slv',
       SLV_CLIENT_SECRET: 's3cret',
-      SLV_STATE_DIR: stateDir,
       SLV_POLL_INTERVAL_MS: '250',
-      FEST_STATE_FILE: join(stateDir, 'vendors.json'),
+      FEST_SECRET_KEY: randomBytes(32).toString('base64'),
       OUTBOUND_ALLOWED_HOSTS: '127.0.0.1',
       OUTBOUND_ALLOW_HTTP: 'true',
       INGRESS_MAX_BODY_BYTES: '1048576',

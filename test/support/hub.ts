@@ -14,6 +14,7 @@ export interface TestHub {
   issuer: DevIssuer;
   events: string;
   state: string;
+  groupPrefix: string;
   /** Physical topic names by declared name. */
   topics: Record<string, string>;
   /** fetch against the hub with the full-scope token unless another is given. */
@@ -28,6 +29,8 @@ export interface TestHubOptions {
   topics?: string[];
   /** Run on the topics of an earlier hub (a restart) instead of fresh ones; close() then leaves them. */
   sameTopicsAs?: TestHub;
+  /** With sameTopicsAs: also its consumer groups, as the same deployment started again would. */
+  sameGroups?: boolean;
   /** Answer as soon as the API listens, before the read model has caught up (default: wait). */
   waitUntilReady?: boolean;
   /** The hub's clock (default the system clock): alerts and deadlines follow it. */
@@ -45,7 +48,13 @@ export async function startTestHub(
   const state = earlier?.state ?? uniqueName('test.method-state');
   const renamed: Record<string, string> = earlier
     ? { ...earlier.topics }
-    : { 'nyemetoder.method-events.v1': events, 'nyemetoder.method-state.v1': state };
+    : {
+        'nyemetoder.method-events.v1': events,
+        'nyemetoder.method-state.v1': state,
+        // Adapters' state lives in Kafka: a fresh hub starts with none, a restart (sameTopicsAs) finds it.
+        'slv.inbound-state.v1': uniqueName('test.slv-inbound-state'),
+        'fest.vendor-webhooks.v1': uniqueName('test.fest-vendor-webhooks'),
+      };
   if (!earlier) {
     for (const declared of options.topics ?? []) renamed[declared] = uniqueName(`test.${declared}`);
     await createTopics(kafka, Object.values(renamed), 3);
@@ -59,11 +68,12 @@ export async function startTestHub(
     ...env,
   });
   const issuer = await DevIssuer.ephemeral();
+  const groupPrefix = earlier && options.sameGroups ? earlier.groupPrefix : uniqueName('test');
   const hub = new Hub({
     config,
     components,
     topics: renamed,
-    groupPrefix: uniqueName('test'),
+    groupPrefix,
     devIssuer: issuer,
     env: { ...process.env, ...env },
     adapters: options.adapters ?? [],
@@ -92,6 +102,7 @@ export async function startTestHub(
     issuer,
     events,
     state,
+    groupPrefix,
     topics: renamed,
     call,
     close: async () => {
