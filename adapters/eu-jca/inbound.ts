@@ -3,7 +3,8 @@
  * is refused, takes each (procedureId, procedureVersion) once, links it to national methods (or proposes
  * a new one), writes the method events and then the notification, and answers with where the procedure
  * stands. Requests are handled one at a time, so each is judged against everything taken in before it.
- * Reads: the procedures, the timeline (overdue and upcoming milestones) and the rejected documents.
+ * Reads: the procedures (with their PICOs per member state), Norway's PICOs for a national method, the
+ * timeline (overdue and upcoming milestones) and the rejected documents.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -32,6 +33,7 @@ import {
   withLinks,
 } from './mapping.ts';
 import { type Checked, documentFromJson, type JcaDocument } from './notification.ts';
+import { norwayPicosFor, picosOf } from './picos.ts';
 import type { JcaProcedures, Procedure } from './procedures.ts';
 import type { RejectedDocuments } from './rejections.ts';
 import type { JcaConfig } from './settings.ts';
@@ -81,6 +83,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   };
   const rules = {
     scopeDueDays: settings.JCA_SCOPE_DUE_DAYS,
+    scopeDaysAfterClockStop: settings.JCA_SCOPE_DAYS_AFTER_CLOCK_STOP,
     dossierDaysBeforeOpinion: settings.JCA_DOSSIER_DAYS_BEFORE_OPINION,
     endorsementDaysAfterAuthorisation: settings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION,
     publicationWorkingDaysAfterEndorsement: settings.JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT,
@@ -596,8 +599,33 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
         return {
           procedureId: procedure.procedureId,
           versions: procedure.versions,
+          picos: picosOf(procedure),
           timeline: timeline(procedure),
         };
+      },
+    );
+
+    app.get<{ Params: { methodId: string } }>(
+      '/jca/v1/methods/:methodId/picos',
+      {
+        onRequest: app.requireScope(read),
+        schema: {
+          summary: 'The PICOs Norway asked for in every JCA linked to a national method',
+          tags: ['eu-jca'],
+          security: [{ bearer: [read] }],
+          params: {
+            type: 'object',
+            properties: { methodId: { type: 'string', pattern: '^ID\\d{4}_\\d{3}$' } },
+          },
+          response: { 400: problemSchema, 404: problemSchema },
+        },
+      },
+      async (request, reply) => {
+        const { methodId } = request.params;
+        const answer = norwayPicosFor(methodId, procedures.all(), (p) => timeline(p).stage);
+        if (answer.procedures.length === 0)
+          return sendProblem(reply, 404, 'NO_LINKED_JCA', `no JCA taken in is linked to ${methodId}`);
+        return answer;
       },
     );
 

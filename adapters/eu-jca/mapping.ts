@@ -38,6 +38,7 @@ export function notificationOf(doc: JcaDocument, receivedAt: string): JcaNotific
       intervention: p.intervention,
       comparator: p.comparator,
       outcomes: p.outcomes,
+      memberStates: p.memberStates ?? [],
     })),
     assessor: doc.assessor ?? null,
     coAssessor: doc.coAssessor ?? null,
@@ -56,6 +57,8 @@ export function notificationOf(doc: JcaDocument, receivedAt: string): JcaNotific
       expectedChmpOpinionOn: d.expectedChmpOpinionOn ?? null,
       marketingAuthorisationOn: d.marketingAuthorisationOn ?? null,
       reportPublishedOn: d.reportPublishedOn ?? null,
+      firstClockStopOn: d.firstClockStopOn ?? null,
+      reportEndorsedOn: d.reportEndorsedOn ?? null,
     },
   };
 }

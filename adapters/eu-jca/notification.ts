@@ -16,6 +16,7 @@ export type Milestone =
   | 'SCOPING_STARTED'
   | 'PICO_SCOPE_AGREED'
   | 'DOSSIER_SUBMITTED'
+  | 'REPORT_ENDORSED'
   | 'REPORT_PUBLISHED'
   | 'UPDATED'
   | 'WITHDRAWN';
@@ -35,6 +36,9 @@ export interface JcaDates {
   expectedChmpOpinionOn?: string;
   marketingAuthorisationOn?: string;
   reportPublishedOn?: string;
+  /** EMA's first clock stop: the scoping starts after it (2021/2282 art. 8 and 10). */
+  firstClockStopOn?: string;
+  reportEndorsedOn?: string;
 }
 
 /** One JCA notification as the EU side sends it (JSON, or XML mapped to the same shape). */
@@ -52,7 +56,13 @@ export interface JcaDocument {
     developer?: string;
   };
   indication: string;
-  picos?: { population: string; intervention: string; comparator: string; outcomes: string[] }[];
+  picos?: {
+    population: string;
+    intervention: string;
+    comparator: string;
+    outcomes: string[];
+    memberStates?: string[];
+  }[];
   assessor?: string;
   coAssessor?: string;
   dates?: JcaDates;
@@ -180,6 +190,13 @@ function ruleProblems(d: JcaDocument): DocumentProblem[] {
         reason: `${order[i]} ${later} is before ${order[i - 1]} ${earlier}`,
       });
     }
+  }
+  if (dates.reportPublishedOn && dates.reportEndorsedOn && dates.reportPublishedOn < dates.reportEndorsedOn) {
+    problems.push({
+      code: 'INVALID_DATES',
+      path: 'dates.reportPublishedOn',
+      reason: `reportPublishedOn ${dates.reportPublishedOn} is before reportEndorsedOn ${dates.reportEndorsedOn}: the Commission publishes endorsed reports`,
+    });
   }
   if (dates.reportPublishedOn && dates.scopingStartedOn && dates.reportPublishedOn < dates.scopingStartedOn) {
     problems.push({

@@ -46,8 +46,14 @@ export const jcaSettings = {
   },
   JCA_SCOPE_DUE_DAYS: {
     description:
-      'Days from scoping start by which the PICO scope is expected agreed: our planning assumption, not a legal deadline.',
+      'Days from scoping start by which the PICO scope is expected agreed, when the notification gives no first clock stop: our planning assumption, not a legal deadline.',
     default: 90,
+    parse: positive,
+  },
+  JCA_SCOPE_DAYS_AFTER_CLOCK_STOP: {
+    description:
+      "Days after EMA's first clock stop by which the PICO scope is expected agreed, when the notification gives that clock stop: the scoping starts after it (Regulation (EU) 2021/2282 art. 8 and 10, Implementing Regulation (EU) 2024/1381); the number of days is our planning assumption.",
+    default: 30,
     parse: positive,
   },
   JCA_DOSSIER_DAYS_BEFORE_OPINION: {

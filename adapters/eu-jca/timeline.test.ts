@@ -9,6 +9,7 @@ import { addWorkingDays, timelineLists, timelineOf } from './timeline.ts';
 // The declared defaults, so a test of the rule is a test of the setting too.
 const rules = {
   scopeDueDays: jcaSettings.JCA_SCOPE_DUE_DAYS.default,
+  scopeDaysAfterClockStop: jcaSettings.JCA_SCOPE_DAYS_AFTER_CLOCK_STOP.default,
   dossierDaysBeforeOpinion: jcaSettings.JCA_DOSSIER_DAYS_BEFORE_OPINION.default,
   endorsementDaysAfterAuthorisation: jcaSettings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION.default,
   publicationWorkingDaysAfterEndorsement: jcaSettings.JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT.default,
@@ -63,6 +64,62 @@ describe('where a JCA stands', () => {
     expect(on('2026-01-30').REPORT_PUBLISHED!.state).toBe('UPCOMING');
     expect(on('2026-01-31').REPORT_PUBLISHED).toMatchObject({ state: 'OVERDUE', days: 1 });
     expect(jcaSettings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION.description).toMatch(/2021\/2282 art\. 12/);
+  });
+
+  it("counts the scoping deadline from EMA's first clock stop, after which the scoping starts (2021/2282 art. 8 and 10)", () => {
+    const doc = jcaDocument({
+      dates: { scopingStartedOn: '2025-03-03', firstClockStopOn: '2025-04-10' },
+    });
+    const procedure = proceduresOf([doc]).procedure(doc.procedureId)!;
+    const scope = timelineOf(procedure, '2025-05-15', 30, rules).steps.find(
+      (s) => s.milestone === 'PICO_SCOPE_AGREED',
+    )!;
+    // 30 days after the clock stop, not 90 after scoping started (2025-06-01)
+    expect(scope).toMatchObject({ dueOn: '2025-05-10', state: 'OVERDUE', days: 5 });
+    expect(scope.dueRule).toMatch(/first clock stop.*art\. 8 and 10/);
+    expect(jcaSettings.JCA_SCOPE_DAYS_AFTER_CLOCK_STOP.description).toMatch(/2021\/2282 art\. 8 and 10/);
+    const without = jcaDocument({ dates: { scopingStartedOn: '2025-03-03' } });
+    const planned = timelineOf(
+      proceduresOf([without]).procedure(without.procedureId)!,
+      '2025-05-15',
+      30,
+      rules,
+    );
+    expect(planned.steps[1]).toMatchObject({ dueOn: '2025-06-01', state: 'UPCOMING' });
+  });
+
+  it('takes the endorsement in as a milestone with its date: "endorsement overdue" clears and publication counts from it', () => {
+    const doc = jcaDocument({ dates: { marketingAuthorisationOn: '2025-12-18' } });
+    const life = JcaSender.lifeOf(doc, 'DOSSIER_SUBMITTED');
+    const before = proceduresOf(life).procedure(doc.procedureId)!;
+    const stepOf = (p: typeof before, today: string, m: string) =>
+      timelineOf(p, today, 30, rules).steps.find((s) => s.milestone === m)!;
+    expect(stepOf(before, '2026-01-20', 'REPORT_ENDORSED').state).toBe('OVERDUE');
+    const endorsed = {
+      ...life[life.length - 1]!,
+      procedureVersion: life.length + 1,
+      milestone: 'REPORT_ENDORSED' as const,
+      milestoneOn: '2026-01-21',
+      dates: { ...life[life.length - 1]!.dates, reportEndorsedOn: '2026-01-21' },
+    };
+    const after = proceduresOf([...life, endorsed]).procedure(doc.procedureId)!;
+    expect(stepOf(after, '2026-01-22', 'REPORT_ENDORSED')).toMatchObject({
+      state: 'DONE',
+      reachedOn: '2026-01-21',
+      late: true,
+    });
+    expect(timelineOf(after, '2026-01-22', 30, rules).stage).toBe('REPORT_ENDORSED');
+    // 10 working days after the endorsement that came (2026-01-21), not after the one due (2026-01-17)
+    const publication = stepOf(after, '2026-02-02', 'REPORT_PUBLISHED');
+    expect(publication).toMatchObject({ dueOn: '2026-02-04', state: 'UPCOMING', days: 2 });
+    expect(publication.dueRule).toMatch(/after the endorsement on 2026-01-21 \(2021\/2282 art\. 12\)/);
+    // the date alone, in a later notification of another milestone, counts too
+    const dated = { ...endorsed, milestone: 'DOSSIER_SUBMITTED' as const, milestoneOn: '2025-08-28' };
+    const byDate = proceduresOf([...life, dated]).procedure(doc.procedureId)!;
+    expect(stepOf(byDate, '2026-01-22', 'REPORT_ENDORSED')).toMatchObject({
+      state: 'DONE',
+      reachedOn: '2026-01-21',
+    });
   });
 
   it('counts working days Monday to Friday', () => {

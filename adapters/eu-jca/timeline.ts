@@ -1,9 +1,10 @@
 /**
  * Where each JCA stands against the regulation's milestones: for each step, when it is due, when it was
- * reached, and whether it is done, overdue, upcoming or later. Due dates: the PICO scope a planning
- * assumption after scoping starts; the dossier on the day the notification names, else a set number of
+ * reached, and whether it is done, overdue, upcoming or later. Due dates: the PICO scope a set number of days
+ * after EMA's first clock stop, after which the scoping starts (art. 8 and 10), else after scoping started; the dossier on the day the notification names, else a set number of
  * days before the expected CHMP opinion; the draft reports endorsed within a set number of days after the
- * Commission's marketing authorisation, and published within a set number of working days after that
+ * Commission's marketing authorisation, and published within a set number of working days after the
+ * endorsement (counted from the day it came, else from the day it was due)
  * (Regulation (EU) 2021/2282 art. 11-12). Pure: "today" is passed in (a Europe/Oslo calendar day).
  */
 import { osloDateOf } from '../../core/time/oslo.ts';
@@ -12,6 +13,8 @@ import { MILESTONE_RANK, type Procedure } from './procedures.ts';
 
 export interface TimelineRules {
   scopeDueDays: number;
+  /** The PICO scope is expected this many days after EMA's first clock stop (art. 8 and 10). */
+  scopeDaysAfterClockStop: number;
   dossierDaysBeforeOpinion: number;
   /** Draft reports endorsed within this many days after the marketing authorisation (art. 12). */
   endorsementDaysAfterAuthorisation: number;
@@ -27,10 +30,7 @@ export const TIMELINE_STEPS = [
   'REPORT_ENDORSED',
   'REPORT_PUBLISHED',
 ] as const;
-const STEP_RANK: Record<string, number> = {
-  ...MILESTONE_RANK,
-  REPORT_ENDORSED: (MILESTONE_RANK.DOSSIER_SUBMITTED! + MILESTONE_RANK.REPORT_PUBLISHED!) / 2,
-};
+const STEP_RANK = MILESTONE_RANK;
 
 export type StepState = 'DONE' | 'OVERDUE' | 'UPCOMING' | 'LATER' | 'NOT_DUE_YET_KNOWN' | 'CANCELLED';
 
@@ -107,6 +107,7 @@ const reachedField: Record<string, DateField> = {
   SCOPING_STARTED: 'scopingStartedOn',
   PICO_SCOPE_AGREED: 'scopeAgreedOn',
   DOSSIER_SUBMITTED: 'dossierSubmittedOn',
+  REPORT_ENDORSED: 'reportEndorsedOn',
   REPORT_PUBLISHED: 'reportPublishedOn',
 };
 
@@ -133,6 +134,8 @@ export function timelineOf(
     ...[...reachedOn.keys()].map((m) => MILESTONE_RANK[m] ?? 0),
   );
   const scopingStarted = reachedOn.get('SCOPING_STARTED') ?? null;
+  const clockStop = latestDate(procedure, 'firstClockStopOn');
+  const endorsedOn = reachedOn.get('REPORT_ENDORSED') ?? null;
   const opinion = latestDate(procedure, 'expectedChmpOpinionOn');
   const authorisation = latestDate(procedure, 'marketingAuthorisationOn');
   const dossierDue = latestDate(procedure, 'dossierDueOn');
@@ -141,9 +144,14 @@ export function timelineOf(
     : null;
   const due: Record<string, [string | null, string | null]> = {
     SCOPING_STARTED: [null, null],
-    PICO_SCOPE_AGREED: scopingStarted
-      ? [addDays(scopingStarted, rules.scopeDueDays), `${rules.scopeDueDays} days after scoping started`]
-      : [null, null],
+    PICO_SCOPE_AGREED: clockStop
+      ? [
+          addDays(clockStop, rules.scopeDaysAfterClockStop),
+          `${rules.scopeDaysAfterClockStop} days after EMA's first clock stop, after which the scoping starts (2021/2282 art. 8 and 10)`,
+        ]
+      : scopingStarted
+        ? [addDays(scopingStarted, rules.scopeDueDays), `${rules.scopeDueDays} days after scoping started`]
+        : [null, null],
     DOSSIER_SUBMITTED: dossierDue
       ? [dossierDue, 'the due date in the notification']
       : opinion
@@ -158,12 +166,17 @@ export function timelineOf(
           `${rules.endorsementDaysAfterAuthorisation} days after the marketing authorisation (2021/2282 art. 12)`,
         ]
       : [null, null],
-    REPORT_PUBLISHED: endorsementDue
+    REPORT_PUBLISHED: endorsedOn
       ? [
-          addWorkingDays(endorsementDue, rules.publicationWorkingDaysAfterEndorsement),
-          `${rules.publicationWorkingDaysAfterEndorsement} working days after the endorsement is due (2021/2282 art. 12)`,
+          addWorkingDays(endorsedOn, rules.publicationWorkingDaysAfterEndorsement),
+          `${rules.publicationWorkingDaysAfterEndorsement} working days after the endorsement on ${endorsedOn} (2021/2282 art. 12)`,
         ]
-      : [null, null],
+      : endorsementDue
+        ? [
+            addWorkingDays(endorsementDue, rules.publicationWorkingDaysAfterEndorsement),
+            `${rules.publicationWorkingDaysAfterEndorsement} working days after the endorsement is due (2021/2282 art. 12)`,
+          ]
+        : [null, null],
   };
   const steps = TIMELINE_STEPS.map((milestone): TimelineStep => {
     const [dueOn, dueRule] = due[milestone]!;

@@ -13,6 +13,44 @@ describe('JSON and XML read to the same document', () => {
     if (fromXml.ok && fromJson.ok) expect(fromXml.document).toEqual(fromJson.document);
   });
 
+  it('reads the member states of each PICO, the first clock stop and the endorsement from JSON and XML alike', () => {
+    const doc = jcaDocument({
+      milestone: 'REPORT_ENDORSED',
+      milestoneOn: '2026-01-14',
+      picos: [
+        { ...jcaDocument().picos![0]!, memberStates: ['NO', 'SE'] },
+        { ...jcaDocument().picos![0]!, population: 'PD-L1 1-49 %', memberStates: ['DE'] },
+      ],
+      dates: { firstClockStopOn: '2025-04-10', reportEndorsedOn: '2026-01-14' },
+    });
+    const fromXml = documentFromXml(toXml(doc));
+    const fromJson = documentFromJson(JSON.stringify(doc));
+    expect(fromXml.ok && fromJson.ok).toBe(true);
+    if (fromXml.ok && fromJson.ok) {
+      expect(fromXml.document).toEqual(fromJson.document);
+      expect(fromXml.document.picos!.map((p) => p.memberStates)).toEqual([['NO', 'SE'], ['DE']]);
+      expect(fromXml.document.dates).toMatchObject({
+        firstClockStopOn: '2025-04-10',
+        reportEndorsedOn: '2026-01-14',
+      });
+    }
+  });
+
+  it('refuses a PICO member state that is not an EU/EEA country, naming the field', () => {
+    const doc = jcaDocument({ picos: [{ ...jcaDocument().picos![0]!, memberStates: ['US'] }] });
+    const checked = documentFromJson(JSON.stringify(doc));
+    expect(checked.ok).toBe(false);
+    if (!checked.ok)
+      expect(checked.problems).toContainEqual(expect.objectContaining({ path: 'picos.0.memberStates.0' }));
+  });
+
+  it('refuses a report published before its endorsement', () => {
+    const doc = jcaDocument({ dates: { reportEndorsedOn: '2026-01-20', reportPublishedOn: '2026-01-15' } });
+    const checked = documentFromJson(JSON.stringify(doc));
+    expect(checked.ok || checked.code).toBe('INVALID_DOCUMENT');
+    if (!checked.ok) expect(checked.problems[0]).toMatchObject({ path: 'dates.reportPublishedOn' });
+  });
+
   it('reads empty lists and omitted optional elements', () => {
     const { picos: _p, documents: _d, dates: _x, ...bare } = jcaDocument();
     const checked = documentFromXml(toXml({ ...bare, picos: [] }));

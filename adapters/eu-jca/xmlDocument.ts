@@ -11,7 +11,12 @@ export const JCA_NAMESPACE = 'urn:no:nyemetoder:metodehub:eu-jca:notification:1'
 const ROOT = 'jcaNotification';
 
 /** Wrapper element -> its repeated child, as the XSD declares them. */
-const LISTS: Record<string, string> = { picos: 'pico', outcomes: 'outcome', documents: 'document' };
+const LISTS: Record<string, string> = {
+  picos: 'pico',
+  outcomes: 'outcome',
+  memberStates: 'memberState',
+  documents: 'document',
+};
 const INTEGERS = new Set(['procedureVersion']);
 
 const parser = new XMLParser({

@@ -25,7 +25,8 @@ export interface RouteParts {
 
 const patterns = {
   METHOD: /^ID\d{4}_\d{3}$/,
-  SPECIALTY: /^[^\p{Cc}]{1,100}$/u,
+  // A specialty (fagområde) is a name: no markup or control characters to carry into a message.
+  SPECIALTY: /^\p{L}[\p{L}\p{M}\d .,'()/&-]{0,99}$/u,
   ATC_GROUP: /^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$/,
 };
 const EMAIL = /^[^\s@<>(),;:"]{1,64}@[^\s@<>(),;:"]{1,189}\.[^\s@<>(),;:".]{2,63}$/;
@@ -97,7 +98,7 @@ export function subscriptionRoutes(parts: RouteParts) {
           return invalid(
             reply,
             'topic.value',
-            `"${topic.value}" is not a ${topic.kind === 'METHOD' ? 'method id (ID2019_074)' : topic.kind === 'ATC_GROUP' ? 'ATC code or prefix (L01F)' : 'specialty name'}`,
+            `"${topic.value}" is not a ${topic.kind === 'METHOD' ? 'method id (ID2019_074)' : topic.kind === 'ATC_GROUP' ? 'ATC code or prefix (L01F)' : "specialty name (letters, digits, spaces and - , . ' ( ) / &)"}`,
           );
         if ((email === undefined) === (webhookUrl === undefined))
           return invalid(

@@ -1034,7 +1034,8 @@ export type JcaMilestone =
   | 'REPORT_PUBLISHED'
   | 'UPDATED'
   | 'WITHDRAWN'
-  | 'UNKNOWN';
+  | 'UNKNOWN'
+  | 'REPORT_ENDORSED';
 export const JcaMilestoneValues = [
   'SCOPING_STARTED',
   'PICO_SCOPE_AGREED',
@@ -1043,6 +1044,7 @@ export const JcaMilestoneValues = [
   'UPDATED',
   'WITHDRAWN',
   'UNKNOWN',
+  'REPORT_ENDORSED',
 ] as const;
 
 export interface Pico {
@@ -1050,6 +1052,11 @@ export interface Pico {
   intervention: string;
   comparator: string;
   outcomes: string[];
+  /**
+   * The member states (ISO 3166-1 alpha-2) that asked for this PICO in the scoping; empty when the notification did not say.
+   * @default []
+   */
+  memberStates: string[];
 }
 
 /** A reader that does not know a symbol reads NOT_LINKED. */
@@ -1099,6 +1106,18 @@ export interface JcaDates {
    * @default null
    */
   reportPublishedOn: string | null;
+  /**
+   * EMA's first clock stop in the marketing-authorisation procedure: the JCA scoping starts after it (2021/2282 art. 8 and 10).
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  firstClockStopOn: string | null;
+  /**
+   * The day the Coordination Group endorsed the draft JCA reports (2021/2282 art. 12).
+   * A local date 'YYYY-MM-DD' (the Europe/Oslo calendar day, no time zone).
+   * @default null
+   */
+  reportEndorsedOn: string | null;
 }
 
 /**

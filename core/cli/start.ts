@@ -1,8 +1,8 @@
 /**
  * `npm start`: everything a new user needs, in one command. Brings up the native stack if it is not
  * running, applies topics and contracts, starts the hub with every adapter and the local dev issuer,
- * replays the demo history, and prints where to look. Ctrl-C stops the hub; the stack keeps running
- * (`npm run stack:down` stops it).
+ * replays the demo history, subscribes the demo's subscribers, and prints where to look. Ctrl-C stops the
+ * hub; the stack keeps running (`npm run stack:down` stops it).
  */
 import { stackOptionsFromEnv, stackUp } from '../../deploy/local/stack.ts';
 import { kafkaFromConfig } from '../bus/kafka.ts';
@@ -10,6 +10,7 @@ import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { applyTopics } from '../bus/topics.ts';
 import { ConfigError, loadConfig } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
+import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../demo/subscriptions.ts';
 import { Hub } from '../hub/hub.ts';
 import { untilSignal } from './main.ts';
 import { replay } from './simulate.ts';
@@ -23,8 +24,8 @@ interface StandIns {
 
 /**
  * For a local run, stand-ins for the partners we cannot reach (SLV's Dynamics 365, Helsedirektoratet's
- * endpoint), the same ones the tests use, so every adapter has someone to talk to and an operator can
- * switch a partner off and on to watch the dashboard. Skipped for a partner whose URL is set, or for all
+ * endpoint, an SMTP server for the subscriptions' e-mail), the same ones the tests use, so every adapter has
+ * someone to talk to and an operator can switch a partner off and on to watch the dashboard. Skipped for a partner whose URL is set, or for all
  * with METODEHUB_STAND_INS=false.
  */
 async function startStandIns(): Promise<StandIns> {
@@ -56,6 +57,22 @@ async function startStandIns(): Promise<StandIns> {
     lines.push(
       `  Helsedirektoratet stand-in    ${base}    off: curl -X POST ${base}/_standin/down   on: curl -X POST ${base}/_standin/up`,
     );
+  }
+  if (!process.env.SMTP_HOST) {
+    // aiosmtpd is installed into .stack/py on first use; without it, e-mail waits for SMTP_* to be set.
+    const { startSmtpSink } = await import('../../test/support/smtp.ts');
+    try {
+      const smtp = await startSmtpSink();
+      Object.assign(process.env, { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtp.port), SMTP_TLS: 'false' });
+      closers.push(() => smtp.close());
+      lines.push(
+        `  SMTP sink (aiosmtpd)          127.0.0.1:${smtp.port}    each e-mail as JSON in ${smtp.folder}`,
+      );
+    } catch (error) {
+      lines.push(
+        `  SMTP sink not started (${(error as Error).message.split('\n')[0]}); set SMTP_HOST, SMTP_PORT and SMTP_TLS=false to point at one`,
+      );
+    }
   }
   return { lines, close: async () => void (await Promise.all(closers.map((c) => c()))) };
 }
@@ -99,6 +116,28 @@ async function start(): Promise<void> {
   });
   say(
     `Demo loaded in ${result.seconds.toFixed(1)} s: ${result.applied} events applied, ${result.duplicate} already there.`,
+  );
+  const subscribed = await subscribeDemo(hub.url!, token).catch((error: Error) => {
+    say(`Demo subscriptions not made: ${error.message}`);
+    return 0;
+  });
+  // The first subscriber's next planned change, brought forward to now, so the SMTP sink shows an e-mail at once.
+  const next = nextDemoChange(DEMO_SUBSCRIPTIONS[0]!);
+  let broughtForward: typeof next;
+  if (next) {
+    const target = { url: hub.url!, token };
+    await replay({ target, events: [next], rate: 0, batchSize: 1, progress: false }).then(
+      () => {
+        broughtForward = next;
+      },
+      (error: Error) => say(`The demo's next change was not brought forward: ${error.message}`),
+    );
+  }
+  say(
+    `Demo subscriptions: ${DEMO_SUBSCRIPTIONS.map((s) => `${s.email} (${s.topic.kind} ${s.topic.value})`).join(', ')}; ${subscribed} new.` +
+      (broughtForward
+        ? ` ${broughtForward.methodId} ${broughtForward.type} brought forward to now: watch the e-mail arrive.`
+        : ''),
   );
   say(instructions(hub.url!, token, ((Date.now() - t0) / 1000).toFixed(0)));
   if (standIns.lines.length > 0)
@@ -144,6 +183,10 @@ Partners:
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" -H 'Accept: text/csv' '${url}/financing/v1/decisions?from=2024-01-01&to=2024-12-31'
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/hdir/v1/flags?overdue=true'
   curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/jca/v1/timeline'
+
+Subscriptions (e-mail to the SMTP sink below, or to the server SMTP_HOST, SMTP_PORT and SMTP_TLS name): the demo's
+subscribers (core/demo/subscriptions.ts) are told of changes after they subscribed:
+  curl -H "Authorization: Bearer $METODEHUB_TOKEN" '${url}/subscriptions/v1/subscriptions'
 `;
 }
 

@@ -510,6 +510,10 @@ export function routes(registered: string): Route[] {
     date: '2025-03-03',
   });
   const hook = JSON.stringify({ url: 'https://vendor.example/hook', secret: 'vendor-secret-0123456789' });
+  const subscription = JSON.stringify({
+    topic: { kind: 'METHOD', value: registered },
+    email: 'kari.nordmann@helse-vest.example',
+  });
   return [
     { method: 'POST', path: EVENTS, body: goodEvent },
     { method: 'GET', path: `/api/v1/methods/${registered}`, query: ['asOf'], asOf: true },
@@ -536,6 +540,10 @@ export function routes(registered: string): Route[] {
     { method: 'GET', path: '/jca/v1/procedures/JCA-2025-0001' },
     { method: 'GET', path: '/jca/v1/timeline', query: ['on', 'withinDays'] },
     { method: 'GET', path: '/jca/v1/rejected' },
+    { method: 'GET', path: `/jca/v1/methods/${registered}/picos` },
+    { method: 'POST', path: '/subscriptions/v1/subscriptions', body: subscription },
+    { method: 'GET', path: '/subscriptions/v1/subscriptions' },
+    { method: 'DELETE', path: '/subscriptions/v1/subscriptions/00000000-0000-4000-8000-000000000000' },
     { method: 'GET', path: '/ops/api/dead-letters', query: ['topic', 'pending'] },
     { method: 'GET', path: '/ops/api/dead-letters/x.dlq:0:0' },
     { method: 'POST', path: '/ops/api/dead-letters/x.dlq:0:0/redrive', body: '{}' },
@@ -633,6 +641,10 @@ function queryCases(all: Route[]): HttpCase[] {
     ['/fest/v1/vilkar?since=99999999999', 'fest since ahead', /since|ahead/i],
     ['/jca/v1/timeline?on=2023-02-30', 'jca timeline on 2023-02-30', /on/],
     ['/jca/v1/timeline?withinDays=-5', 'jca timeline withinDays -5', /withinDays/],
+    ['/subscriptions/v1/unsubscribe', 'unsubscribe without token', /token/],
+    ['/subscriptions/v1/unsubscribe?token=garbage', 'unsubscribe token garbage', /token/i],
+    [`/subscriptions/v1/unsubscribe?token=${'a'.repeat(3000)}`, 'unsubscribe token 3 kB', /token/],
+    ['/subscriptions/v1/unsubscribe?token=a&token=b', 'unsubscribe token twice', /token/],
     ['/hdir/v1/flags?overdue=maybe', 'hdir overdue maybe', /overdue/],
     ['/hdir/v1/flags?status=DONE', 'hdir status DONE', /status/],
     ['/api/v1/stats/stages?by=colour', 'stats by colour', /by/],
@@ -655,6 +667,7 @@ function queryCases(all: Route[]): HttpCase[] {
     ],
     ['/hdir/v1/flags/%E2%80%AE', 'hdir flags RTL override', /methodId|method/i, [400, 404]],
     ['/jca/v1/procedures/%00', 'jca procedure NUL', /procedure/i, [400, 404]],
+    ['/jca/v1/methods/ID1/picos', 'jca picos method id short', /methodId/, [400]],
     ['/ops/trace/ID2031', 'trace bad id', /methodId|method/i, [400, 404]],
     ['/api/v1/methods/%E0%A4%A', 'method id with a broken %-escape', /MALFORMED_URL/, [400]],
     [
@@ -788,6 +801,44 @@ function hdirStatusCases(registered: string): HttpCase[] {
     contentType: json,
     body: JSON.stringify(body),
     status,
+    names,
+  }));
+}
+
+function subscriptionCases(canaryUrl: string): HttpCase[] {
+  const email = 'kari.nordmann@helse-vest.example';
+  const body = (extra: object, topic: object = { kind: 'SPECIALTY', value: 'Onkologi' }) =>
+    JSON.stringify({ topic, ...extra });
+  const list: [string, string, RegExp][] = [
+    ['unknown field', body({ email, sneaky: 1 }), /sneaky/],
+    ['topic missing', JSON.stringify({ email }), /topic/],
+    ['topic kind unknown', body({ email }, { kind: 'SUPPLIER', value: 'Acme' }), /kind/],
+    ['method value not a method id', body({ email }, { kind: 'METHOD', value: 'ID1' }), /topic\.value/],
+    ['ATC value not an ATC code', body({ email }, { kind: 'ATC_GROUP', value: 'L0X' }), /topic\.value/],
+    ['specialty of markup', body({ email }, { kind: 'SPECIALTY', value: '<script>' }), /topic\.value/],
+    ['email not an address', body({ email: 'kari at helse-vest' }), /email/],
+    ['email with a header injected', body({ email: `${email}\r\nBcc: all@example.com` }), /email/],
+    ['both email and webhook', body({ email, webhookUrl: 'https://hook.example/x' }), /email|webhookUrl/],
+    ['neither email nor webhook', body({}), /email|webhookUrl/],
+    ['digest every 0 minutes', body({ email, digestEveryMinutes: 0 }), /digestEveryMinutes/],
+    ['digest every two weeks', body({ email, digestEveryMinutes: 20_160 }), /digestEveryMinutes/],
+    ['webhook to the loopback canary', body({ webhookUrl: `${canaryUrl}/hook` }), /webhookUrl|URL|http/i],
+    [
+      'webhook to cloud metadata',
+      body({ webhookUrl: 'https://169.254.169.254/latest' }),
+      /webhookUrl|URL|address/i,
+    ],
+    ['webhook file:', body({ webhookUrl: 'file:///etc/passwd' }), /webhookUrl|URL|https/i],
+  ];
+  return list.map(([name, text, names]) => ({
+    door: 'http',
+    klass: 'subscription body',
+    name,
+    method: 'POST',
+    path: '/subscriptions/v1/subscriptions',
+    contentType: json,
+    body: text,
+    status: [400],
     names,
   }));
 }
@@ -1398,6 +1449,7 @@ export function hostileCases(limits: Limits): HostileCase[] {
     ...bodyDoorCases(all, limits.maxBodyBytes),
     ...hdirStatusCases(registered),
     ...festWebhookCases(CANARY_PORT),
+    ...subscriptionCases(CANARY_URL),
     ...jcaCases(CANARY_URL, limits.maxBodyBytes),
     ...deadLetterEntryCases(),
     ...kafkaCases(),

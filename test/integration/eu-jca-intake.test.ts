@@ -361,6 +361,77 @@ describe('timeline', () => {
   });
 });
 
+describe('PICOs per member state, the first clock stop and the endorsement', () => {
+  it("shows a procedure's PICOs per member state and picks out Norway's for the linked method", async () => {
+    const base = jcaDocument();
+    const doc = jcaDocument({
+      picos: [
+        { ...base.picos![0]!, memberStates: ['NO', 'DE'] },
+        { ...base.picos![0]!, population: 'Adults with PD-L1 TPS 1-49 %', memberStates: ['DE', 'FR'] },
+      ],
+      dates: { firstClockStopOn: '2025-04-10', scopingStartedOn: '2025-04-14' },
+    });
+    const r = await sender.post(doc, 'xml');
+    expect(r.status).toBe(201);
+    expect((r.body as unknown as Accepted).linking.linkedMethodIds).toEqual([national.lung]);
+    const one = await h.call(`/jca/v1/procedures/${doc.procedureId}`);
+    expect(one.status).toBe(200);
+    const body = (await one.json()) as {
+      picos: { byMemberState: Record<string, { population: string }[]>; norway: { population: string }[] };
+      timeline: { steps: { milestone: string; dueOn: string | null; dueRule: string | null }[] };
+    };
+    expect(Object.keys(body.picos.byMemberState).sort()).toEqual(['DE', 'FR', 'NO']);
+    expect(body.picos.norway.map((p) => p.population)).toEqual([base.picos![0]!.population]);
+    expect(body.timeline.steps[1]).toMatchObject({ milestone: 'PICO_SCOPE_AGREED', dueOn: '2025-05-10' });
+    const forMethod = await h.call(`/jca/v1/methods/${national.lung}/picos`);
+    expect(forMethod.status).toBe(200);
+    const picos = (await forMethod.json()) as {
+      procedures: { procedureId: string; norway: { memberStates: string[] }[] }[];
+    };
+    const mine = picos.procedures.find((p) => p.procedureId === doc.procedureId)!;
+    expect(mine.norway).toHaveLength(1);
+    expect(mine.norway[0]!.memberStates).toEqual(['NO', 'DE']);
+    expect((await h.call('/jca/v1/methods/ID2019_199/picos')).status).toBe(404);
+    await eventually(
+      async () => (await published(doc.procedureId)).length === 1,
+      20_000,
+      'the notification on its topic',
+    );
+    const [record] = await published(doc.procedureId);
+    expect(record!.picos.map((p) => p.memberStates)).toEqual([
+      ['NO', 'DE'],
+      ['DE', 'FR'],
+    ]);
+    expect(record!.dates?.firstClockStopOn).toBe('2025-04-10');
+  });
+
+  it('takes REPORT_ENDORSED in with its date, and the endorsement is no longer overdue', async () => {
+    const doc = melanomaJca();
+    const life = JcaSender.lifeOf(
+      { ...doc, dates: { ...doc.dates, marketingAuthorisationOn: '2025-12-18' } },
+      'DOSSIER_SUBMITTED',
+    );
+    for (const step of life) expect((await sender.post(step)).status).toBe(201);
+    const overdue = async () => {
+      const r = await h.call('/jca/v1/timeline?on=2026-01-22&withinDays=30');
+      const t = (await r.json()) as { overdue: { procedureId: string; milestone: string }[] };
+      return t.overdue.filter((e) => e.procedureId === doc.procedureId).map((e) => e.milestone);
+    };
+    expect(await overdue()).toEqual(['REPORT_ENDORSED']);
+    const last = life[life.length - 1]!;
+    const endorsed = await sender.post({
+      ...last,
+      procedureVersion: last.procedureVersion + 1,
+      milestone: 'REPORT_ENDORSED',
+      milestoneOn: '2026-01-21',
+      dates: { ...last.dates, reportEndorsedOn: '2026-01-21' },
+    });
+    expect(endorsed.status).toBe(201);
+    expect((endorsed.body as unknown as Accepted).timeline.stage).toBe('REPORT_ENDORSED');
+    expect(await overdue()).toEqual([]);
+  });
+});
+
 describe('after a restart', () => {
   it('a new hub on the same topics still knows every procedure version and its links', async () => {
     const doc = firstLinked!;

@@ -25,6 +25,8 @@ export interface ReceivedMail {
 
 export interface SmtpSink {
   port: number;
+  /** Where each accepted message is written, one JSON file each. */
+  folder: string;
   messages(): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startSmtpSink(range: [number, number] = [20600, 20699]): P
   });
   return {
     port,
+    folder,
     async messages() {
       const files = (await readdir(folder)).filter((f) => f.endsWith('.json')).sort();
       return Promise.all(

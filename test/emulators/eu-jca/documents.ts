@@ -86,8 +86,8 @@ export function toXml(doc: JcaDocument, namespace = JCA_NAMESPACE): string {
   const fields = (v: unknown, indent: string) =>
     Object.entries(v as Record<string, unknown>)
       .map(([k, x]) =>
-        k === 'outcomes'
-          ? `${indent}<outcomes>\n${(x as string[]).map((o) => `${indent}  <outcome>${xmlText(o)}</outcome>\n`).join('')}${indent}</outcomes>\n`
+        k === 'outcomes' || k === 'memberStates'
+          ? `${indent}<${k}>\n${(x as string[]).map((o) => `${indent}  <${k.slice(0, -1)}>${xmlText(o)}</${k.slice(0, -1)}>\n`).join('')}${indent}</${k}>\n`
           : element(k, x, indent),
       )
       .join('');
