@@ -81,3 +81,13 @@ export async function callApi<T>(
   }
   return { status: response.status, body: body as T };
 }
+
+/** The options every command that talks to a hub takes (`--hub`, `--token`, `--json`). */
+export interface TargetOptions {
+  hub?: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** `?asOf=...` for a route that takes it, or nothing. */
+export const asOfQuery = (asOf?: string): string => (asOf ? `?asOf=${encodeURIComponent(asOf)}` : '');

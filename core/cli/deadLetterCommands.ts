@@ -2,18 +2,9 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../ops/deadLetters.ts';
-import { ApiError, type ApiTarget, callApi } from './apiClient.ts';
-import { table } from './tables.ts';
+import { ApiError, type ApiTarget, callApi, type TargetOptions } from './apiClient.ts';
+import { out, table } from './tables.ts';
 
-interface TargetOptions {
-  hub?: string;
-  token?: string;
-  json?: boolean;
-}
-
-const out = (text: string): void => {
-  process.stdout.write(`${text}\n`);
-};
 const path = (entryId: string) => `/ops/api/dead-letters/${encodeURIComponent(entryId)}`;
 
 export function deadLetterCommand(

@@ -5,25 +5,13 @@ import type { FollowUpAlerts } from '../followup/followUp.ts';
 import type { TemporaryIntroduction } from '../followup/temporaryIntroductions.ts';
 import { isCalendarDate } from '../http/queryFormats.ts';
 import { osloDateOf } from '../time/oslo.ts';
-import { type ApiTarget, callApi } from './apiClient.ts';
-import { table } from './tables.ts';
-
-interface TargetOptions {
-  hub?: string;
-  token?: string;
-  json?: boolean;
-}
-
-const out = (text: string): void => {
-  process.stdout.write(`${text}\n`);
-};
+import { type ApiTarget, asOfQuery, callApi, type TargetOptions } from './apiClient.ts';
+import { out, table } from './tables.ts';
 
 const calendarDate = (raw: string): string => {
   if (!isCalendarDate(raw)) throw new InvalidArgumentError('must be a real date, YYYY-MM-DD');
   return raw;
 };
-
-const asOfQuery = (asOf?: string) => (asOf ? `?asOf=${encodeURIComponent(asOf)}` : '');
 
 export function describeAlerts(a: FollowUpAlerts): string {
   const rows = [

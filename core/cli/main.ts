@@ -26,14 +26,20 @@ import {
   type NewPriceOfferRound,
   type StageWaiting,
 } from '../lifecycle/stageStatistics.ts';
-import { type ApiTarget, ApiError, callApi, defaultHubUrl, tokenFor } from './apiClient.ts';
+import {
+  type ApiTarget,
+  ApiError,
+  asOfQuery,
+  callApi,
+  defaultHubUrl,
+  type TargetOptions,
+  tokenFor,
+} from './apiClient.ts';
 import type { TraceEntry } from '../ops/trace.ts';
 import { deadLetterCommand } from './deadLetterCommands.ts';
 import { followUpCommand } from './followUpCommands.ts';
 import { replay } from './simulate.ts';
-import { table } from './tables.ts';
-
-const out = (text: string) => process.stdout.write(`${text}\n`);
+import { out, table } from './tables.ts';
 
 const integer = (name: string, min: number) => (raw: string) => {
   const n = Number(raw);
@@ -41,12 +47,6 @@ const integer = (name: string, min: number) => (raw: string) => {
     throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
   return n;
 };
-
-interface TargetOptions {
-  hub?: string;
-  token?: string;
-  json?: boolean;
-}
 
 const withTarget = (command: Command) =>
   command
@@ -57,8 +57,6 @@ const withTarget = (command: Command) =>
 async function targetOf(config: Config, options: TargetOptions): Promise<ApiTarget> {
   return { url: options.hub ?? defaultHubUrl(config), token: await tokenFor(config, options.token) };
 }
-
-const asOfQuery = (asOf?: string) => (asOf ? `?asOf=${encodeURIComponent(asOf)}` : '');
 
 export function buildProgram(config: () => Config): Command {
   const program = new Command('metodehub')

@@ -12,3 +12,8 @@ export function table(headers: string[], rows: (string | number | null | undefin
       .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
+
+/** One line to standard output. */
+export const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};

@@ -2,7 +2,7 @@
  * The read side of the API: a method's state now or at `asOf`, its history with a change log, filtered
  * lists, and the secretariat's stage statistics. Confidential fields are never served.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AssessmentLevel, MethodState, MethodType } from '../../contracts/generated/types.ts';
 import { withoutConfidential } from '../bus/confidential.ts';
 import { changeLogOf, decisionRoundsOf } from '../lifecycle/changeLog.ts';
@@ -142,6 +142,20 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
   return async (app: FastifyInstance) => {
     const guard = app.requireScope(readScope);
     const security = [{ bearer: [readScope] }];
+    const methodAsOfSchema = {
+      params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+      querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+    } as const;
+    /** The method a per-method route names, and its asOf; undefined once the 400 or 404 is sent. */
+    const methodAsOf = (id: string, rawAsOf: string | undefined, reply: FastifyReply) => {
+      const idError = methodIdError(id);
+      if (idError) return void sendProblem(reply, 400, idError.code, idError.reason);
+      const asOf = parseAsOf(rawAsOf);
+      if (!asOf.ok) return void sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
+      const ledger = store.ledger(id);
+      if (!ledger) return void sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+      return { id, asOf, ledger };
+    };
 
     app.get<{ Params: { id: string }; Querystring: { asOf?: string } }>(
       '/api/v1/methods/:id',
@@ -151,18 +165,13 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
           summary: "A method's current state, or its state at asOf",
           tags: ['methods'],
           security,
-          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+          ...methodAsOfSchema,
         },
       },
       async (request, reply) => {
-        const { id } = request.params;
-        const idError = methodIdError(id);
-        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
-        const asOf = parseAsOf(request.query.asOf);
-        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
-        const ledger = store.ledger(id);
-        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const found = methodAsOf(request.params.id, request.query.asOf, reply);
+        if (!found) return reply;
+        const { id, asOf, ledger } = found;
         const state = store.stateOf(id, asOf.at);
         if (!state) {
           return sendProblem(
@@ -184,18 +193,13 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
           summary: 'Every event of a method, with a change log of status and text changes (up to asOf)',
           tags: ['methods'],
           security,
-          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+          ...methodAsOfSchema,
         },
       },
       async (request, reply) => {
-        const { id } = request.params;
-        const idError = methodIdError(id);
-        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
-        const asOf = parseAsOf(request.query.asOf);
-        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
-        const ledger = store.ledger(id);
-        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const found = methodAsOf(request.params.id, request.query.asOf, reply);
+        if (!found) return reply;
+        const { id, asOf, ledger } = found;
         const entries = ledger.entriesUntil(asOf.at);
         return {
           methodId: id,
@@ -216,18 +220,13 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
             "A method's exceptions (unntak) per regional health authority and trust: which are valid on the day of asOf (today by default), and from when a later decision overrode each",
           tags: ['methods'],
           security,
-          params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-          querystring: { type: 'object', properties: { asOf: asOfParam }, additionalProperties: false },
+          ...methodAsOfSchema,
         },
       },
       async (request, reply) => {
-        const { id } = request.params;
-        const idError = methodIdError(id);
-        if (idError) return sendProblem(reply, 400, idError.code, idError.reason);
-        const asOf = parseAsOf(request.query.asOf);
-        if (!asOf.ok) return sendProblem(reply, 400, 'INVALID_AS_OF', asOf.reason);
-        const ledger = store.ledger(id);
-        if (!ledger) return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${id} is not registered`);
+        const found = methodAsOf(request.params.id, request.query.asOf, reply);
+        if (!found) return reply;
+        const { id, asOf, ledger } = found;
         const day = osloDateOf(asOf.at ?? Date.now());
         return {
           methodId: id,
