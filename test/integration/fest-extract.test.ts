@@ -38,6 +38,14 @@ async function expectOfficialFest(xml: string): Promise<void> {
   }
   expect(await validateOfficialFest(xml)).toEqual({ valid: true, errors: [] });
 }
+/** A webhook body the vendor stand-in checked against the official schema (skipped, saying so, like the above). */
+async function expectValidDelivery(delivery: { schemaErrors: () => Promise<string[]> }): Promise<void> {
+  if (!schemas) {
+    console.warn('FEST_SCHEMAS_MISSING: official-schema check of a webhook body skipped');
+    return;
+  }
+  expect(await delivery.schemaErrors()).toEqual([]);
+}
 const hentetDatoOf = (xml: string): string => /<HentetDato>([^<]+)<\/HentetDato>/.exec(xml)![1]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const parser = new XMLParser({
@@ -410,7 +418,7 @@ describe('a new decision', () => {
     expect(full.text).not.toContain(underAssessment);
     // Every output validates: the incremental extract and the webhook body (the full extract above).
     await expectOfficialFest(text);
-    expect(await delivery.schemaErrors()).toEqual([]);
+    await expectValidDelivery(delivery);
   });
 
   it('shows a withdrawn condition in the incremental extract and leaves it out of the full one', async () => {
@@ -502,7 +510,7 @@ describe('webhook pushes', () => {
     );
     const resent = vendor.deliveries.slice(count);
     expect(resent[0]!.fromVersion).toBe(0);
-    for (const d of resent) expect(await d.schemaErrors()).toEqual([]);
+    for (const d of resent) await expectValidDelivery(d);
     const ids = new Set(resent.flatMap((d) => entriesOf(d.body).map((e) => e.Id)));
     for (const vilkarId of [...expectedDrafts(demo).keys()])
       expect(ids.has(entryIdOf(fest.catalogue.get(vilkarId)!)), vilkarId).toBe(true);
