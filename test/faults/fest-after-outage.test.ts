@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
   await hub.start();
   await partners.registerVendor(hub);
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   if (hub?.running) await hub.kill();
@@ -98,10 +98,10 @@ it('publishes every method latest condition after the broker was SIGKILLed for 2
   process.stderr.write(`[faults] ${JSON.stringify(result.outputs.map((o) => [o.output, o.lost]))}\n`);
   expect(result.acknowledged).toBe(result.sent);
   await expectEveryConditionPublished(21);
-}, 240_000);
+}, 420_000);
 
 it('publishes every method latest condition after the registry was SIGKILLed for 10 s, with no hub restart', async () => {
   const result = await runStream({ stack, hub, scenario: down('registry', 10_000), ...stream, run: 22 });
   expect(result.acknowledged).toBe(result.sent);
   await expectEveryConditionPublished(22);
-}, 240_000);
+}, 420_000);
