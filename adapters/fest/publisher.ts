@@ -6,7 +6,7 @@
  */
 import type { FestVilkar, MethodState } from '../../contracts/generated/types.ts';
 import { guardOutbound, withoutConfidential } from '../../core/bus/confidential.ts';
-import { ConfidentialLeak } from '../../core/bus/errors.ts';
+import { ConfidentialLeak, TransientError } from '../../core/bus/errors.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { renderedAgain, withhold } from '../../core/bus/withheld.ts';
@@ -52,7 +52,18 @@ export class VilkarPublisher {
     return this.initialPublished;
   }
 
+  /** Reads the catalogue, then follows method state; after a start that threw, `start` may be called again. */
   async start(timeoutMs = 120_000): Promise<void> {
+    this.stopped = false;
+    try {
+      await this.follow(timeoutMs);
+    } catch (error) {
+      await this.stopFollowers();
+      throw error;
+    }
+  }
+
+  private async follow(timeoutMs: number): Promise<void> {
     const { kafka, registry } = this.context;
     this.catalogueFollower = new TopicFollower<FestVilkar>(kafka, registry, {
       name: 'fest-catalogue',
@@ -61,7 +72,7 @@ export class VilkarPublisher {
     });
     await this.catalogueFollower.start();
     if (!(await this.catalogueFollower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(
+      throw new TransientError(
         `fest: could not read ${this.context.topic(VILKAR_TOPIC)} to its end in ${timeoutMs} ms`,
       );
     this.stateFollower = new TopicFollower<MethodState>(kafka, registry, {
@@ -74,21 +85,28 @@ export class VilkarPublisher {
       },
     });
     await this.stateFollower.start();
-    void this.goLiveWhenCaughtUp();
+    void this.goLiveWhenCaughtUp(this.stateFollower);
   }
 
-  private async goLiveWhenCaughtUp(): Promise<void> {
-    while (!this.stopped && !(await this.stateFollower!.waitUntilCaughtUp(5_000)));
-    if (this.stopped) return;
+  private async goLiveWhenCaughtUp(follower: TopicFollower<MethodState>): Promise<void> {
+    const current = () => !this.stopped && follower === this.stateFollower;
+    while (current() && !(await follower.waitUntilCaughtUp(5_000)));
+    if (!current()) return;
     this.live = true;
     this.drainSoon();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.stateFollower?.stop();
-    await this.catalogueFollower?.stop();
+    await this.stopFollowers();
     await this.draining?.catch(() => undefined);
+  }
+
+  private async stopFollowers(): Promise<void> {
+    await this.stateFollower?.stop().catch(() => undefined);
+    await this.catalogueFollower?.stop().catch(() => undefined);
+    this.stateFollower = undefined;
+    this.catalogueFollower = undefined;
   }
 
   private drainSoon(): void {

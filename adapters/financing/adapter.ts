@@ -10,6 +10,7 @@ import { DecisionFeed } from './decisionFeed.ts';
 import { DecisionPublisher, EVENTS_TOPIC, FEED_TOPIC } from './outbound.ts';
 import { decisionRoutes } from './routes.ts';
 import { financingSettings } from './settings.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export function createFinancing(context: HubContext): HubComponent & {
   feed: DecisionFeed;
@@ -48,7 +49,7 @@ export function createFinancing(context: HubContext): HubComponent & {
         .then(() => follower.waitUntilCaughtUp(settings.FINANCING_START_TIMEOUT_MS));
       const [caughtUp] = await Promise.all([feedRead, publisher.catchUp()]);
       if (!caughtUp) {
-        throw new Error(
+        throw new TransientError(
           `financing: could not read ${feedTopic} to its end in ${settings.FINANCING_START_TIMEOUT_MS} ms`,
         );
       }

@@ -8,7 +8,7 @@
 import type { Kafka } from 'kafkajs';
 import type { DrugDecision, MethodEvent } from '../../contracts/generated/types.ts';
 import { guardOutbound } from '../../core/bus/confidential.ts';
-import { DomainRuleError } from '../../core/bus/errors.ts';
+import { DomainRuleError, TransientError } from '../../core/bus/errors.ts';
 import { causedBy } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
@@ -57,11 +57,15 @@ export class DecisionPublisher {
       topic: eventsTopic,
       onMessage: (event) => void this.fold.offer(event),
     });
-    await catchUp.start();
-    const caughtUp = await catchUp.waitUntilCaughtUp(this.options.startTimeoutMs);
-    await catchUp.stop();
+    let caughtUp = false;
+    try {
+      await catchUp.start();
+      caughtUp = await catchUp.waitUntilCaughtUp(this.options.startTimeoutMs);
+    } finally {
+      await catchUp.stop();
+    }
     if (!caughtUp)
-      throw new Error(
+      throw new TransientError(
         `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
       );
     log.info({ methods: this.fold.methods }, 'folded the event log');

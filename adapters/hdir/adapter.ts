@@ -75,6 +75,7 @@ export function createHdirComponent(context: HubContext): HubComponent {
     : undefined;
   let timer: NodeJS.Timeout | undefined;
   let checkQueued = false;
+  let listening = false;
 
   return {
     async routes(app) {
@@ -83,14 +84,17 @@ export function createHdirComponent(context: HubContext): HubComponent {
 
     async start() {
       await Promise.all([directory.start(), book.start(), history.start()]);
-      book.onRecord(() => {
-        if (checkQueued) return;
-        checkQueued = true;
-        setImmediate(() => {
-          checkQueued = false;
-          watch.check(book.all());
+      if (!listening) {
+        listening = true; // a start tried again must not add a second listener
+        book.onRecord(() => {
+          if (checkQueued) return;
+          checkQueued = true;
+          setImmediate(() => {
+            checkQueued = false;
+            watch.check(book.all());
+          });
         });
-      });
+      }
       watch.check(book.all());
       timer = setInterval(() => {
         watch.check(book.all());

@@ -7,6 +7,7 @@ import type { Kafka, RecordMetadata } from 'kafkajs';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export class FlagBook {
   private readonly flags = new Map<string, GuidelineFlag>();
@@ -28,7 +29,7 @@ export class FlagBook {
   async start(timeoutMs = 120_000): Promise<void> {
     await this.follower.start();
     if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(`could not read the guideline flags topic to its end in ${timeoutMs} ms`);
+      throw new TransientError(`could not read the guideline flags topic to its end in ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import type { MethodState } from '../../contracts/generated/types.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export class MethodDirectory {
   private readonly states = new Map<string, MethodState>();
@@ -24,7 +25,7 @@ export class MethodDirectory {
   async start(timeoutMs = 120_000): Promise<void> {
     await this.follower.start();
     if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(`could not read the method-state topic to its end in ${timeoutMs} ms`);
+      throw new TransientError(`could not read the method-state topic to its end in ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {

@@ -10,6 +10,7 @@ import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { describeErrors } from '../../core/lifecycle/errors.ts';
 import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export type EventFate =
   | { fate: 'applied'; state: MethodState }
@@ -33,7 +34,7 @@ export class MethodHistory {
   async start(timeoutMs = 120_000): Promise<void> {
     await this.follower.start();
     if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(`could not read the method-events topic to its end in ${timeoutMs} ms`);
+      throw new TransientError(`could not read the method-events topic to its end in ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {

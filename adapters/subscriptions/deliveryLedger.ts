@@ -10,6 +10,7 @@ import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export const DELIVERIES_TOPIC = 'subscriptions.deliveries.v1';
 
@@ -39,7 +40,7 @@ export class DeliveryLedger {
   async start(timeoutMs = 120_000): Promise<void> {
     await this.follower.start();
     if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(`could not read ${this.topic} to its end in ${timeoutMs} ms`);
+      throw new TransientError(`could not read ${this.topic} to its end in ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {

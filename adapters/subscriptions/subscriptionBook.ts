@@ -9,6 +9,7 @@ import type { ContractProducer } from '../../core/bus/producer.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { TransientError } from '../../core/bus/errors.ts';
 
 export const SUBSCRIPTIONS_TOPIC = 'subscriptions.subscriptions.v1';
 
@@ -32,7 +33,7 @@ export class SubscriptionBook {
   async start(timeoutMs = 120_000): Promise<void> {
     await this.follower.start();
     if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
-      throw new Error(`could not read ${this.topic} to its end in ${timeoutMs} ms`);
+      throw new TransientError(`could not read ${this.topic} to its end in ${timeoutMs} ms`);
   }
 
   stop(): Promise<void> {

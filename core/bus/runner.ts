@@ -100,7 +100,7 @@ function permanentOf(error: unknown): { errorClass: PermanentErrorClass; reason:
 export class ConsumerRunner<T> {
   /** The message being retried now, if any. */
   trouble: RunnerTrouble | undefined;
-  private readonly consumer: Consumer;
+  private consumer: Consumer | undefined;
   private readonly processed: ProcessedIds;
   private readonly log: Logger;
   private stopping = false;
@@ -112,7 +112,6 @@ export class ConsumerRunner<T> {
     private readonly producer: ContractProducer,
     private readonly options: RunnerOptions<T>,
   ) {
-    this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
     this.processed = new ProcessedIds(options.idempotencyWindow ?? settings.BUS_IDEMPOTENCY_WINDOW.default);
     this.log = loggerFor(options.name);
   }
@@ -121,20 +120,34 @@ export class ConsumerRunner<T> {
     this.listeners.push(listener);
   }
 
+  /** Joins the group and consumes; after a start that threw (Kafka away), `start` may be called again. */
   async start(): Promise<void> {
+    this.stopping = false;
     running.add(this as ConsumerRunner<unknown>);
+    try {
+      await this.begin();
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async begin(): Promise<void> {
     await ensureDeadLetterTopics(this.kafka, this.options.topics).catch((error: unknown) => {
       throw namingResource(`the dead-letter topics of ${this.options.topics.join(', ')}`, error);
     });
-    await this.consumer.connect();
+    // A consumer of its own per start: one that failed to join is not used again.
+    const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false });
+    this.consumer = consumer;
+    await consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer
+      await consumer
         .subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true })
         .catch((error: unknown) => {
           throw namingResource(`read of topic ${topic} (group ${this.options.groupId})`, error);
         });
     }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.eachBatch(payload),
@@ -145,7 +158,9 @@ export class ConsumerRunner<T> {
   async stop(): Promise<void> {
     this.stopping = true;
     running.delete(this as ConsumerRunner<unknown>);
-    await this.consumer.disconnect();
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

@@ -43,10 +43,12 @@ export class TopicFollower<T> {
     this.log = loggerFor(options.name);
   }
 
+  /** Starts reading; after a start that threw (Kafka away), `start` may be called again and goes on where it was. */
   async start(): Promise<void> {
     try {
       await this.begin();
     } catch (error) {
+      await this.stop().catch(() => undefined);
       throw namingResource(`read of topic ${this.options.topic}`, error);
     }
   }

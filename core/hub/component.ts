@@ -40,7 +40,10 @@ export interface ComponentHealth {
 export interface HubComponent {
   /** Registers the component's HTTP routes on the hub's server, before it listens. */
   routes?(app: FastifyInstance): Promise<void> | void;
-  /** Starts consuming, polling, pushing. Resolves once running. */
+  /**
+   * Starts consuming, polling, pushing; resolves once running. If it throws with Kafka or the registry away, the hub calls `stop` and
+   * then `start` again, so a start must leave nothing behind that a second start would duplicate.
+   */
   start(): Promise<void>;
   /** Stops cleanly: commits what it handled, closes clients. */
   stop(): Promise<void>;

@@ -20,6 +20,7 @@ import {
   kafkaFromConfig,
   kafkaSecurity,
 } from '../bus/kafka.ts';
+import { transientCause } from '../bus/errors.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
@@ -41,6 +42,7 @@ import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import { traceMethod } from '../ops/trace.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
+import { reasonOf, startPatiently } from './patientStart.ts';
 
 const coreComponents = ['api', 'projection'] as const;
 export type ComponentName = string;
@@ -123,6 +125,9 @@ export class Hub {
   readonly adapters = new Map<string, HubComponent>();
   /** Adapters the broker refused (ACLs): they stay down and say why in health; the rest run. */
   private readonly refused = new Map<string, string>();
+  /** Parts whose start failed with Kafka or the registry away and is being tried again, with why. */
+  private readonly notStarted = new Map<string, string>();
+  private stopping = false;
   private readonly ownProducers = new Map<string, ContractProducer>();
   private readonly principals = new Map<string, string>();
   private readonly log: Logger = loggerFor('hub');
@@ -209,7 +214,13 @@ export class Hub {
         groupId: this.group('method-state'),
       });
       // Joining its group can wait out a killed predecessor's session (30 s); the door need not wait with it.
-      projectionStarted = this.projection.start().then(() => this.log.info('projection started'));
+      projectionStarted = startPatiently(this.projection, {
+        cancelled: () => this.stopping,
+        onRetry: this.retrying('projection'),
+      }).then((outcome) => {
+        this.notStarted.delete('projection');
+        if (outcome === 'started') this.log.info('projection started');
+      });
       projectionStarted.catch(() => undefined);
     }
     for (const definition of this.catalogue.filter((a) => this.components.includes(a.name))) {
@@ -222,20 +233,67 @@ export class Hub {
       try {
         await adapter.start();
       } catch (error) {
-        const refusal = kafkaAccessRefusal(
-          error,
-          this.principals.get(name) ?? this.options.config.KAFKA_SASL_USERNAME,
-        );
-        if (refusal === undefined) throw error;
-        // One adapter without its grants must not keep the others (or the API) from running.
-        this.refused.set(name, refusal);
-        this.log.error({ adapter: name, err: refusal }, 'adapter refused by Kafka; it stays down');
+        if (await this.refuse(name, adapter, error)) continue;
+        if (transientCause(error) === null) throw error;
+        // Kafka or the registry away: this adapter starts when they are back; the others need not wait for it.
         await adapter.stop().catch(() => undefined);
+        this.retrying(name)(1, reasonOf(error), 1_000);
+        void this.startLater(name, adapter);
         continue;
       }
       this.log.info({ adapter: name }, 'adapter started');
     }
     await projectionStarted;
+  }
+
+  /** Records a failed start that is tried again, for health and the log. */
+  private retrying(name: string) {
+    return (attempt: number, reason: string, waitMs: number) => {
+      this.notStarted.set(
+        name,
+        `NOT_STARTED: start attempt ${attempt} failed (${reason}); trying again in ${Math.ceil(waitMs / 1000)} s`,
+      );
+      this.log.warn({ part: name, attempt, err: reason, retryInMs: waitMs }, 'could not start; trying again');
+    };
+  }
+
+  private refusalOf(name: string, error: unknown): string | undefined {
+    return kafkaAccessRefusal(error, this.principals.get(name) ?? this.options.config.KAFKA_SASL_USERNAME);
+  }
+
+  /** An adapter refused by the broker (ACLs) stays down and says so; true if that is why its start failed. */
+  private async refuse(name: string, adapter: HubComponent, error: unknown): Promise<boolean> {
+    const refusal = this.refusalOf(name, error);
+    if (refusal === undefined) return false;
+    // One adapter without its grants must not keep the others (or the API) from running.
+    this.notStarted.delete(name);
+    this.refused.set(name, refusal);
+    this.log.error({ adapter: name, err: refusal }, 'adapter refused by Kafka; it stays down');
+    await adapter.stop().catch(() => undefined);
+    return true;
+  }
+
+  /** Tries an adapter's start again until Kafka and the registry let it, or the hub stops. */
+  private async startLater(name: string, adapter: HubComponent): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+    let attempts = 1;
+    try {
+      const outcome = await startPatiently(adapter, {
+        cancelled: () => this.stopping,
+        final: (error) => (this.refusalOf(name, error) === undefined ? undefined : error),
+        onRetry: (attempt, reason, waitMs) => {
+          attempts = attempt + 1;
+          this.retrying(name)(attempts, reason, waitMs);
+        },
+        baseMs: 1_000,
+      });
+      this.notStarted.delete(name);
+      if (outcome === 'started') this.log.info({ adapter: name, attempts: attempts + 1 }, 'adapter started');
+    } catch (error) {
+      if (await this.refuse(name, adapter, error)) return;
+      this.notStarted.set(name, `NOT_STARTED: ${reasonOf(error)} (not known to pass; not tried again)`);
+      this.log.error({ adapter: name, err: reasonOf(error) }, 'adapter could not start; it stays down');
+    }
   }
 
   /** Health of every running adapter, by name. */
@@ -246,9 +304,11 @@ export class Hub {
         ? { ok: true, detail: `taking case events; ${this.store.size} methods in the read model` }
         : { ok: false, detail: 'still reading the event log' };
     }
+    const projectionWaiting = this.notStarted.get('projection');
+    if (projectionWaiting) answers.projection = { ok: false, detail: projectionWaiting };
     const trouble = runnersInTrouble();
     for (const [name, adapter] of this.adapters) {
-      const refusal = this.refused.get(name);
+      const refusal = this.refused.get(name) ?? this.notStarted.get(name);
       if (refusal !== undefined) {
         answers[name] = { ok: false, detail: refusal };
         continue;
@@ -301,7 +361,14 @@ export class Hub {
         topic: this.eventsTopic,
         onMessage: (event, position) => this.store.offer(event, position),
       });
-      await this.follower.start();
+      await startPatiently(this.follower, {
+        cancelled: () => this.stopping,
+        onRetry: (attempt, reason, waitMs) =>
+          this.log.warn(
+            { attempt, err: reason, retryInMs: waitMs },
+            'could not read the event log; trying again',
+          ),
+      });
     }
     if (config.AUTH_DEV_ISSUER) {
       this.devIssuer =
@@ -410,6 +477,7 @@ export class Hub {
    * `budgetMs`; a part that does not stop in time is left to die with the process.
    */
   async stop(budgetMs = 8_000): Promise<void> {
+    this.stopping = true;
     const until = Date.now() + budgetMs;
     const step = async (what: string, work: () => Promise<unknown> | undefined) => {
       let timer: NodeJS.Timeout | undefined;

@@ -10,7 +10,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { dlqTopicOf } from '../../contracts/topics.ts';
 import { deadLetterOf, ensureDeadLetterTopics, isForConsumer } from '../bus/deadLetter.ts';
-import { PermanentError } from '../bus/errors.ts';
+import { PermanentError, TransientError } from '../bus/errors.ts';
 import { causedBy, fromKafkaHeaders } from '../bus/headers.ts';
 import type { ContractProducer } from '../bus/producer.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
@@ -99,7 +99,7 @@ export class MethodStateProjection {
     await follower.start();
     try {
       const done = await follower.waitUntilCaughtUp(this.options.restoreTimeoutMs ?? 120_000);
-      if (!done) throw new Error(`could not read ${this.options.stateTopic} to its end`);
+      if (!done) throw new TransientError(`could not read ${this.options.stateTopic} to its end`);
     } finally {
       await follower.stop();
     }

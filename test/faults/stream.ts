@@ -272,7 +272,7 @@ async function countOutputs(
   }
 }
 
-async function readDecoded<T>(kafka: Kafka, registry: ContractRegistry, topic: string): Promise<T[]> {
+export async function readDecoded<T>(kafka: Kafka, registry: ContractRegistry, topic: string): Promise<T[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

@@ -1,0 +1,97 @@
+/**
+ * Issue 16: an adapter whose start failed with Kafka away (a broker SIGKILLed while the hub was starting) stayed
+ * down until the hub was restarted, and the adapters after it never started. Now such a start is tried again
+ * until it succeeds, health says why it is not running meanwhile, and the other adapters start regardless.
+ */
+import { inject, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config/spec.ts';
+import type { AdapterDefinition, HubComponent } from '../../core/hub/component.ts';
+import { Hub } from '../../core/hub/hub.ts';
+import { testKafka, uniqueName } from '../support/kafka.ts';
+
+const config = () =>
+  loadConfig({
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    AUTH_DEV_ISSUER: 'true',
+  });
+
+/** An adapter whose start reads the end of `topic` from Kafka, as every follower's start does. */
+function reader(name: string, topic: string, starts: { count: number }): AdapterDefinition {
+  return {
+    name,
+    description: `reads ${topic}`,
+    settings: {},
+    create: (context): HubComponent => ({
+      async start() {
+        starts.count++;
+        const admin = context.kafka.admin({ retry: { retries: 0 } });
+        await admin.connect();
+        try {
+          await admin.fetchTopicOffsets(topic);
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      async stop() {},
+    }),
+  };
+}
+
+it('tries an adapter whose start met a missing topic again until it starts, while the adapters after it run', async () => {
+  const missing = uniqueName('test.start-retry');
+  const present = uniqueName('test.start-present');
+  const admin = testKafka().admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: present, numPartitions: 1 }], waitForLeaders: true });
+  const first = { count: 0 };
+  const second = { count: 0 };
+  const hub = new Hub({
+    config: config(),
+    adapters: [reader('first', missing, first), reader('second', present, second)],
+    components: ['first', 'second'],
+    groupPrefix: uniqueName('test.start'),
+  });
+  try {
+    await hub.start();
+    const waiting = await hub.health();
+    expect(waiting.first).toMatchObject({ ok: false });
+    expect(waiting.first?.detail).toMatch(/^NOT_STARTED: start attempt 1 failed \(.+\); trying again in \d+ s$/);
+    expect(waiting.second).toEqual({ ok: true, detail: 'running' });
+    expect(second.count).toBe(1);
+
+    await admin.createTopics({ topics: [{ topic: missing, numPartitions: 1 }], waitForLeaders: true });
+    const until = Date.now() + 30_000;
+    while ((await hub.health()).first?.ok !== true && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    expect((await hub.health()).first).toEqual({ ok: true, detail: 'running' });
+    expect(first.count).toBeGreaterThanOrEqual(2);
+  } finally {
+    await hub.stop();
+    await admin.deleteTopics({ topics: [missing, present] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}, 60_000);
+
+it('still fails the start on an error not known to pass (a bug or a bad setting is not waited out)', async () => {
+  const hub = new Hub({
+    config: config(),
+    adapters: [
+      {
+        name: 'broken',
+        description: 'fails at start',
+        settings: {},
+        create: () => ({
+          async start() {
+            throw new Error('BROKEN_SETTING: the file named by X does not exist');
+          },
+          async stop() {},
+        }),
+      },
+    ],
+    components: ['broken'],
+    groupPrefix: uniqueName('test.start'),
+  });
+  await expect(hub.start()).rejects.toThrow('BROKEN_SETTING');
+  await hub.stop();
+});
