@@ -23,7 +23,7 @@ import {
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
-import { runnersInTrouble } from '../bus/runner.ts';
+import { busPolicyOf, runnersInTrouble } from '../bus/runner.ts';
 import { withheldRecords } from '../bus/withheld.ts';
 import { type Config, ConfigError, loadSettings } from '../config/spec.ts';
 import { TokenVerifier } from '../http/auth.ts';
@@ -41,6 +41,7 @@ import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import { traceMethod } from '../ops/trace.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 const coreComponents = ['api', 'projection'] as const;
 export type ComponentName = string;
@@ -140,8 +141,8 @@ export class Hub {
     });
     for (const [declared, physical] of Object.entries(options.topics ?? {}))
       if (physical !== declared) this.registry.alias(physical, declared);
-    this.eventsTopic = this.topic('nyemetoder.method-events.v1');
-    this.stateTopic = this.topic('nyemetoder.method-state.v1');
+    this.eventsTopic = this.topic(Topics.methodEvents);
+    this.stateTopic = this.topic(Topics.methodState);
   }
 
   /** The physical name of a declared topic. */
@@ -176,6 +177,7 @@ export class Hub {
       env,
       kafka,
       registry: this.registry,
+      bus: busPolicyOf(this.options.config),
       producer,
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
