@@ -299,7 +299,7 @@ export class Hub {
             this.log.warn({ err: error.message }, 'could not fence an earlier ingress'),
           );
       this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
-        name: 'read-model',
+        name: 'api-read-model',
         topic: this.eventsTopic,
         onMessage: (event, position) => this.store.offer(event, position),
       });
