@@ -536,6 +536,11 @@ export async function main(argv = process.argv): Promise<void> {
     config ??= loadConfig();
     return config;
   });
+  // Without a command, the help is the answer, not an error.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * Every setting of the hub, declared once with its description and default, validated at start-up.
- * The README's configuration table is generated from this list (`npx metodehub config --markdown`).
+ * The README's configuration tables are generated from this list and the other declarations (`npm run docs:config`).
  */
 
 export interface Setting<T> {
