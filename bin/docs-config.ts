@@ -6,25 +6,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adapterCatalogue } from '../adapters/catalogue.ts';
-import { cliSettings } from '../core/cli/settings.ts';
-import { type SettingsSection, withConfiguration } from '../core/config/document.ts';
-import { settings } from '../core/config/spec.ts';
+import { hubSettingsSections, type SettingsSection, withConfiguration } from '../core/config/document.ts';
 import { stackSettings } from '../deploy/local/settings.ts';
 
 export const readmePath = join(import.meta.dirname, '..', 'README.md');
 
 export const configurationSections = (): SettingsSection[] => [
-  { title: 'core', note: 'Read by every hub process (core/config/spec.ts).', settings },
-  ...adapterCatalogue.map((a) => ({
-    title: a.name,
-    note: `Read by the ${a.name} adapter (adapters/${a.name}/settings.ts), when it runs.`,
-    settings: a.settings,
-  })),
-  {
-    title: 'command line',
-    note: 'Read by `npx metodehub` and `npm start` (core/cli/settings.ts).',
-    settings: cliSettings,
-  },
+  ...hubSettingsSections(adapterCatalogue),
   {
     title: 'local stack',
     note: 'Read by `npm run stack:up` and the other stack commands (deploy/local/settings.ts).',

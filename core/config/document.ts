@@ -3,7 +3,8 @@
  * CLI's and the local stack's) so the documentation cannot drift from what the hub reads. `npm run docs:config`
  * writes it between the markers below; a test fails when the README holds anything else there.
  */
-import type { Setting } from './spec.ts';
+import { cliSettings } from '../cli/settings.ts';
+import { type Setting, settings } from './spec.ts';
 
 export interface SettingsSection {
   /** A heading: `core`, an adapter's name, ... */
@@ -11,6 +12,25 @@ export interface SettingsSection {
   /** One line on who reads these settings. */
   note: string;
   settings: Record<string, Setting<unknown>>;
+}
+
+/** The hub's settings: the core's, each adapter's given, and the command line's. */
+export function hubSettingsSections(
+  adapters: readonly { name: string; settings: Record<string, Setting<unknown>> }[],
+): SettingsSection[] {
+  return [
+    { title: 'core', note: 'Read by every hub process (core/config/spec.ts).', settings },
+    ...adapters.map((a) => ({
+      title: a.name,
+      note: `Read by the ${a.name} adapter (adapters/${a.name}/settings.ts), when it runs.`,
+      settings: a.settings,
+    })),
+    {
+      title: 'command line',
+      note: 'Read by `npx metodehub` and `npm start` (core/cli/settings.ts).',
+      settings: cliSettings,
+    },
+  ];
 }
 
 export const CONFIGURATION_START =
