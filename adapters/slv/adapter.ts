@@ -118,7 +118,13 @@ export class SlvAdapter implements HubComponent {
       context.producer,
       this.store,
       this.exchanges,
-      { caseUpdatesTopic, eventsTopic, groupId: context.group('slv-inbound'), bus: context.bus },
+      {
+        caseUpdatesTopic,
+        eventsTopic,
+        groupId: context.group('slv-inbound'),
+        bus: context.bus,
+        ...retry,
+      },
     );
   }
 

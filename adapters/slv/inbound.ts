@@ -336,8 +336,10 @@ export interface MapperOptions {
   caseUpdatesTopic: string;
   eventsTopic: string;
   groupId: string;
-  /** It writes only to Kafka, so the bus's retry waits, not DMP's. */
   bus: BusPolicy;
+  /** DMP's retry waits (SLV_RETRY_*): the outbound's writes wait on what this runner folds. */
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 export class SlvCaseUpdateMapper {
@@ -357,6 +359,8 @@ export class SlvCaseUpdateMapper {
       groupId: options.groupId,
       topics: [options.caseUpdatesTopic],
       bus: options.bus,
+      retryBaseMs: options.retryBaseMs,
+      retryMaxMs: options.retryMaxMs,
       handle: (delivery) => this.handle(delivery),
     });
   }

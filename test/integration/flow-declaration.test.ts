@@ -236,6 +236,7 @@ describe('a hub running every adapter', () => {
     // The partner adapters' own waits (SLV_RETRY_*, HDIR_RETRY_*, SUBSCRIPTIONS_RETRY_*) at their defaults.
     const partnerWaits: Record<string, [number, number]> = {
       'slv-outbound': [500, 30_000],
+      'slv-case-updates': [500, 30_000],
       'hdir-notifier': [1_000, 300_000],
       'subscriptions-notifier': [1_000, 60_000],
     };
