@@ -14,11 +14,12 @@ import { newHeaders } from '../core/bus/headers.ts';
 import { createKafka } from '../core/bus/kafka.ts';
 import { ContractProducer } from '../core/bus/producer.ts';
 import { ContractRegistry } from '../core/bus/registry.ts';
-import { ConsumerRunner } from '../core/bus/runner.ts';
+import { busPolicyOf, ConsumerRunner } from '../core/bus/runner.ts';
 import { methodEvent } from '../core/lifecycle/eventBuilder.ts';
 import type { MethodEvent } from '../contracts/generated/types.ts';
+import { Topics } from '../contracts/topics.ts';
 
-const EVENTS = 'nyemetoder.method-events.v1';
+const EVENTS = Topics.methodEvents;
 
 const options = new Command('bench:bus')
   .description('Throughput of the core consume-validate-produce path against raw kafkajs on the same bytes.')
@@ -121,6 +122,7 @@ async function coreRound(out: string): Promise<number> {
     name: 'bench',
     groupId: `bench-core-${randomUUID()}`,
     topics: [source],
+    bus: busPolicyOf(config),
     handle: async ({ value, headers }) => {
       await producer.send(EVENTS, [{ key: value.methodId, value, headers }], { to: out });
       if (++count >= options.messages) done();

@@ -23,6 +23,7 @@ import { Hub } from '../core/hub/hub.ts';
 import { MethodStore } from '../core/lifecycle/methodStore.ts';
 import { hostile, jcaDocument, toXml } from '../test/emulators/eu-jca/documents.ts';
 import { JcaSender } from '../test/emulators/eu-jca/sender.ts';
+import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:eu-jca')
   .description('Cost of the JCA intake: parsing, refusing hostile XML, linking, and end to end over Kafka.')
@@ -136,9 +137,9 @@ async function endToEnd(store: MethodStore) {
   const kafka = new KafkaClient({ clientId: 'bench-eu-jca', brokers, logLevel: logLevel.NOTHING });
   const suffix = Date.now().toString(36);
   const topics = {
-    'nyemetoder.method-events.v1': `bench.eu-jca.events.${suffix}`,
-    'nyemetoder.method-state.v1': `bench.eu-jca.state.${suffix}`,
-    'eu.jca-notifications.v1': `bench.eu-jca.notifications.${suffix}`,
+    [Topics.methodEvents]: `bench.eu-jca.events.${suffix}`,
+    [Topics.methodState]: `bench.eu-jca.state.${suffix}`,
+    [Topics.jcaNotifications]: `bench.eu-jca.notifications.${suffix}`,
   };
   const admin = kafka.admin();
   await admin.connect();
@@ -160,7 +161,7 @@ async function endToEnd(store: MethodStore) {
     const seed = new Hub({ config, components: [], topics, adapters: [] });
     for (let i = 0; i < events.length; i += 500) {
       await seed.producer.send(
-        'nyemetoder.method-events.v1',
+        Topics.methodEvents,
         events.slice(i, i + 500).map((value) => ({
           key: value.methodId,
           value,
@@ -170,7 +171,7 @@ async function endToEnd(store: MethodStore) {
             type: `no.nyemetoder.method.${value.type}`,
           }),
         })),
-        { to: topics['nyemetoder.method-events.v1'] },
+        { to: topics[Topics.methodEvents] },
       );
     }
     await seed.producer.disconnect();
@@ -224,7 +225,7 @@ async function endToEnd(store: MethodStore) {
   } finally {
     await hub.stop();
     await admin
-      .deleteTopics({ topics: [...Object.values(topics), `${topics['eu.jca-notifications.v1']}.dlq`] })
+      .deleteTopics({ topics: [...Object.values(topics), `${topics[Topics.jcaNotifications]}.dlq`] })
       .catch(() => undefined);
     await admin.disconnect();
   }

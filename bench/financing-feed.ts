@@ -25,6 +25,7 @@ import { TokenVerifier } from '../core/http/auth.ts';
 import { DEV_ISSUER, DevIssuer } from '../core/http/devIssuer.ts';
 import { createHubServer } from '../core/http/server.ts';
 import { Hub } from '../core/hub/hub.ts';
+import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('financing-feed')
   .description('Fold throughput and period-query latency of the financing feed over the demo data.')
@@ -139,9 +140,9 @@ async function endToEnd(count: number) {
   const kafka = createKafka(hubConfig.KAFKA_BROKERS, 'metodehub-bench');
   const suffix = randomUUID().slice(0, 8);
   const topics = {
-    'nyemetoder.method-events.v1': `bench.financing.${suffix}.events`,
-    'nyemetoder.method-state.v1': `bench.financing.${suffix}.state`,
-    'financing.drug-decisions.v1': `bench.financing.${suffix}.feed`,
+    [Topics.methodEvents]: `bench.financing.${suffix}.events`,
+    [Topics.methodState]: `bench.financing.${suffix}.state`,
+    [Topics.financingDrugDecisions]: `bench.financing.${suffix}.feed`,
   };
   const admin = kafka.admin();
   await admin.connect();

@@ -20,6 +20,7 @@ import { demoHistory } from '../core/demo/history.ts';
 import { DevIssuer } from '../core/http/devIssuer.ts';
 import { Hub } from '../core/hub/hub.ts';
 import { startHdirStandIn } from '../test/emulators/hdir/server.ts';
+import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:hdir')
   .description('Flagging and notification throughput of the hdir adapter on the demo history.')
@@ -44,9 +45,9 @@ const config = loadConfig(env);
 const kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const run = randomUUID().slice(0, 8);
 const topics = {
-  'nyemetoder.method-events.v1': `bench.hdir.${run}.events`,
-  'nyemetoder.method-state.v1': `bench.hdir.${run}.state`,
-  'hdir.guideline-flags.v1': `bench.hdir.${run}.flags`,
+  [Topics.methodEvents]: `bench.hdir.${run}.events`,
+  [Topics.methodState]: `bench.hdir.${run}.state`,
+  [Topics.hdirGuidelineFlags]: `bench.hdir.${run}.flags`,
 };
 
 const admin = kafka.admin();
@@ -79,7 +80,7 @@ const events = demoHistory({ methods: options.methods });
 const started = performance.now();
 for (let i = 0; i < events.length; i += 500) {
   await hub.producer.send(
-    'nyemetoder.method-events.v1',
+    Topics.methodEvents,
     events.slice(i, i + 500).map((event) => ({
       key: event.methodId,
       value: event,
@@ -89,7 +90,7 @@ for (let i = 0; i < events.length; i += 500) {
         type: `no.nyemetoder.method.${event.type}`,
       }),
     })),
-    { to: topics['nyemetoder.method-events.v1'] },
+    { to: topics[Topics.methodEvents] },
   );
 }
 const written = (performance.now() - started) / 1000;
@@ -99,7 +100,7 @@ let last = -1;
 let stillSince = performance.now();
 for (;;) {
   await new Promise((r) => setTimeout(r, 200));
-  const offsets = await admin.fetchTopicOffsets(topics['hdir.guideline-flags.v1']);
+  const offsets = await admin.fetchTopicOffsets(topics[Topics.hdirGuidelineFlags]);
   const now = offsets.reduce((sum, o) => sum + Number(o.high), 0) * 1_000_000 + standIn.received.length;
   if (now !== last) {
     last = now;

@@ -25,6 +25,7 @@ import { loadConfig } from '../core/config/spec.ts';
 import { methodEvent } from '../core/lifecycle/eventBuilder.ts';
 import { MethodStore } from '../core/lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../core/lifecycle/projection.ts';
+import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:rebuild')
   .description('Time and memory of rebuilding all method state from the event log, against a raw read of it.')
@@ -34,8 +35,8 @@ const options = new Command('bench:rebuild')
   .parse()
   .opts<{ events: number; eventsPerMethod: number; skipReadModel?: boolean }>();
 
-const EVENTS = 'nyemetoder.method-events.v1';
-const STATE = 'nyemetoder.method-state.v1';
+const EVENTS = Topics.methodEvents;
+const STATE = Topics.methodState;
 const PARTITIONS = 6;
 const config = loadConfig();
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');

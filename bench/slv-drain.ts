@@ -19,6 +19,7 @@ import { loadConfig } from '../core/config/spec.ts';
 import { DevIssuer } from '../core/http/devIssuer.ts';
 import { Hub } from '../core/hub/hub.ts';
 import { startDynamicsEmulator } from '../test/emulators/dynamics/server.ts';
+import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:slv')
   .description('Backlog drain to SLV and SLV changes back, against the Dynamics 365 emulator.')
@@ -31,9 +32,9 @@ const config = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'tru
 const kafka = createKafka(config.KAFKA_BROKERS, 'bench-slv');
 const run = randomUUID().slice(0, 8);
 const topics: Record<string, string> = {
-  'nyemetoder.method-events.v1': `bench.slv.events.${run}`,
-  'nyemetoder.method-state.v1': `bench.slv.state.${run}`,
-  'slv.case-updates.v1': `bench.slv.case-updates.${run}`,
+  [Topics.methodEvents]: `bench.slv.events.${run}`,
+  [Topics.methodState]: `bench.slv.state.${run}`,
+  [Topics.slvCaseUpdates]: `bench.slv.case-updates.${run}`,
 };
 const admin = kafka.admin();
 await admin.connect();

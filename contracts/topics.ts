@@ -1,10 +1,34 @@
 /**
  * Every topic the hub owns, declared once: its contract, key, partitioning, retention, and who produces and
- * consumes it. `topics:apply` creates topics from this list; the AsyncAPI documents are generated from it.
+ * consumes it. `topics:apply` creates topics from this list; the AsyncAPI documents are generated from it. Producers and
+ * consumers are the hub's components; test/integration/flow-declaration.test.ts fails when they differ from the
+ * components' declared flows, or those from what a running hub reads.
  */
 
+/**
+ * Every declared topic's name, for code to name topics by: `Topics.methodEvents`, never a string literal, so a
+ * renamed or removed topic fails the typecheck wherever it is read or written.
+ */
+export const Topics = {
+  methodEvents: 'nyemetoder.method-events.v1',
+  methodState: 'nyemetoder.method-state.v1',
+  slvCaseUpdates: 'slv.case-updates.v1',
+  festVilkar: 'fest.vilkar.v1',
+  hdirGuidelineFlags: 'hdir.guideline-flags.v1',
+  financingDrugDecisions: 'financing.drug-decisions.v1',
+  jcaNotifications: 'eu.jca-notifications.v1',
+  subscriptions: 'subscriptions.subscriptions.v1',
+  subscriptionDeliveries: 'subscriptions.deliveries.v1',
+  slvInboundState: 'slv.inbound-state.v1',
+  festVendorWebhooks: 'fest.vendor-webhooks.v1',
+  deadLetterAudit: 'ops.dead-letter-audit.v1',
+} as const;
+
+/** The name of a topic declared below. */
+export type DeclaredTopic = (typeof Topics)[keyof typeof Topics];
+
 export interface TopicDeclaration {
-  /** The Kafka topic name. */
+  /** The Kafka topic name (one of `Topics`). */
   name: string;
   /** The value contract: a file in contracts/avro/, registered under the subject `<name>-value`. */
   valueSchema: string;
@@ -14,8 +38,12 @@ export interface TopicDeclaration {
   partitions: number;
   /** Kafka topic configuration (cleanup.policy, retention.ms, ...). */
   config: Record<string, string>;
+  /** The hub's components that write it, by name (api, projection, an adapter): checked against their declared flows. */
   producers: string[];
+  /** The hub's components that read it, by name: checked against their declared flows. */
   consumers: string[];
+  /** Systems outside the hub that read the topic from Kafka themselves. */
+  readersOutsideTheHub?: string[];
   /** Replication per profile where this topic needs other than the profile's default. */
   replication?: Partial<Record<TopicProfile, Replication>>;
 }
@@ -48,49 +76,50 @@ const oneYear = { 'cleanup.policy': 'delete', 'retention.ms': String(365 * 24 * 
 
 export const topics: TopicDeclaration[] = [
   {
-    name: 'nyemetoder.method-events.v1',
+    name: Topics.methodEvents,
     valueSchema: 'nyemetoder.method-events.v1.avsc',
     key: 'methodId (ID2019_074): one method, one partition, so its events stay in order',
     description:
       'Every lifecycle event of every method: the system of record the hub folds all state from. Kept forever.',
     partitions: 6,
     config: keptForever,
-    producers: ['case-system ingress (HTTP and direct)', 'slv inbound', 'eu-jca intake'],
-    consumers: ['method-state projection', 'slv outbound', 'fest', 'hdir', 'financing', 'eu-jca'],
+    producers: ['api', 'slv', 'eu-jca'],
+    consumers: ['api', 'projection', 'slv', 'hdir', 'financing', 'eu-jca'],
   },
   {
-    name: 'nyemetoder.method-state.v1',
+    name: Topics.methodState,
     valueSchema: 'nyemetoder.method-state.v1.avsc',
     key: 'methodId',
     description: 'The current state of each method; compacted, so the latest record per method is the truth.',
     partitions: 6,
     config: compacted,
-    producers: ['method-state projection'],
-    consumers: ['agency systems', 'fest', 'operations', 'subscriptions'],
+    producers: ['projection'],
+    consumers: ['projection', 'hdir', 'fest', 'subscriptions'],
+    readersOutsideTheHub: ['agency systems'],
   },
   {
-    name: 'slv.case-updates.v1',
+    name: Topics.slvCaseUpdates,
     valueSchema: 'slv.case-updates.v1.avsc',
     key: 'methodId',
     description:
       "Changes read from SLV's case platform (Dynamics 365 change tracking), before they become method events.",
     partitions: 3,
     config: oneYear,
-    producers: ['slv inbound'],
-    consumers: ['slv inbound mapper'],
+    producers: ['slv'],
+    consumers: ['slv'],
   },
   {
-    name: 'fest.vilkar.v1',
+    name: Topics.festVilkar,
     valueSchema: 'fest.vilkar.v1.avsc',
     key: 'vilkarId',
     description: 'Prescriber-facing Nye metoder status per medicine method, as FEST conditions; compacted.',
     partitions: 3,
     config: compacted,
     producers: ['fest'],
-    consumers: ['prescribing-support vendors', 'fest extracts'],
+    consumers: ['fest'],
   },
   {
-    name: 'hdir.guideline-flags.v1',
+    name: Topics.hdirGuidelineFlags,
     valueSchema: 'hdir.guideline-flags.v1.avsc',
     key: 'methodId',
     description:
@@ -98,10 +127,10 @@ export const topics: TopicDeclaration[] = [
     partitions: 3,
     config: keptForever,
     producers: ['hdir'],
-    consumers: ['Helsedirektoratet', 'operations'],
+    consumers: ['hdir'],
   },
   {
-    name: 'financing.drug-decisions.v1',
+    name: Topics.financingDrugDecisions,
     valueSchema: 'financing.drug-decisions.v1.avsc',
     key: 'methodId',
     description:
@@ -109,20 +138,22 @@ export const topics: TopicDeclaration[] = [
     partitions: 3,
     config: keptForever,
     producers: ['financing'],
-    consumers: ['financing schemes'],
+    consumers: ['financing'],
+    readersOutsideTheHub: ['financing schemes'],
   },
   {
-    name: 'eu.jca-notifications.v1',
+    name: Topics.jcaNotifications,
     valueSchema: 'eu.jca-notifications.v1.avsc',
     key: 'procedureId',
     description: 'EU HTA Joint Clinical Assessment milestones, linked to national methods.',
     partitions: 3,
     config: keptForever,
-    producers: ['eu-jca intake'],
-    consumers: ['case system', 'operations'],
+    producers: ['eu-jca'],
+    consumers: ['eu-jca'],
+    readersOutsideTheHub: ['case system'],
   },
   {
-    name: 'subscriptions.subscriptions.v1',
+    name: Topics.subscriptions,
     valueSchema: 'subscriptions.subscriptions.v1.avsc',
     key: 'subscriptionId',
     description:
@@ -133,7 +164,7 @@ export const topics: TopicDeclaration[] = [
     consumers: ['subscriptions'],
   },
   {
-    name: 'subscriptions.deliveries.v1',
+    name: Topics.subscriptionDeliveries,
     valueSchema: 'subscriptions.deliveries.v1.avsc',
     key: 'deliveryKey (subscriptionId/changeId)',
     description:
@@ -144,18 +175,18 @@ export const topics: TopicDeclaration[] = [
     consumers: ['subscriptions'],
   },
   {
-    name: 'slv.inbound-state.v1',
+    name: Topics.slvInboundState,
     valueSchema: 'slv.inbound-state.v1.avsc',
     key: 'delta-link, case:<slvCaseId> or write:<methodId>',
     description:
       "The SLV (DMP) adapter's inbound state: change-tracking delta link, last snapshot of each case, writes in flight; compacted, read back at start.",
     partitions: 1,
     config: compacted,
-    producers: ['slv inbound'],
-    consumers: ['slv inbound (at start)'],
+    producers: ['slv'],
+    consumers: ['slv'],
   },
   {
-    name: 'fest.vendor-webhooks.v1',
+    name: Topics.festVendorWebhooks,
     valueSchema: 'fest.vendor-webhooks.v1.avsc',
     key: 'vendor (token subject)',
     description:
@@ -163,18 +194,18 @@ export const topics: TopicDeclaration[] = [
     partitions: 1,
     config: compacted,
     producers: ['fest'],
-    consumers: ['fest (at start)'],
+    consumers: ['fest'],
   },
   {
-    name: 'ops.dead-letter-audit.v1',
+    name: Topics.deadLetterAudit,
     valueSchema: 'ops.dead-letter-audit.v1.avsc',
     key: 'entryId (<dlq topic>:<partition>:<offset>)',
     description:
       'What operators did with dead letters (redriven, discarded), by whom and why: the audit trail. Kept forever.',
     partitions: 1,
     config: keptForever,
-    producers: ['operations (dead-letter tools)'],
-    consumers: ['operations'],
+    producers: ['ops'],
+    consumers: ['ops'],
   },
 ];
 

@@ -10,8 +10,9 @@ import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { contractFor } from '../../core/contracts/catalogue.ts';
 import { jsonSchemaOf } from '../../core/contracts/jsonSchema.ts';
 import { isCalendarDate, isInstant, violationsOf } from '../../core/contracts/validity.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+export const EVENTS_TOPIC = Topics.methodEvents;
 
 export interface FieldProblem {
   /** The event's position in the batch (0 for a single event). */

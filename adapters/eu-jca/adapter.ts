@@ -3,7 +3,7 @@
  * HTTP, linked to national methods, out on eu.jca-notifications.v1 and in the methods' history.
  */
 import type { JcaNotification, MethodEvent } from '../../contracts/generated/types.ts';
-import { dlqTopicOf } from '../../contracts/topics.ts';
+import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import { ensureDeadLetterTopics } from '../../core/bus/deadLetter.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { loadSettings } from '../../core/config/spec.ts';
@@ -15,8 +15,8 @@ import { JcaProcedures } from './procedures.ts';
 import { RejectedDocuments } from './rejections.ts';
 import { jcaSettings } from './settings.ts';
 
-export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
-export const NOTIFICATIONS_TOPIC = 'eu.jca-notifications.v1';
+export const EVENTS_TOPIC = Topics.methodEvents;
+export const NOTIFICATIONS_TOPIC = Topics.jcaNotifications;
 
 export function createJcaIntake(context: HubContext): HubComponent & {
   store: MethodStore;
@@ -90,10 +90,11 @@ export const euJcaAdapter: AdapterDefinition = {
     'EU HTA Joint Clinical Assessment intake: POST /jca/v1/intake (JSON or XML), links to national methods, timeline',
   settings: jcaSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'eu.jca-notifications.v1'],
-    produces: ['eu.jca-notifications.v1', 'nyemetoder.method-events.v1'],
+    consumes: [Topics.methodEvents, Topics.jcaNotifications],
+    produces: [Topics.jcaNotifications, Topics.methodEvents],
     partner: 'EU HTA platform',
     direction: 'from-partner',
+    carries: [Topics.jcaNotifications],
   },
   create: createJcaIntake,
 };

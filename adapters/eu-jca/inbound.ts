@@ -39,6 +39,7 @@ import type { RejectedDocuments } from './rejections.ts';
 import type { JcaConfig } from './settings.ts';
 import { osloToday, timelineLists, timelineOf } from './timeline.ts';
 import { documentFromXml } from './xmlDocument.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export interface JcaIntakeOptions {
   settings: JcaConfig;
@@ -63,8 +64,8 @@ export interface LinkingAnswer {
 }
 
 const XML = /^(application|text)\/([\w.+-]*\+)?xml\b/i;
-const NOTIFICATIONS_TOPIC = 'eu.jca-notifications.v1';
-const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+const NOTIFICATIONS_TOPIC = Topics.jcaNotifications;
+const EVENTS_TOPIC = Topics.methodEvents;
 const MEDIA_TYPES = ['application/json', 'application/xml', 'text/xml'];
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -192,7 +193,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   async function publish(notification: JcaNotification, events: MethodEvent[], correlationId: string) {
     const notificationId = randomUUID();
     await producer.sendAtomically(
-      'nyemetoder.method-events.v1',
+      Topics.methodEvents,
       events.map((event) => ({
         key: event.methodId,
         value: event,
@@ -208,7 +209,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       { to: options.eventsTopic },
     );
     await producer.send(
-      'eu.jca-notifications.v1',
+      Topics.jcaNotifications,
       [
         {
           key: notification.procedureId,

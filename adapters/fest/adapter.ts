@@ -18,6 +18,7 @@ import { festRoutes } from './routes.ts';
 import { type FestSettings, festSettings } from './settings.ts';
 import { FestSourceExtract, type LoadedSource } from './source.ts';
 import { VendorWebhooks } from './vendors.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export class FestAdapter implements HubComponent {
   readonly catalogue = new VilkarCatalogue();
@@ -53,8 +54,8 @@ export class FestAdapter implements HubComponent {
     });
     this.webhooks = new VendorWebhooks(
       new StateStore(context.kafka, context.registry, context.producer, {
-        declared: 'fest.vendor-webhooks.v1',
-        topic: context.topic('fest.vendor-webhooks.v1'),
+        declared: Topics.festVendorWebhooks,
+        topic: context.topic(Topics.festVendorWebhooks),
       }),
       this.settings.FEST_SECRET_KEY,
       this.settings.FEST_STATE_IMPORT_FILE ? resolve(this.settings.FEST_STATE_IMPORT_FILE) : undefined,
@@ -144,10 +145,12 @@ export const festAdapter: AdapterDefinition = {
   description: 'Nye metoder status as FEST conditions: fest.vilkar.v1, XML extracts and vendor webhooks',
   settings: festSettings,
   flow: {
-    consumes: ['nyemetoder.method-state.v1', 'fest.vilkar.v1', 'fest.vendor-webhooks.v1'],
-    produces: ['fest.vilkar.v1', 'fest.vendor-webhooks.v1'],
+    consumes: [Topics.methodState, Topics.festVilkar, Topics.festVendorWebhooks],
+    restores: [Topics.festVendorWebhooks],
+    produces: [Topics.festVilkar, Topics.festVendorWebhooks],
     partner: 'prescribing-support vendors',
     direction: 'to-partner',
+    carries: [Topics.festVilkar],
   },
   create: (context) => new FestAdapter(context),
 };

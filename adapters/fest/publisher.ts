@@ -22,9 +22,10 @@ import {
   type VilkarDraft,
   withdrawnVilkar,
 } from './mapping.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-const STATE_TOPIC = 'nyemetoder.method-state.v1';
-const VILKAR_TOPIC = 'fest.vilkar.v1';
+const STATE_TOPIC = Topics.methodState;
+const VILKAR_TOPIC = Topics.festVilkar;
 const log = loggerFor('fest-publisher');
 
 export class VilkarPublisher {

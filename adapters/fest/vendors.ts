@@ -10,6 +10,7 @@ import type { StateStore } from '../../core/bus/stateStore.ts';
 import { ConfigError } from '../../core/config/spec.ts';
 import { SecretBox } from '../../core/crypto/secretBox.ts';
 import { loggerFor } from '../../core/log/logger.ts';
+import type { Topics } from '../../contracts/topics.ts';
 
 export interface VendorWebhook {
   vendor: string;
@@ -37,7 +38,7 @@ export class VendorWebhooks {
 
   /** `importFrom`: the JSON state file of a hub before 0.2, read once into an empty topic. */
   constructor(
-    private readonly store: StateStore<'fest.vendor-webhooks.v1'>,
+    private readonly store: StateStore<typeof Topics.festVendorWebhooks>,
     secretKey: string,
     private readonly importFrom?: string,
   ) {

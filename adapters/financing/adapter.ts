@@ -2,6 +2,7 @@
  * The financing adapter: every medicine decision (ATC code, H-prescription flag, dates) for the financing
  * schemes, published to `financing.drug-decisions.v1` and served by period over HTTP.
  */
+import { Topics } from '../../contracts/topics.ts';
 import type { DrugDecision } from '../../contracts/generated/types.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { loadSettings } from '../../core/config/spec.ts';
@@ -31,6 +32,7 @@ export function createFinancing(context: HubContext): HubComponent & {
     eventsTopic: context.topic(EVENTS_TOPIC),
     feedTopic,
     groupId: context.group('financing'),
+    bus: context.bus,
     published: (recordId) => feed.has(recordId),
     startTimeoutMs: settings.FINANCING_START_TIMEOUT_MS,
   });
@@ -91,10 +93,11 @@ export const financingAdapter: AdapterDefinition = {
     'medicine decisions (ATC, H-prescription) to financing.drug-decisions.v1 and GET /financing/v1/decisions',
   settings: financingSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'financing.drug-decisions.v1'],
-    produces: ['financing.drug-decisions.v1'],
+    consumes: [Topics.methodEvents, Topics.financingDrugDecisions],
+    produces: [Topics.financingDrugDecisions],
     partner: 'financing schemes',
     direction: 'to-partner',
+    carries: [Topics.financingDrugDecisions],
   },
   create: (context) => createFinancing(context),
 };

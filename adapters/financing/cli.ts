@@ -15,6 +15,7 @@ import type { Problem } from '../../core/http/problem.ts';
 import { BOM, csvHeader, csvRows } from './csv.ts';
 import type { FeedEntry, PeriodBy } from './decisionFeed.ts';
 import { isCalendarDate } from './mapping.ts';
+import { cliSettings } from '../../core/cli/settings.ts';
 import { financingSettings } from './settings.ts';
 
 export interface ExportOptions {
@@ -135,7 +136,7 @@ const pageSize = (raw: string) => {
 
 /** A token with the financing read scope: --token, METODEHUB_TOKEN, or one minted by the local dev issuer. */
 async function financingToken(given: string | undefined): Promise<string> {
-  const token = given ?? process.env.METODEHUB_TOKEN;
+  const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
   if (token) return token;
   const config = loadConfig();
   const keyFile = resolve(config.DEV_ISSUER_KEY_FILE);

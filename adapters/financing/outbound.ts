@@ -12,13 +12,19 @@ import { DomainRuleError, TransientError } from '../../core/bus/errors.ts';
 import { causedBy } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
-import { ConsumerRunner, type DeadLetteredEvent, type Delivery } from '../../core/bus/runner.ts';
+import {
+  type BusPolicy,
+  ConsumerRunner,
+  type DeadLetteredEvent,
+  type Delivery,
+} from '../../core/bus/runner.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { DecisionFold } from './decisionFold.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-export const FEED_TOPIC = 'financing.drug-decisions.v1';
-export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+export const FEED_TOPIC = Topics.financingDrugDecisions;
+export const EVENTS_TOPIC = Topics.methodEvents;
 
 export interface PublisherOptions {
   kafka: Kafka;
@@ -28,6 +34,7 @@ export interface PublisherOptions {
   eventsTopic: string;
   feedTopic: string;
   groupId: string;
+  bus: BusPolicy;
   /** Whether the feed already holds a record (read back from the feed topic). */
   published: (recordId: string) => boolean;
   startTimeoutMs: number;
@@ -78,6 +85,7 @@ export class DecisionPublisher {
       name: 'financing',
       groupId: this.options.groupId,
       topics: [eventsTopic],
+      bus: this.options.bus,
       handle: (delivery) => this.handle(delivery),
     });
     this.runner.onDeadLetter((event) => this.deadLetters.push(event));

@@ -22,6 +22,7 @@ import { ReassessmentWatch } from './reassessmentWatch.ts';
 import { hdirRoutes } from './routes.ts';
 import { loadRules } from './rules.ts';
 import { hdirSettings } from './settings.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 const log = loggerFor('hdir');
 
@@ -31,16 +32,8 @@ export function createHdirComponent(context: HubContext): HubComponent {
   const rules = () => ruleBook;
   context.registry.alias(context.topic(FLAGS_TOPIC), FLAGS_TOPIC);
   const book = new FlagBook(context.kafka, context.registry, context.topic(FLAGS_TOPIC));
-  const directory = new MethodDirectory(
-    context.kafka,
-    context.registry,
-    context.topic('nyemetoder.method-state.v1'),
-  );
-  const history = new MethodHistory(
-    context.kafka,
-    context.registry,
-    context.topic('nyemetoder.method-events.v1'),
-  );
+  const directory = new MethodDirectory(context.kafka, context.registry, context.topic(Topics.methodState));
+  const history = new MethodHistory(context.kafka, context.registry, context.topic(Topics.methodEvents));
   const watch = new OverdueWatch(rules, settings.HDIR_DEADLINE_DAYS, log);
   const flagger = new Flagger({ context, book, history, rules });
   const followUp = new ReassessmentWatch({
@@ -141,10 +134,11 @@ export const hdirAdapter: AdapterDefinition = {
   description: 'Helsedirektoratet: guideline flags, notifications, implementation status and overdue alerts',
   settings: hdirSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'hdir.guideline-flags.v1', 'nyemetoder.method-state.v1'],
-    produces: ['hdir.guideline-flags.v1'],
+    consumes: [Topics.methodEvents, Topics.hdirGuidelineFlags, Topics.methodState],
+    produces: [Topics.hdirGuidelineFlags],
     partner: 'Helsedirektoratet',
     direction: 'to-partner',
+    carries: [Topics.hdirGuidelineFlags],
   },
   create: createHdirComponent,
 };

@@ -12,6 +12,7 @@ import { DevIssuer } from '../../core/http/devIssuer.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { osloDate } from './implementationStatus.ts';
 import type { GuidelineTimes, OverdueAlert } from './monitoring.ts';
+import { cliSettings } from '../../core/cli/settings.ts';
 import { type HdirSettings, hdirSettings } from './settings.ts';
 
 interface TargetOptions {
@@ -54,7 +55,7 @@ export async function reportImplementationStatus(target: ApiTarget, input: Statu
 
 /** --token, METODEHUB_TOKEN, or one minted by the local dev issuer with the hdir read and status scopes. */
 export async function operatorToken(config: Config, settings: HdirSettings, given?: string): Promise<string> {
-  const token = given ?? process.env.METODEHUB_TOKEN;
+  const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
   if (token) return token;
   const issuer = await DevIssuer.fromFile(resolve(config.DEV_ISSUER_KEY_FILE));
   return issuer.mint({

@@ -19,9 +19,10 @@ import type { FlagBook } from './flagBook.ts';
 import { flagRecordsFor } from './mapping.ts';
 import type { MethodHistory } from './methodHistory.ts';
 import type { RuleBook } from './rules.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-export const FLAGS_TOPIC = 'hdir.guideline-flags.v1';
-export const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+export const FLAGS_TOPIC = Topics.hdirGuidelineFlags;
+export const EVENTS_TOPIC = Topics.methodEvents;
 
 /** A stable UUID-shaped id for a record: the same event makes the same ids, so resends are recognised. */
 export function recordIdOf(causeId: string, record: GuidelineFlag): string {
@@ -46,8 +47,7 @@ export class Flagger {
       name: 'hdir-flagger',
       groupId: context.group('hdir-flagger'),
       topics: [context.topic(EVENTS_TOPIC)],
-      retryBaseMs: context.config.BUS_RETRY_BASE_MS,
-      retryMaxMs: context.config.BUS_RETRY_MAX_MS,
+      bus: context.bus,
       handle: (delivery) => this.handle(delivery),
     });
   }

@@ -15,6 +15,7 @@ import { FLAGS_TOPIC } from './flagger.ts';
 import { notifiedChanges } from './mapping.ts';
 import type { MethodDirectory } from './methodDirectory.ts';
 import type { RuleBook } from './rules.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export interface GuidelineNotification {
   notificationId: string;
@@ -76,6 +77,7 @@ export class Notifier {
       name: 'hdir-notifier',
       groupId: context.group('hdir-notifier'),
       topics: [context.topic(FLAGS_TOPIC)],
+      bus: context.bus,
       retryBaseMs: parts.retryBaseMs,
       retryMaxMs: parts.retryMaxMs,
       handle: (delivery) => this.handle(delivery),
@@ -96,7 +98,7 @@ export class Notifier {
     const state = this.parts.directory.get(record.methodId);
     try {
       guardOutbound('hdir notification', notification, {
-        sources: state ? [{ topic: 'nyemetoder.method-state.v1', value: state }] : [],
+        sources: state ? [{ topic: Topics.methodState, value: state }] : [],
       });
     } catch (error) {
       if (error instanceof ConfidentialLeak) throw new PermanentError('DOMAIN_RULE', error.message);

@@ -29,6 +29,7 @@ import type { MethodDirectory } from './methodDirectory.ts';
 import { implementationDays, implementationTimes, type OverdueWatch, runOf } from './monitoring.ts';
 import type { RuleBook } from './rules.ts';
 import type { HdirSettings } from './settings.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export interface RouteParts {
   context: HubContext;
@@ -99,7 +100,7 @@ export function hdirRoutes(parts: RouteParts) {
         const state = directory.get(flag.methodId);
         try {
           guardOutbound(output, view, {
-            sources: state ? [{ topic: 'nyemetoder.method-state.v1', value: state }] : [],
+            sources: state ? [{ topic: Topics.methodState, value: state }] : [],
           });
         } catch (error) {
           if (!(error instanceof ConfidentialLeak)) throw error;

@@ -27,6 +27,7 @@ import { InboundStateStore, sameEntry } from './inboundState.ts';
 import { slvWorkFor } from './mapping.ts';
 import { SlvOutbound } from './outbound.ts';
 import { type SlvSettings, slvSettings } from './settings.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export class SlvAdapter implements HubComponent {
   readonly settings: SlvSettings;
@@ -55,10 +56,10 @@ export class SlvAdapter implements HubComponent {
       );
     }
     this.readScope = context.config.AUTH_READ_SCOPE;
-    const eventsTopic = context.topic('nyemetoder.method-events.v1');
+    const eventsTopic = context.topic(Topics.methodEvents);
     this.eventsTopic = eventsTopic;
     this.outboundGroup = context.group('slv-outbound');
-    const caseUpdatesTopic = context.topic('slv.case-updates.v1');
+    const caseUpdatesTopic = context.topic(Topics.slvCaseUpdates);
     this.client = new SlvClient(this.settings);
     this.events = new TopicFollower<MethodEvent>(context.kafka, context.registry, {
       name: 'slv-read-model',
@@ -82,8 +83,8 @@ export class SlvAdapter implements HubComponent {
     };
     this.inboundState = new InboundStateStore(
       new StateStore(context.kafka, context.registry, context.producer, {
-        declared: 'slv.inbound-state.v1',
-        topic: context.topic('slv.inbound-state.v1'),
+        declared: Topics.slvInboundState,
+        topic: context.topic(Topics.slvInboundState),
         same: sameEntry,
       }),
       this.settings.SLV_STATE_IMPORT_DIR ? resolve(this.settings.SLV_STATE_IMPORT_DIR) : undefined,
@@ -103,7 +104,7 @@ export class SlvAdapter implements HubComponent {
       {
         eventsTopic,
         groupId: this.outboundGroup,
-        transientBudgetMs: context.config.BUS_TRANSIENT_BUDGET_MS,
+        bus: context.bus,
         ...retry,
       },
     );
@@ -117,7 +118,13 @@ export class SlvAdapter implements HubComponent {
       context.producer,
       this.store,
       this.exchanges,
-      { caseUpdatesTopic, eventsTopic, groupId: context.group('slv-inbound'), ...retry },
+      {
+        caseUpdatesTopic,
+        eventsTopic,
+        groupId: context.group('slv-inbound'),
+        bus: context.bus,
+        ...retry,
+      },
     );
   }
 
@@ -237,10 +244,12 @@ export const slvAdapter: AdapterDefinition = {
     "DMP's (formerly SLV's) case platform (Dynamics 365), both ways: assignments and notes out, DMP's changes in",
   settings: slvSettings,
   flow: {
-    consumes: ['nyemetoder.method-events.v1', 'slv.case-updates.v1', 'slv.inbound-state.v1'],
-    produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1', 'slv.inbound-state.v1'],
+    consumes: [Topics.methodEvents, Topics.slvCaseUpdates, Topics.slvInboundState],
+    restores: [Topics.slvInboundState],
+    produces: [Topics.slvCaseUpdates, Topics.methodEvents, Topics.slvInboundState],
     partner: 'DMP, formerly SLV (Dynamics 365)',
     direction: 'both',
+    carries: [Topics.methodEvents, Topics.slvCaseUpdates],
   },
   create: (context) => {
     const unset = missingSettings(loadSettings(slvSettings, context.env));

@@ -8,14 +8,14 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { SlvCaseUpdate } from '../../contracts/generated/types.ts';
-import { dlqTopicOf } from '../../contracts/topics.ts';
+import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import { DLQ_HEADERS } from '../../core/bus/deadLetter.ts';
 import { PermanentError } from '../../core/bus/errors.ts';
 import { causedBy, newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import { contractRefusal } from '../../core/contracts/validity.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
-import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
+import { type BusPolicy, ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import { describeErrors } from '../../core/lifecycle/errors.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
@@ -34,7 +34,7 @@ import {
   writeLanded,
 } from './mapping.ts';
 
-const CASE_UPDATES = 'slv.case-updates.v1';
+const CASE_UPDATES = Topics.slvCaseUpdates;
 
 export interface PollerOptions {
   caseUpdatesTopic: string;
@@ -336,6 +336,8 @@ export interface MapperOptions {
   caseUpdatesTopic: string;
   eventsTopic: string;
   groupId: string;
+  bus: BusPolicy;
+  /** DMP's retry waits (SLV_RETRY_*): the outbound's writes wait on what this runner folds. */
   retryBaseMs: number;
   retryMaxMs: number;
 }
@@ -356,6 +358,7 @@ export class SlvCaseUpdateMapper {
       name: 'slv-case-updates',
       groupId: options.groupId,
       topics: [options.caseUpdatesTopic],
+      bus: options.bus,
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
       handle: (delivery) => this.handle(delivery),
@@ -406,7 +409,7 @@ export class SlvCaseUpdateMapper {
     this.totals.duplicates += events.length - fresh.length;
     if (fresh.length === 0) return;
     await this.producer.send(
-      'nyemetoder.method-events.v1',
+      Topics.methodEvents,
       fresh.map((event) => ({
         key: event.methodId,
         value: event,

@@ -12,6 +12,7 @@ import type { SlvInboundStateEntry } from '../../contracts/generated/types.ts';
 import type { StateStore } from '../../core/bus/stateStore.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { CaseSnapshot, IntendedWrite } from './mapping.ts';
+import type { Topics } from '../../contracts/topics.ts';
 
 export interface InboundState {
   /** Null before the first full load. */
@@ -99,7 +100,7 @@ export class InboundStateStore {
 
   /** `importFrom`: a directory that may hold the state file of a hub before 0.2, read once into an empty topic. */
   constructor(
-    private readonly store: StateStore<'slv.inbound-state.v1'>,
+    private readonly store: StateStore<typeof Topics.slvInboundState>,
     private readonly importFrom?: string,
   ) {}
 

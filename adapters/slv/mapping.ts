@@ -15,6 +15,7 @@ import { contractFor } from '../../core/contracts/catalogue.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { methodIdError } from '../../core/lifecycle/identifiers.ts';
 import type { SlvCase, SlvCaseChanges } from './client.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 /** SLV's own status texts (nm_status) and what they mean. */
 export const slvStatus = {
@@ -42,7 +43,7 @@ const slvWorkStatuses = new Set<string>([
 ]);
 
 export const SLV_SOURCE = 'slv';
-const eventsContract = contractFor('nyemetoder.method-events.v1');
+const eventsContract = contractFor(Topics.methodEvents);
 
 /** What one method event asks of SLV. */
 export type SlvWork =

@@ -9,7 +9,7 @@ import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { PermanentError, TransientError } from '../../core/bus/errors.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
-import { ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
+import { type BusPolicy, ConsumerRunner, type Delivery } from '../../core/bus/runner.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type SlvCase, type SlvClient, SlvRejected } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
@@ -37,10 +37,11 @@ const MAX_CONFLICTS = 20;
 export interface OutboundOptions {
   eventsTopic: string;
   groupId: string;
+  /** The bus's policy; its transient budget is how long one write is retried (SLV down, 401 after renewal). */
+  bus: BusPolicy;
+  /** DMP's own retry waits (SLV_RETRY_*), in place of the bus's. */
   retryBaseMs: number;
   retryMaxMs: number;
-  /** How long one write is retried (SLV down, 401 after renewal) before the runner dead-letters it. */
-  transientBudgetMs: number;
 }
 
 export class SlvOutbound {
@@ -62,9 +63,9 @@ export class SlvOutbound {
       name: 'slv-outbound',
       groupId: options.groupId,
       topics: [options.eventsTopic],
+      bus: options.bus,
       retryBaseMs: options.retryBaseMs,
       retryMaxMs: options.retryMaxMs,
-      transientBudgetMs: options.transientBudgetMs,
       handle: (delivery) => this.handle(delivery),
     });
   }

@@ -3,6 +3,7 @@
  * an ATC group and are told of each change by e-mail or signed webhook, or in a digest. Subscriptions and
  * what was told live on Kafka topics, not on disk. See README.md.
  */
+import { Topics } from '../../contracts/topics.ts';
 import { randomBytes } from 'node:crypto';
 import { loadSettings } from '../../core/config/spec.ts';
 import type {
@@ -97,10 +98,11 @@ export const subscriptionsAdapter: AdapterDefinition = {
     'Subscriptions (abonnering): e-mail and signed webhooks for changes of a method, specialty or ATC group',
   settings: subscriptionSettings,
   flow: {
-    consumes: ['nyemetoder.method-state.v1', 'subscriptions.subscriptions.v1', 'subscriptions.deliveries.v1'],
-    produces: ['subscriptions.subscriptions.v1', 'subscriptions.deliveries.v1'],
+    consumes: [Topics.methodState, Topics.subscriptions, Topics.subscriptionDeliveries],
+    produces: [Topics.subscriptions, Topics.subscriptionDeliveries],
     partner: 'Subscribers',
     direction: 'to-partner',
+    carries: [Topics.subscriptionDeliveries],
   },
   create: createSubscriptionsComponent,
 };

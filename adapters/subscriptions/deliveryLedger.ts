@@ -10,9 +10,10 @@ import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { Topics } from '../../contracts/topics.ts';
 import { TransientError } from '../../core/bus/errors.ts';
 
-export const DELIVERIES_TOPIC = 'subscriptions.deliveries.v1';
+export const DELIVERIES_TOPIC = Topics.subscriptionDeliveries;
 
 export class DeliveryLedger {
   private readonly byKey = new Map<string, SubscriptionDelivery>();

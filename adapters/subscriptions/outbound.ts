@@ -30,8 +30,9 @@ import {
 } from './mapping.ts';
 import type { SubscriptionSettings } from './settings.ts';
 import type { SubscriptionBook } from './subscriptionBook.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-const STATE_TOPIC = 'nyemetoder.method-state.v1';
+const STATE_TOPIC = Topics.methodState;
 
 export interface NotifierParts {
   context: HubContext;
@@ -57,6 +58,7 @@ export class ChangeNotifier {
       name: 'subscriptions-notifier',
       groupId: context.group('subscriptions-notifier'),
       topics: [context.topic(STATE_TOPIC)],
+      bus: context.bus,
       retryBaseMs: settings.SUBSCRIPTIONS_RETRY_BASE_MS,
       retryMaxMs: settings.SUBSCRIPTIONS_RETRY_MAX_MS,
       handle: (delivery) => this.oneAtATime(() => this.handle(delivery)),

@@ -9,9 +9,10 @@ import type { ContractProducer } from '../../core/bus/producer.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import { Topics } from '../../contracts/topics.ts';
 import { TransientError } from '../../core/bus/errors.ts';
 
-export const SUBSCRIPTIONS_TOPIC = 'subscriptions.subscriptions.v1';
+export const SUBSCRIPTIONS_TOPIC = Topics.subscriptions;
 
 export class SubscriptionBook {
   private readonly byId = new Map<string, Subscription>();

@@ -3,7 +3,7 @@
  * naming of groups and transactional ids: what a principal gets is what its flow says, nothing more.
  */
 import kafkajs, { type AclEntry, type Kafka } from 'kafkajs';
-import { dlqTopicOf } from '../../contracts/topics.ts';
+import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import type { AdapterFlow } from '../hub/component.ts';
 
 // CommonJS: the enums are values on the default export under ESM.
@@ -96,7 +96,7 @@ export function hubAcls(principal: string, components: FlowComponent[], options:
       allow(principal, Res.TOPIC, dlq, Op.DESCRIBE),
     );
   }
-  const audit = options.topic('ops.dead-letter-audit.v1');
+  const audit = options.topic(Topics.deadLetterAudit);
   acls.push(
     allow(principal, Res.TOPIC, audit, Op.READ),
     allow(principal, Res.TOPIC, audit, Op.WRITE),

@@ -19,7 +19,8 @@ import { methodEvent } from '../lifecycle/eventBuilder.ts';
 import { readDeadLetterInfo } from './deadLetter.ts';
 import { ConfidentialLeak, ContractViolation, DomainRuleError, TransientError } from './errors.ts';
 import { headerText, newHeaders } from './headers.ts';
-import { ConsumerRunner, type Delivery, runnersInTrouble } from './runner.ts';
+import { loadConfig } from '../config/spec.ts';
+import { busPolicyOf, ConsumerRunner, type Delivery, runnersInTrouble } from './runner.ts';
 
 const EVENTS = 'nyemetoder.method-events.v1';
 const kafka = testKafka();
@@ -59,8 +60,7 @@ function runner(topic: string, handle: (d: Delivery<MethodEvent>) => Promise<voi
     groupId: `test-${randomUUID()}`,
     topics: [topic],
     handle,
-    retryBaseMs: 20,
-    retryMaxMs: 100,
+    bus: { ...busPolicyOf(loadConfig({})), retryBaseMs: 20, retryMaxMs: 100 },
     ...extra,
   });
 }
@@ -230,7 +230,10 @@ describe('the consumer runner', () => {
         if (value.methodId === 'ID2022_031') throw new TransientError('partner answers 503');
         seen.push(value.methodId);
       },
-      { transientBudgetMs: 1500, name: 'budget-test' },
+      {
+        bus: { ...busPolicyOf(loadConfig({})), retryBaseMs: 20, retryMaxMs: 100, transientBudgetMs: 1500 },
+        name: 'budget-test',
+      },
     );
     await r.start();
     await send(topic, [registration('ID2022_031'), registration('ID2022_032')]);
@@ -315,6 +318,22 @@ describe('the consumer runner', () => {
     await r.stop();
     expect(seen.filter((id) => id === event.eventId)).toHaveLength(1);
     expect(seen).toHaveLength(2);
+  });
+
+  it('remembers as many event ids as BUS_IDEMPOTENCY_WINDOW says: with 5, the 6th-oldest is forgotten', async () => {
+    const topic = await topicPair();
+    const seen: string[] = [];
+    const bus = busPolicyOf(loadConfig({ BUS_IDEMPOTENCY_WINDOW: '5' }));
+    const r = runner(topic, async ({ value }) => void seen.push(value.eventId), { bus });
+    expect(r.description.idempotencyWindow).toBe(5);
+    await r.start();
+    // One method, one partition: the six are remembered in this order.
+    const six = Array.from({ length: 6 }, () => registration('ID2022_060'));
+    await send(topic, [...six, six[0]!, six[5]!]);
+    await eventually(() => seen.length >= 7, 20_000, 'handled');
+    await new Promise((res) => setTimeout(res, 500));
+    await r.stop();
+    expect(seen).toEqual([...six.map((e) => e.eventId), six[0]!.eventId]);
   });
 
   it('commits what it handled on shutdown, so the next member of the group starts after it', async () => {

@@ -11,7 +11,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { dlqTopicOf } from '../../contracts/topics.ts';
-import { settings } from '../config/spec.ts';
+import type { Config } from '../config/spec.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import {
   consumerLag,
@@ -53,13 +53,42 @@ export interface RunnerOptions<T> {
   topics: string[];
   handle: (delivery: Delivery<T>) => Promise<void>;
   fromBeginning?: boolean;
+  /** The hub's BUS_* settings (`busPolicyOf(config)`): every runner is given them. */
+  bus: BusPolicy;
   /** Attempts for a transient failure before it is dead-lettered; Infinity (default): the time budget decides. */
   maxTransientAttempts?: number;
-  /** How long one message may be retried for a transient failure before it is dead-lettered. */
-  transientBudgetMs?: number;
+  /** A partner's own retry waits (SLV_RETRY_*, ...), in place of the bus's, where the runner delivers to it. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  idempotencyWindow?: number;
+}
+
+/** How a runner retries and what it remembers: BUS_RETRY_*, BUS_TRANSIENT_BUDGET_MS, BUS_IDEMPOTENCY_WINDOW. */
+export interface BusPolicy {
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long one message may be retried for a transient failure before it is dead-lettered. */
+  transientBudgetMs: number;
+  /** How many processed event ids the runner remembers to drop redeliveries. */
+  idempotencyWindow: number;
+}
+
+export const busPolicyOf = (
+  config: Pick<
+    Config,
+    'BUS_RETRY_BASE_MS' | 'BUS_RETRY_MAX_MS' | 'BUS_TRANSIENT_BUDGET_MS' | 'BUS_IDEMPOTENCY_WINDOW'
+  >,
+): BusPolicy => ({
+  retryBaseMs: config.BUS_RETRY_BASE_MS,
+  retryMaxMs: config.BUS_RETRY_MAX_MS,
+  transientBudgetMs: config.BUS_TRANSIENT_BUDGET_MS,
+  idempotencyWindow: config.BUS_IDEMPOTENCY_WINDOW,
+});
+
+/** What one running runner reads and the policy it runs with: for health, the operations view and tests. */
+export interface RunnerDescription extends BusPolicy {
+  runner: string;
+  groupId: string;
+  topics: string[];
 }
 
 export interface DeadLetteredEvent {
@@ -82,6 +111,11 @@ export interface RunnerTrouble {
 }
 
 const running = new Set<ConsumerRunner<unknown>>();
+
+/** Every runner of this process, with the policy it runs with. */
+export function runningRunners(): RunnerDescription[] {
+  return [...running].map((r) => r.description);
+}
 
 /** Every runner of this process that is retrying a message now. */
 export function runnersInTrouble(): RunnerTrouble[] {
@@ -112,8 +146,20 @@ export class ConsumerRunner<T> {
     private readonly producer: ContractProducer,
     private readonly options: RunnerOptions<T>,
   ) {
-    this.processed = new ProcessedIds(options.idempotencyWindow ?? settings.BUS_IDEMPOTENCY_WINDOW.default);
+    this.processed = new ProcessedIds(options.bus.idempotencyWindow);
     this.log = loggerFor(options.name);
+  }
+
+  /** Its group, topics and the retry waits, budget and idempotency window in force. */
+  get description(): RunnerDescription {
+    return {
+      runner: this.options.name,
+      groupId: this.options.groupId,
+      topics: [...this.options.topics],
+      ...this.options.bus,
+      retryBaseMs: this.options.retryBaseMs ?? this.options.bus.retryBaseMs,
+      retryMaxMs: this.options.retryMaxMs ?? this.options.bus.retryMaxMs,
+    };
   }
 
   onDeadLetter(listener: (event: DeadLetteredEvent) => void): void {
@@ -223,7 +269,7 @@ export class ConsumerRunner<T> {
         messagesFailed.inc({ ...labels, error_class: errorClass });
         if (firstFailureAt === 0) firstFailureAt = Date.now();
         const maxAttempts = this.options.maxTransientAttempts ?? Number.POSITIVE_INFINITY;
-        const budgetMs = this.options.transientBudgetMs ?? settings.BUS_TRANSIENT_BUDGET_MS.default;
+        const budgetMs = this.options.bus.transientBudgetMs;
         const exhausted = attempt >= maxAttempts || Date.now() - firstFailureAt >= budgetMs;
         if (!permanent && this.stopping) {
           this.trouble = undefined;
@@ -247,8 +293,8 @@ export class ConsumerRunner<T> {
         const wait = Math.max(
           backoff(
             attempt,
-            this.options.retryBaseMs ?? settings.BUS_RETRY_BASE_MS.default,
-            this.options.retryMaxMs ?? settings.BUS_RETRY_MAX_MS.default,
+            this.options.retryBaseMs ?? this.options.bus.retryBaseMs,
+            this.options.retryMaxMs ?? this.options.bus.retryMaxMs,
           ),
           error instanceof RetryLater ? error.retryAfterMs : 0,
         );

@@ -1,10 +1,11 @@
 /** The CLI's way to the hub API: a bearer token (given, or minted by the local dev issuer) and clear errors. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Config } from '../config/spec.ts';
+import { type Config, loadSettings } from '../config/spec.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
 import { devScopes } from '../hub/hub.ts';
 import type { Problem } from '../http/problem.ts';
+import { cliSettings } from './settings.ts';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -22,12 +23,13 @@ export interface ApiTarget {
   token: string;
 }
 
-export const defaultHubUrl = (config: Config): string =>
-  process.env.METODEHUB_URL ?? `http://${config.HUB_HOST}:${config.HUB_PORT}`;
+export const defaultHubUrl = (config: Config, env: NodeJS.ProcessEnv = process.env): string =>
+  loadSettings(cliSettings, env).METODEHUB_URL.replace(/\/$/, '') ||
+  `http://${config.HUB_HOST}:${config.HUB_PORT}`;
 
 /** The token to use: --token, METODEHUB_TOKEN, or one from the local dev issuer's key. */
 export async function tokenFor(config: Config, given?: string): Promise<string> {
-  const token = given ?? process.env.METODEHUB_TOKEN;
+  const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
   if (token) return token;
   const keyFile = resolve(config.DEV_ISSUER_KEY_FILE);
   if (!existsSync(keyFile)) {

@@ -7,7 +7,8 @@ import type { MethodState } from '../../contracts/generated/types.ts';
 import { adapterCatalogue } from '../../adapters/catalogue.ts';
 import { financingCommand } from '../../adapters/financing/cli.ts';
 import { hdirCommand } from '../../adapters/hdir/cli.ts';
-import { type Config, ConfigError, loadConfig, loadSettings, settingsTable } from '../config/spec.ts';
+import { configurationMarkdown, hubSettingsSections } from '../config/document.ts';
+import { type Config, ConfigError, loadConfig, loadSettings } from '../config/spec.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
 import {
   componentDescriptions,
@@ -308,9 +309,8 @@ Without --apply nothing is changed: each line says what would be allowed, in kaf
     .option('--markdown', 'as the Markdown table in the README')
     .action((options: { markdown?: boolean }) => {
       if (options.markdown) {
-        out(`### core\n\n${settingsTable()}`);
-        for (const adapter of adapterCatalogue)
-          out(`\n### ${adapter.name}\n\n${settingsTable(adapter.settings)}`);
+        // The README's tables (npm run docs:config) also hold the local stack's settings.
+        out(configurationMarkdown(hubSettingsSections(adapterCatalogue)));
         return;
       }
       const adapters = Object.fromEntries(
@@ -536,6 +536,11 @@ export async function main(argv = process.argv): Promise<void> {
     config ??= loadConfig();
     return config;
   });
+  // Without a command, the help is the answer, not an error.
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return;
+  }
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -8,7 +8,8 @@ import { stackOptionsFromEnv, stackUp } from '../../deploy/local/stack.ts';
 import { kafkaFromConfig } from '../bus/kafka.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { applyTopics } from '../bus/topics.ts';
-import { ConfigError, loadConfig } from '../config/spec.ts';
+import { ConfigError, loadConfig, loadSettings } from '../config/spec.ts';
+import { cliSettings } from './settings.ts';
 import { demoHistory, demoSummary } from '../demo/history.ts';
 import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../demo/subscriptions.ts';
 import { Hub } from '../hub/hub.ts';
@@ -31,7 +32,7 @@ interface StandIns {
 async function startStandIns(): Promise<StandIns> {
   const lines: string[] = [];
   const closers: (() => Promise<void>)[] = [];
-  if (/^(false|0|no)$/i.test(process.env.METODEHUB_STAND_INS ?? '')) return { lines, close: async () => {} };
+  if (!loadSettings(cliSettings).METODEHUB_STAND_INS) return { lines, close: async () => {} };
   if (!process.env.SLV_URL) {
     const { startDynamicsEmulator } = await import('../../test/emulators/dynamics/server.ts');
     const slv = await startDynamicsEmulator({

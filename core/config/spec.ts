@@ -1,6 +1,6 @@
 /**
  * Every setting of the hub, declared once with its description and default, validated at start-up.
- * The README's configuration table is generated from this list (`npx metodehub config --markdown`).
+ * The README's configuration tables are generated from this list and the other declarations (`npm run docs:config`).
  */
 
 export interface Setting<T> {
@@ -127,12 +127,14 @@ export const settings = {
     parse: text,
   },
   BUS_RETRY_BASE_MS: {
-    description: 'First wait before retrying a transient handler failure; doubles each time, with jitter.',
+    description:
+      "First wait before a consumer retries a transient failure; doubles each time, with jitter. Every consumer's, except where an adapter's own setting gives its partner's (SLV_RETRY_*, HDIR_RETRY_*, SUBSCRIPTIONS_RETRY_*).",
     default: 200,
     parse: positive,
   },
   BUS_RETRY_MAX_MS: {
-    description: 'Longest wait between retries of a transient failure.',
+    description:
+      'Longest wait between retries of a transient failure (every consumer, as BUS_RETRY_BASE_MS).',
     default: 30_000,
     parse: positive,
   },
@@ -143,7 +145,8 @@ export const settings = {
     parse: positive,
   },
   BUS_IDEMPOTENCY_WINDOW: {
-    description: 'How many processed event ids each consumer remembers to drop redeliveries.',
+    description:
+      'How many processed event ids each consumer remembers to drop redeliveries; the oldest is forgotten first.',
     default: 100_000,
     parse: positive,
   },

@@ -165,7 +165,9 @@ describe('asyncapi.json', () => {
     for (const topic of topics) {
       const onTopic = operations.filter((o) => o.channel.$ref === `#/channels/${topic.name}`);
       expect(onTopic.filter((o) => o.action === 'send')).toHaveLength(topic.producers.length);
-      expect(onTopic.filter((o) => o.action === 'receive')).toHaveLength(topic.consumers.length);
+      expect(onTopic.filter((o) => o.action === 'receive')).toHaveLength(
+        topic.consumers.length + (topic.readersOutsideTheHub?.length ?? 0),
+      );
     }
   });
 });

@@ -410,16 +410,17 @@ export function asyncApiDocument(sources: ContractSource[]): Record<string, unkn
         },
       },
     };
-    const operation = (action: 'send' | 'receive', party: string) => {
+    const operation = (action: 'send' | 'receive', party: string, outside = false) => {
       operations[`${channelId}.${action}.${slug(party)}`] = {
         action,
-        title: `${party} ${action === 'send' ? 'produces to' : 'consumes from'} ${topic.name}`,
+        title: `${party}${outside ? ' (outside the hub)' : ''} ${action === 'send' ? 'produces to' : 'consumes from'} ${topic.name}`,
         channel: { $ref: `#/channels/${channelId}` },
         messages: [messageRef],
       };
     };
     for (const producer of topic.producers) operation('send', producer);
     for (const consumer of topic.consumers) operation('receive', consumer);
+    for (const reader of topic.readersOutsideTheHub ?? []) operation('receive', reader, true);
   }
   return {
     asyncapi: '3.0.0',
@@ -475,7 +476,9 @@ export function readmeFile(sources: ContractSource[]): string {
       String(topic.partitions),
       cell(retentionOf(topic.config)),
       cell(topic.producers.join(', ')),
-      cell(topic.consumers.join(', ')),
+      cell(
+        [...topic.consumers, ...(topic.readersOutsideTheHub ?? []).map((r) => `${r} (outside)`)].join(', '),
+      ),
       confidentialPaths.length > 0 ? confidentialPaths.map(code).join(', ') : '-',
     ].join(' | '),
   );

@@ -22,9 +22,10 @@ import { type Clock, systemClock } from '../time/clock.ts';
 import { sendProblem } from './problem.ts';
 import { endOfOsloDay, osloDateOf } from '../time/oslo.ts';
 import { isCalendarDate, isInstant } from './queryFormats.ts';
+import { Topics } from '../../contracts/topics.ts';
 
-const STATE_TOPIC = 'nyemetoder.method-state.v1';
-const EVENTS_TOPIC = 'nyemetoder.method-events.v1';
+const STATE_TOPIC = Topics.methodState;
+const EVENTS_TOPIC = Topics.methodEvents;
 
 const statuses = [
   'PROPOSAL_RECEIVED',

@@ -5,8 +5,10 @@
  * on another adapter.
  */
 import type { FastifyInstance } from 'fastify';
+import type { DeclaredTopic } from '../../contracts/topics.ts';
 import type { Kafka } from 'kafkajs';
 import type { ContractProducer } from '../bus/producer.ts';
+import type { BusPolicy } from '../bus/runner.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
 import type { Config, Setting } from '../config/spec.ts';
 import type { Clock } from '../time/clock.ts';
@@ -18,10 +20,12 @@ export interface HubContext {
   env: NodeJS.ProcessEnv;
   kafka: Kafka;
   registry: ContractRegistry;
+  /** The BUS_* settings every consumer runner is given (`bus` in its options). */
+  bus: BusPolicy;
   /** The hub's shared contract producer (idempotent, acks=all). */
   producer: ContractProducer;
   /** The physical name of a declared topic: tests and prefixed deployments rename topics. */
-  topic(declared: string): string;
+  topic(declared: DeclaredTopic): string;
   /** This hub's consumer group id for a named consumer: one group per adapter role. */
   group(name: string): string;
   /** The hub's clock: what "now" is for alerts and deadlines (tests set it). */
@@ -51,14 +55,21 @@ export interface HubComponent {
   health?(): Promise<ComponentHealth> | ComponentHealth;
 }
 
-/** Where an adapter sits in the message flow, for the operations dashboard. */
+/**
+ * Where a component sits in the message flow, declared once: contracts/topics.ts, the AsyncAPI document, the Kafka
+ * ACLs and the operations dashboard follow it, and a test compares it with the groups a running hub joins.
+ */
 export interface AdapterFlow {
-  /** Declared topics it reads. */
-  consumes: string[];
+  /** Declared topics it reads: followed or consumed, and those it only reads whole when it needs them (`restores`). */
+  consumes: DeclaredTopic[];
+  /** Of `consumes`, the compacted topics it reads whole (at start, on demand) and does not follow. */
+  restores?: DeclaredTopic[];
   /** Declared topics it writes. */
-  produces: string[];
+  produces: DeclaredTopic[];
   /** The partner it talks to, as operators call it (SLV, Helsedirektoratet, ...). */
   partner: string;
+  /** What crosses the partner edge: the topics whose messages it sends to or brings from the partner. */
+  carries?: DeclaredTopic[];
   /** Which way data goes between adapter and partner. */
   direction: 'to-partner' | 'from-partner' | 'both';
 }

@@ -24,7 +24,7 @@ import { transientCause } from '../bus/errors.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
-import { runnersInTrouble } from '../bus/runner.ts';
+import { busPolicyOf, runnersInTrouble } from '../bus/runner.ts';
 import { withheldRecords } from '../bus/withheld.ts';
 import { type Config, ConfigError, loadSettings } from '../config/spec.ts';
 import { TokenVerifier } from '../http/auth.ts';
@@ -43,6 +43,7 @@ import { opsRoutes } from '../ops/routes.ts';
 import { traceMethod } from '../ops/trace.ts';
 import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
 import { reasonOf, startPatiently } from './patientStart.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 const coreComponents = ['api', 'projection'] as const;
 export type ComponentName = string;
@@ -145,8 +146,8 @@ export class Hub {
     });
     for (const [declared, physical] of Object.entries(options.topics ?? {}))
       if (physical !== declared) this.registry.alias(physical, declared);
-    this.eventsTopic = this.topic('nyemetoder.method-events.v1');
-    this.stateTopic = this.topic('nyemetoder.method-state.v1');
+    this.eventsTopic = this.topic(Topics.methodEvents);
+    this.stateTopic = this.topic(Topics.methodState);
   }
 
   /** The physical name of a declared topic. */
@@ -181,6 +182,7 @@ export class Hub {
       env,
       kafka,
       registry: this.registry,
+      bus: busPolicyOf(this.options.config),
       producer,
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
@@ -357,7 +359,7 @@ export class Hub {
             this.log.warn({ err: error.message }, 'could not fence an earlier ingress'),
           );
       this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
-        name: 'read-model',
+        name: 'api-read-model',
         topic: this.eventsTopic,
         onMessage: (event, position) => this.store.offer(event, position),
       });

@@ -8,7 +8,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
-import { dlqTopicOf } from '../../contracts/topics.ts';
+import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import { deadLetterOf, ensureDeadLetterTopics, isForConsumer } from '../bus/deadLetter.ts';
 import { PermanentError, TransientError } from '../bus/errors.ts';
 import { causedBy, fromKafkaHeaders } from '../bus/headers.ts';
@@ -196,7 +196,7 @@ export class MethodStateProjection {
   ): Promise<void> {
     if (written.size > 0) {
       await this.producer.send(
-        'nyemetoder.method-state.v1',
+        Topics.methodState,
         [...written.values()].map(({ state, cause }) => ({
           key: state.methodId,
           value: state,

@@ -6,7 +6,7 @@
  */
 import type { IHeaders, Kafka } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { dlqTopicOf, topics as declaredTopics } from '../../contracts/topics.ts';
+import { dlqTopicOf, topics as declaredTopics, Topics } from '../../contracts/topics.ts';
 import type { DeadLetterAction } from '../../contracts/generated/types.ts';
 import { confidentialValuesOf, REDACTED, redactConfidential, scrubbed } from '../bus/confidential.ts';
 import {
@@ -22,7 +22,7 @@ import type { ContractRegistry } from '../bus/registry.ts';
 import { type RawRecord, readTopicSnapshot } from '../bus/topicSnapshot.ts';
 import { contractFor } from '../contracts/catalogue.ts';
 
-export const AUDIT_TOPIC = 'ops.dead-letter-audit.v1';
+export const AUDIT_TOPIC = Topics.deadLetterAudit;
 
 export interface Settlement {
   action: string;

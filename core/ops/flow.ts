@@ -5,7 +5,7 @@
  * comes from the core components and each adapter's declared `flow`.
  */
 import type { Kafka } from 'kafkajs';
-import { dlqTopicOf, topics as declaredTopics } from '../../contracts/topics.ts';
+import { dlqTopicOf, topics as declaredTopics, Topics } from '../../contracts/topics.ts';
 import type { AdapterFlow, ComponentHealth } from '../hub/component.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { circuitOpen, componentLag, deadLetterDepth, partnerUp } from '../metrics/registry.ts';
@@ -71,22 +71,34 @@ export interface FlowMonitorOptions {
   sampleMs?: number;
 }
 
-/** The core components' place in the flow. */
+/** The core components' place in the flow; `ops` (the dead-letter tools) runs with the HTTP server and is not drawn. */
 export const coreFlows: FlowComponent[] = [
   {
     name: 'api',
     flow: {
-      consumes: [],
-      produces: ['nyemetoder.method-events.v1'],
+      consumes: [Topics.methodEvents],
+      produces: [Topics.methodEvents],
       partner: 'case system',
       direction: 'from-partner',
+      carries: [Topics.methodEvents],
     },
   },
   {
     name: 'projection',
     flow: {
-      consumes: ['nyemetoder.method-events.v1'],
-      produces: ['nyemetoder.method-state.v1'],
+      consumes: [Topics.methodEvents, Topics.methodState],
+      restores: [Topics.methodState],
+      produces: [Topics.methodState],
+      partner: '',
+      direction: 'both',
+    },
+  },
+  {
+    name: 'ops',
+    flow: {
+      consumes: [Topics.deadLetterAudit],
+      restores: [Topics.deadLetterAudit],
+      produces: [Topics.deadLetterAudit],
       partner: '',
       direction: 'both',
     },
@@ -95,7 +107,7 @@ export const coreFlows: FlowComponent[] = [
 
 const HOUR_MS = 3_600_000;
 // The projection's consumer group is named after what it keeps.
-const groupAliases: Record<string, string> = { projection: 'method-state' };
+export const groupAliases: Record<string, string> = { projection: 'method-state' };
 
 interface TopicOffsets {
   total: bigint;
@@ -289,18 +301,22 @@ export class FlowMonitor {
           flow.direction === 'from-partner'
             ? [partnerId, `component:${name}`]
             : [`component:${name}`, partnerId];
-        // What crosses the partner edge: what it brings in, what it sends out (its output), or for both ways what it reads.
-        const carried = flow.direction === 'both' ? flow.consumes[0] : (flow.produces[0] ?? flow.consumes[0]);
+        const carried = flow.carries ?? [];
         const down = componentHealth && !componentHealth.ok;
+        const lastCarried = carried
+          .map(lastAt)
+          .filter((t): t is string => t !== null)
+          .sort()
+          .at(-1);
         edges.push({
           id: `${from}->${to}`,
           from,
           to,
           topic: null,
-          rate: carried ? (rates[carried] ?? 0) : 0,
+          rate: carried.reduce((sum, topic) => sum + (rates[topic] ?? 0), 0),
           lag: null,
           deadLetters: 0,
-          lastMessageAt: carried ? lastAt(carried) : null,
+          lastMessageAt: lastCarried ?? null,
           state: down ? 'down' : componentHealth?.circuit === 'half-open' ? 'failing' : 'ok',
           note: componentHealth
             ? `${componentHealth.detail}${componentHealth.circuit ? ` (circuit ${componentHealth.circuit})` : ''}`

@@ -4,14 +4,14 @@
  * the same correlation id, or else the latest method event before it.
  */
 import type { Kafka } from 'kafkajs';
-import { dlqTopicOf, topics as declaredTopics } from '../../contracts/topics.ts';
+import { dlqTopicOf, topics as declaredTopics, Topics } from '../../contracts/topics.ts';
 import { confidentialValuesOf, redactConfidential, scrubbed } from '../bus/confidential.ts';
 import { readDeadLetterInfo } from '../bus/deadLetter.ts';
 import { headerText } from '../bus/headers.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
 import { type RawRecord, readTopicSnapshot } from '../bus/topicSnapshot.ts';
 
-const EVENTS = 'nyemetoder.method-events.v1';
+const EVENTS = Topics.methodEvents;
 
 export interface TraceEntry {
   /** When the broker took it (UTC). */

@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ConfigOf, loadSettings } from '../../core/config/spec.ts';
+import { stackSettings } from './settings.ts';
 
 export const KAFKA_VERSION = '3.9.1';
 /** 3.0.x is the newest Apicurio line that runs on Java 17; 3.1 and later need Java 21. */
@@ -57,25 +59,21 @@ export interface StackSecurity {
 }
 
 export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
+  let settings: ConfigOf<typeof stackSettings>;
+  try {
+    settings = loadSettings(stackSettings, env);
+  } catch (error) {
+    throw new StackError((error as Error).message);
+  }
   return {
-    dir: resolve(env.STACK_DIR ?? join(repoRoot, '.stack')),
+    dir: settings.STACK_DIR ? resolve(settings.STACK_DIR) : join(repoRoot, '.stack'),
     host: '127.0.0.1',
-    kafkaPort: portFrom(env, 'STACK_KAFKA_PORT', 9092),
-    controllerPort: portFrom(env, 'STACK_CONTROLLER_PORT', 9093),
-    registryPort: portFrom(env, 'STACK_REGISTRY_PORT', 8081),
-    startTimeoutSeconds: Number(env.STACK_START_TIMEOUT ?? 180),
+    kafkaPort: settings.STACK_KAFKA_PORT,
+    controllerPort: settings.STACK_CONTROLLER_PORT,
+    registryPort: settings.STACK_REGISTRY_PORT,
+    startTimeoutSeconds: settings.STACK_START_TIMEOUT,
     say: (line) => process.stdout.write(`${line}\n`),
   };
-}
-
-function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new StackError(`${name}=${raw} is not a TCP port; give a whole number from 1 to 65535.`);
-  }
-  return port;
 }
 
 /** A failure a person can act on: the message says what went wrong and what to do. */
@@ -699,12 +697,13 @@ Commands:
   reset     stop, then delete the stack's data and logs (downloads are kept)
 
 Environment:
-  STACK_DIR              where downloads, data and logs go      (default: .stack)
-  STACK_KAFKA_PORT       Kafka broker port on 127.0.0.1          (default: 9092)
-  STACK_CONTROLLER_PORT  KRaft controller port on 127.0.0.1      (default: 9093)
-  STACK_REGISTRY_PORT    schema registry port on 127.0.0.1       (default: 8081)
-  STACK_START_TIMEOUT    seconds to wait for both to answer      (default: 180)
-  JAVA_HOME              the JDK to use (17 or newer)            (default: java on PATH)
+${Object.entries(stackSettings)
+  .map(
+    ([name, s]) =>
+      `  ${name.padEnd(22)} ${s.description} (default: ${s.default === '' ? '.stack' : s.default})`,
+  )
+  .join('\n')}
+  JAVA_HOME              The JDK to use, 17 or newer (default: java on PATH)
 `;
 
 async function main(argv: string[]): Promise<number> {
