@@ -69,6 +69,8 @@ export async function startFaultStack(ports: FaultStackPorts = defaultFaultPorts
       'broker.session.timeout.ms=2500',
       'broker.heartbeat.interval.ms=500',
     ],
+    // Three JVMs share the machine's cores with the hubs: the quick compiler and one GC thread leave them more.
+    ...((ports.brokers ?? 1) > 1 ? { kafkaJvmOptions: ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] } : {}),
   };
   const { endpoints } = await stackUp(options);
   const kafka = new Kafka({ brokers: endpoints.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
