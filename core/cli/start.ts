@@ -4,7 +4,7 @@
  * replays the demo history, subscribes the demo's subscribers, and prints where to look. Ctrl-C stops the
  * hub; the stack keeps running (`npm run stack:down` stops it).
  */
-import { stackOptionsFromEnv, stackUp } from '../../deploy/local/stack.ts';
+import { stackOptionsFromEnv, stackUp, topicProfileOf } from '../../deploy/local/stack.ts';
 import { kafkaFromConfig } from '../bus/kafka.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { applyTopics } from '../bus/topics.ts';
@@ -88,6 +88,8 @@ async function start(): Promise<void> {
   const config = loadConfig({
     KAFKA_BROKERS: endpoints.kafkaBrokers,
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    // A three-broker stack (STACK_BROKERS=3) gets production's replication unless KAFKA_TOPIC_PROFILE says otherwise.
+    KAFKA_TOPIC_PROFILE: topicProfileOf(stack),
     AUTH_DEV_ISSUER: 'true',
     ...process.env,
   });

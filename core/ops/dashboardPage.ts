@@ -4,7 +4,7 @@
  * coloured by its state, and charts of the last hour. The token comes from the URL fragment (`#token=...`,
  * never sent to the server) or is pasted once, and is kept in the tab's session storage.
  */
-export const dashboardPage = String.raw`<!doctype html>
+export const dashboardPage = `<!doctype html>
 <html lang="nb">
 <head>
 <meta charset="utf-8">

@@ -1,19 +1,20 @@
 /**
- * The native local stack: Apache Kafka (KRaft, single node) and Apicurio Registry, fetched from Maven Central
- * with the machine's `mvn` and run with its `java`. No Docker needed.
+ * The native local stack: Apache Kafka (KRaft, one node or a cluster of combined broker+controller nodes) and
+ * Apicurio Registry, fetched from Maven Central with the machine's `mvn` and run with its `java`. No Docker needed.
  *
- *   tsx deploy/local/stack.ts up | down | status | reset
+ *   tsx deploy/local/stack.ts up [--brokers N] [--secure] | down | status | reset
  *
  * Everything it downloads, writes and logs lives under `.stack/` at the repository root (git-ignored).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type ConfigOf, loadSettings } from '../../core/config/spec.ts';
-import { stackSettings } from './settings.ts';
+import { MAX_BROKERS, stackSettings } from './settings.ts';
 
 export const KAFKA_VERSION = '3.9.1';
 /** 3.0.x is the newest Apicurio line that runs on Java 17; 3.1 and later need Java 21. */
@@ -26,15 +27,23 @@ export interface StackOptions {
   /** Root of downloads, data and logs. */
   dir: string;
   host: string;
+  /** The first node's ports; node i (0-based) of a cluster listens on kafkaPort + 2i and controllerPort + 2i. */
   kafkaPort: number;
   controllerPort: number;
   registryPort: number;
+  /**
+   * Kafka nodes, each broker and KRaft controller in one process (1 by default). From 3 on, internal and new topics
+   * are replicated 3 times with min.insync.replicas 2 and `topicProfileOf` is production.
+   */
+  brokers?: number;
   /** Seconds to wait for both services to answer. */
   startTimeoutSeconds: number;
   /** Where progress lines go; the CLI prints them, tests may silence them. */
   say: (line: string) => void;
   /** More `server.properties` lines for the broker (the fault tests' own broker restarts faster with fewer partitions). */
   kafkaSettings?: string[];
+  /** More JVM options for each Kafka node (the fault tests' cluster starts sooner with less compiling on two cores). */
+  kafkaJvmOptions?: string[];
   /**
    * A secured broker: clients on SASL_SSL (SCRAM-SHA-512, TLS with a required client certificate), ACLs enforced by
    * Kafka's StandardAuthorizer, certificates and users made by the stack itself (see `securityOf`).
@@ -58,6 +67,9 @@ export interface StackSecurity {
   passwords: Record<string, string>;
 }
 
+/** The SCRAM user `--secure` makes for the hub, besides `admin`. */
+export const SECURE_HUB_USER = 'metodehub';
+
 export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StackOptions {
   let settings: ConfigOf<typeof stackSettings>;
   try {
@@ -65,15 +77,33 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Stack
   } catch (error) {
     throw new StackError((error as Error).message);
   }
+  const secure = settings.STACK_SECURE;
   return {
     dir: settings.STACK_DIR ? resolve(settings.STACK_DIR) : join(repoRoot, '.stack'),
     host: '127.0.0.1',
     kafkaPort: settings.STACK_KAFKA_PORT,
     controllerPort: settings.STACK_CONTROLLER_PORT,
     registryPort: settings.STACK_REGISTRY_PORT,
+    brokers: settings.STACK_BROKERS,
     startTimeoutSeconds: settings.STACK_START_TIMEOUT,
     say: (line) => process.stdout.write(`${line}\n`),
+    ...(secure ? { secure: { users: [SECURE_HUB_USER] } } : {}),
   };
+}
+
+function brokersFrom(setting: string, raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BROKERS)
+    throw new StackError(
+      `${setting}=${raw} is not a broker count; give a whole number from 1 to ${MAX_BROKERS} (3 for a replicated cluster).`,
+    );
+  return n;
+}
+
+/** The replication profile (KAFKA_TOPIC_PROFILE) topics on this stack are created with: production from 3 brokers. */
+export function topicProfileOf(o: StackOptions): 'local' | 'production' {
+  return (o.brokers ?? 1) >= 3 ? 'production' : 'local';
 }
 
 /** A failure a person can act on: the message says what went wrong and what to do. */
@@ -85,7 +115,6 @@ interface Paths {
   m2: string;
   kafkaLibs: string;
   apicurioHome: string;
-  kafkaData: string;
   run: string;
   logs: string;
 }
@@ -95,10 +124,68 @@ function pathsOf(o: StackOptions): Paths {
     m2: join(o.dir, 'cache', 'm2'),
     kafkaLibs: join(o.dir, 'cache', `kafka-${KAFKA_VERSION}`, 'libs'),
     apicurioHome: join(o.dir, 'cache', `apicurio-registry-${APICURIO_VERSION}`),
-    kafkaData: join(o.dir, 'data', 'kafka'),
     run: join(o.dir, 'run'),
     logs: join(o.dir, 'logs'),
   };
+}
+
+/** One Kafka process: broker and KRaft controller together. */
+export interface KafkaNode {
+  /** KRaft node id, from 1. */
+  id: number;
+  /** Its pid file's and log's name: `kafka` for the single node, `kafka-<id>` in a cluster. */
+  name: string;
+  kafkaPort: number;
+  controllerPort: number;
+  dataDir: string;
+  config: string;
+}
+
+export function kafkaNodesOf(o: StackOptions): KafkaNode[] {
+  const p = pathsOf(o);
+  const count = o.brokers ?? 1;
+  if (count === 1)
+    return [
+      {
+        id: 1,
+        name: 'kafka',
+        kafkaPort: o.kafkaPort,
+        controllerPort: o.controllerPort,
+        dataDir: join(o.dir, 'data', 'kafka'),
+        config: join(p.run, 'server.properties'),
+      },
+    ];
+  // A cluster's data apart from the single node's: its metadata names other voters.
+  return Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    name: `kafka-${i + 1}`,
+    kafkaPort: o.kafkaPort + 2 * i,
+    controllerPort: o.controllerPort + 2 * i,
+    dataDir: join(o.dir, 'data', `kafka-cluster-${count}`, `node-${i + 1}`),
+    config: join(p.run, `server-${i + 1}.properties`),
+  }));
+}
+
+function checkPorts(o: StackOptions, nodes: KafkaNode[]): void {
+  const taken = new Map<number, string>();
+  const claim = (port: number, what: string) => {
+    if (port > 65535)
+      throw new StackError(
+        `${what} would listen on port ${port}; choose a lower STACK_KAFKA_PORT or STACK_CONTROLLER_PORT.`,
+      );
+    const other = taken.get(port);
+    if (other)
+      throw new StackError(
+        `${what} and ${other} would both listen on port ${port}: a cluster's node i uses STACK_KAFKA_PORT + 2i and ` +
+          'STACK_CONTROLLER_PORT + 2i, so give the two ports an odd distance (the defaults 9092 and 9093 do).',
+      );
+    taken.set(port, what);
+  };
+  for (const n of nodes) {
+    claim(n.kafkaPort, `${n.name}'s broker`);
+    claim(n.controllerPort, `${n.name}'s controller`);
+  }
+  if ((o.components ?? ['kafka', 'registry']).includes('registry')) claim(o.registryPort, 'the registry');
 }
 
 const tlsDir = (o: StackOptions) => join(o.dir, 'data', 'tls');
@@ -220,7 +307,8 @@ export function securedClientSettings(security: StackSecurity, user: string): Re
 type Component = 'kafka' | 'registry';
 
 export interface ComponentStatus {
-  component: Component;
+  /** `registry`, or a Kafka node's name (`kafka`, `kafka-2`, ...). */
+  component: string;
   running: boolean;
   pid: number | null;
   address: string;
@@ -235,7 +323,9 @@ export interface StackEndpoints {
 
 export function endpointsOf(o: StackOptions): StackEndpoints {
   return {
-    kafkaBrokers: `${o.host}:${o.kafkaPort}`,
+    kafkaBrokers: kafkaNodesOf(o)
+      .map((n) => `${o.host}:${n.kafkaPort}`)
+      .join(','),
     schemaRegistryUrl: `http://${o.host}:${o.registryPort}/apis/ccompat/v7`,
   };
 }
@@ -345,11 +435,11 @@ export function ensureDownloads(o: StackOptions): void {
 
 // ---------------------------------------------------------------- processes
 
-function pidFile(o: StackOptions, c: Component): string {
+function pidFile(o: StackOptions, c: string): string {
   return join(pathsOf(o).run, `${c}.pid`);
 }
 
-function readPid(o: StackOptions, c: Component): number | null {
+function readPid(o: StackOptions, c: string): number | null {
   const file = pidFile(o, c);
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').trim());
@@ -389,12 +479,13 @@ async function registryAnswers(o: StackOptions): Promise<boolean> {
   }
 }
 
-async function kafkaAnswers(o: StackOptions): Promise<boolean> {
-  if (!(await portAnswers(o.host, o.kafkaPort))) return false;
+/** The node takes requests and the cluster it sees has every node of the stack as a broker. */
+async function kafkaAnswers(o: StackOptions, node: KafkaNode): Promise<boolean> {
+  if (!(await portAnswers(o.host, node.kafkaPort))) return false;
   const { Kafka, logLevel } = await import('kafkajs');
   const security = o.secure ? securityOf(o) : undefined;
   const admin = new Kafka({
-    brokers: [endpointsOf(o).kafkaBrokers],
+    brokers: [`${o.host}:${node.kafkaPort}`],
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
     ...(security
@@ -415,7 +506,7 @@ async function kafkaAnswers(o: StackOptions): Promise<boolean> {
   try {
     await admin.connect();
     await admin.listTopics();
-    return true;
+    return (await admin.describeCluster()).brokers.length >= kafkaNodesOf(o).length;
   } catch {
     return false;
   } finally {
@@ -423,7 +514,7 @@ async function kafkaAnswers(o: StackOptions): Promise<boolean> {
   }
 }
 
-function startDetached(o: StackOptions, c: Component, command: string, args: string[], cwd: string): number {
+function startDetached(o: StackOptions, c: string, command: string, args: string[], cwd: string): number {
   const p = pathsOf(o);
   mkdirSync(p.logs, { recursive: true });
   mkdirSync(p.run, { recursive: true });
@@ -436,10 +527,10 @@ function startDetached(o: StackOptions, c: Component, command: string, args: str
   return child.pid;
 }
 
-function plainListeners(o: StackOptions): string[] {
+function plainListeners(o: StackOptions, node: KafkaNode): string[] {
   return [
-    `listeners=PLAINTEXT://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${o.host}:${o.kafkaPort}`,
+    `listeners=PLAINTEXT://${o.host}:${node.kafkaPort},CONTROLLER://${o.host}:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${o.host}:${node.kafkaPort}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
@@ -447,12 +538,12 @@ function plainListeners(o: StackOptions): string[] {
 }
 
 /** Clients and brokers on SASL_SSL, the controller on TLS with the broker's certificate; ACLs on, deny by default. */
-function securedListeners(o: StackOptions): string[] {
+function securedListeners(o: StackOptions, node: KafkaNode): string[] {
   const security = securityOf(o);
   const dir = tlsDir(o);
   return [
-    `listeners=SASL_SSL://${o.host}:${o.kafkaPort},CONTROLLER://${o.host}:${o.controllerPort}`,
-    `advertised.listeners=SASL_SSL://${o.host}:${o.kafkaPort}`,
+    `listeners=SASL_SSL://${o.host}:${node.kafkaPort},CONTROLLER://${o.host}:${node.controllerPort}`,
+    `advertised.listeners=SASL_SSL://${o.host}:${node.kafkaPort}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL',
     'inter.broker.listener.name=SASL_SSL',
@@ -471,22 +562,35 @@ function securedListeners(o: StackOptions): string[] {
   ];
 }
 
-function writeKafkaConfig(o: StackOptions): string {
+/** Copies of internal and new topics, and how many must have a write: 3 and 2 from three nodes, as in production. */
+function replicationSettings(o: StackOptions): string[] {
+  const factor = Math.min(3, o.brokers ?? 1);
+  const isr = Math.max(1, factor - 1);
+  return [
+    `offsets.topic.replication.factor=${factor}`,
+    `transaction.state.log.replication.factor=${factor}`,
+    `transaction.state.log.min.isr=${isr}`,
+    `default.replication.factor=${factor}`,
+    `min.insync.replicas=${isr}`,
+  ];
+}
+
+function writeKafkaConfig(o: StackOptions, node: KafkaNode): string {
   const p = pathsOf(o);
   mkdirSync(p.run, { recursive: true });
-  const file = join(p.run, 'server.properties');
+  const voters = kafkaNodesOf(o)
+    .map((n) => `${n.id}@${o.host}:${n.controllerPort}`)
+    .join(',');
   writeFileSync(
-    file,
+    node.config,
     [
       'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@${o.host}:${o.controllerPort}`,
-      ...(o.secure ? securedListeners(o) : plainListeners(o)),
-      `log.dirs=${p.kafkaData}`,
+      `node.id=${node.id}`,
+      `controller.quorum.voters=${voters}`,
+      ...(o.secure ? securedListeners(o, node) : plainListeners(o, node)),
+      `log.dirs=${node.dataDir}`,
       'num.partitions=1',
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
+      ...replicationSettings(o),
       'group.initial.rebalance.delay.ms=0',
       // Topics are created by `npm run topics:apply` with their declared settings; tests create their own.
       'auto.create.topics.enable=true',
@@ -506,7 +610,7 @@ function writeKafkaConfig(o: StackOptions): string {
       '',
     ].join('\n'),
   );
-  return file;
+  return node.config;
 }
 
 /** The secured broker's SCRAM users, written into its metadata when its storage is formatted. */
@@ -519,26 +623,46 @@ function scramUsers(o: StackOptions): string[] {
   ]);
 }
 
-function formatKafkaStorage(o: StackOptions, config: string): void {
-  const p = pathsOf(o);
-  if (existsSync(join(p.kafkaData, 'meta.properties'))) return;
-  const cp = `${p.kafkaLibs}/*`;
-  const log4j = `-Dlog4j.configuration=file:${join(p.run, 'log4j.properties')}`;
-  const id = spawnSync(javaCommand(), ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'random-uuid'], {
-    encoding: 'utf8',
-  });
-  const clusterId = id.stdout.trim().split('\n').pop() ?? '';
-  const format = spawnSync(
-    javaCommand(),
-    ['-cp', cp, log4j, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config, ...scramUsers(o)],
-    { encoding: 'utf8' },
-  );
-  if (format.status !== 0) {
-    throw new StackError(`Formatting Kafka storage in ${p.kafkaData} failed: ${format.stderr.slice(-500)}`);
+/** Kafka's cluster id is a random UUID in URL-safe base64; a cluster's is kept beside its nodes' data so a node formatted later joins. */
+function clusterIdOf(o: StackOptions, node: KafkaNode): string {
+  if ((o.brokers ?? 1) === 1) return randomClusterId();
+  const file = join(dirname(node.dataDir), 'cluster.id');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomClusterId());
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function randomClusterId(): string {
+  // As Kafka's Uuid.randomUuid: one starting with '-' would read as an option on StorageTool's command line.
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
 
-async function assertPortFree(o: StackOptions, port: number, c: Component, setting: string): Promise<void> {
+/** Formats the storage of the nodes that have none, side by side: each is a JVM start. */
+async function formatKafkaStorage(o: StackOptions, nodes: KafkaNode[]): Promise<void> {
+  const p = pathsOf(o);
+  const java = ['-cp', `${p.kafkaLibs}/*`, `-Dlog4j.configuration=file:${join(p.run, 'log4j.properties')}`];
+  const fresh = nodes.filter((n) => !existsSync(join(n.dataDir, 'meta.properties')));
+  await Promise.all(
+    fresh.map(async (node) => {
+      const args = ['kafka.tools.StorageTool', 'format', '-t', clusterIdOf(o, node), '-c', node.config];
+      const format = spawn(javaCommand(), [...java, ...args, ...scramUsers(o)], { stdio: 'pipe' });
+      let stderr = '';
+      format.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((done) => format.once('close', done));
+      if (code !== 0)
+        throw new StackError(`Formatting Kafka storage in ${node.dataDir} failed: ${stderr.slice(-500)}`);
+    }),
+  );
+}
+
+async function assertPortFree(o: StackOptions, port: number, c: string, setting: string): Promise<void> {
   if (await portAnswers(o.host, port)) {
     throw new StackError(
       `Port ${o.host}:${port}, wanted by ${c}, is already taken by a process this stack did not start. ` +
@@ -549,7 +673,7 @@ async function assertPortFree(o: StackOptions, port: number, c: Component, setti
 
 async function waitFor(
   o: StackOptions,
-  c: Component,
+  c: string,
   pid: number,
   answers: () => Promise<boolean>,
   deadline: number,
@@ -575,41 +699,99 @@ function tail(file: string, lines: number): string {
 
 // ---------------------------------------------------------------- commands
 
-/** Starts what is not running, waits until both answer. Idempotent. Returns whether it started anything. */
-export async function stackUp(o: StackOptions): Promise<{ started: Component[]; endpoints: StackEndpoints }> {
-  const started: Component[] = [];
+/** What `up` started, so `status` and `down` find a cluster or a secured broker without being told again. */
+interface Layout {
+  brokers: number;
+  secure: boolean;
+}
+
+const layoutFile = (o: StackOptions) => join(pathsOf(o).run, 'layout.json');
+
+/** The Kafka nodes whose pid files name a live process, whatever layout started them. */
+function runningKafkaNodes(o: StackOptions): string[] {
+  const run = pathsOf(o).run;
+  if (!existsSync(run)) return [];
+  return readdirSync(run)
+    .map((f) => /^(kafka(?:-\d+)?)\.pid$/.exec(f)?.[1])
+    .filter((name): name is string => name !== undefined && readPid(o, name) !== null);
+}
+
+function assertSameLayout(o: StackOptions, nodes: KafkaNode[]): void {
+  const running = runningKafkaNodes(o);
+  if (running.length === 0) return;
+  const wanted: Layout = { brokers: nodes.length, secure: o.secure !== undefined };
+  const file = layoutFile(o);
+  const was: Layout = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Layout)
+    : { brokers: 1, secure: false };
+  const names = new Set(nodes.map((n) => n.name));
+  if (running.every((r) => names.has(r)) && was.brokers === wanted.brokers && was.secure === wanted.secure)
+    return;
+  const describe = (l: Layout) => `${l.brokers} broker(s)${l.secure ? ', secured' : ''}`;
+  throw new StackError(
+    `This stack's Kafka is running with ${describe(was)} (${running.join(', ')}), not the ${describe(wanted)} asked for. ` +
+      'Stop it first with `npm run stack:down`, then start it again with the layout you want.',
+  );
+}
+
+export interface UpOptions {
+  /** Start only these nodes (by id) if they are not running, not the registry; the fault tests restart one broker so. */
+  nodes?: number[];
+}
+
+/** Starts what is not running, waits until every part answers. Idempotent. Returns what it started. */
+export async function stackUp(
+  o: StackOptions,
+  up: UpOptions = {},
+): Promise<{ started: string[]; endpoints: StackEndpoints }> {
+  const started: string[] = [];
   const p = pathsOf(o);
   const deadline = () => Date.now() + o.startTimeoutSeconds * 1000;
-  const wanted = o.components ?? ['kafka', 'registry'];
-  let kafkaPid = readPid(o, 'kafka');
+  const wanted = up.nodes ? ['kafka'] : (o.components ?? ['kafka', 'registry']);
+  const nodes = kafkaNodesOf(o);
+  checkPorts(o, nodes);
+  assertSameLayout(o, nodes);
+  const chosen = up.nodes ? nodes.filter((n) => up.nodes!.includes(n.id)) : nodes;
+  const down = chosen.filter((n) => readPid(o, n.name) === null);
   let registryPid = wanted.includes('registry') ? readPid(o, 'registry') : -1;
-  if (kafkaPid === null || registryPid === null) {
+  if (down.length > 0 || registryPid === null) {
     checkJava();
     ensureDownloads(o);
   }
-  if (kafkaPid === null) {
-    await assertPortFree(o, o.kafkaPort, 'kafka', 'STACK_KAFKA_PORT');
-    await assertPortFree(o, o.controllerPort, 'kafka', 'STACK_CONTROLLER_PORT');
-    const config = writeKafkaConfig(o);
-    formatKafkaStorage(o, config);
-    o.say(`Starting Kafka ${KAFKA_VERSION} (KRaft) on ${o.host}:${o.kafkaPort}...`);
-    kafkaPid = startDetached(
+  const pids = new Map(chosen.map((n) => [n.name, readPid(o, n.name) ?? -1]));
+  for (const node of down) {
+    const which = nodes.length === 1 ? '' : ` (node ${node.id}: port + ${2 * (node.id - 1)})`;
+    await assertPortFree(o, node.kafkaPort, node.name, `STACK_KAFKA_PORT${which}`);
+    await assertPortFree(o, node.controllerPort, node.name, `STACK_CONTROLLER_PORT${which}`);
+    writeKafkaConfig(o, node);
+  }
+  await formatKafkaStorage(o, down);
+  for (const node of down) {
+    o.say(
+      `Starting Kafka ${KAFKA_VERSION} (KRaft${nodes.length > 1 ? `, node ${node.id} of ${nodes.length}` : ''}) on ${o.host}:${node.kafkaPort}...`,
+    );
+    const pid = startDetached(
       o,
-      'kafka',
+      node.name,
       javaCommand(),
       [
         '-Xms256m',
-        '-Xmx768m',
+        // Three nodes share the machine: each gets less.
+        nodes.length > 1 ? '-Xmx512m' : '-Xmx768m',
+        ...(o.kafkaJvmOptions ?? []),
         '-cp',
         `${p.kafkaLibs}/*`,
         `-Dlog4j.configuration=file:${join(p.run, 'log4j.properties')}`,
         'kafka.Kafka',
-        config,
+        node.config,
       ],
       p.run,
     );
-    started.push('kafka');
+    pids.set(node.name, pid);
+    started.push(node.name);
   }
+  if (down.length > 0 && !up.nodes)
+    writeFileSync(layoutFile(o), JSON.stringify({ brokers: nodes.length, secure: o.secure !== undefined }));
   if (registryPid === null) {
     await assertPortFree(o, o.registryPort, 'registry', 'STACK_REGISTRY_PORT');
     o.say(`Starting Apicurio Registry ${APICURIO_VERSION} on ${o.host}:${o.registryPort}...`);
@@ -635,66 +817,93 @@ export async function stackUp(o: StackOptions): Promise<{ started: Component[]; 
     started.push('registry');
   }
   const until = deadline();
-  await waitFor(o, 'kafka', kafkaPid, () => kafkaAnswers(o), until);
+  // A node of a cluster answers only once the quorum is up, so all are started before any is waited for.
+  for (const node of chosen)
+    await waitFor(o, node.name, pids.get(node.name)!, () => kafkaAnswers(o, node), until);
   if (wanted.includes('registry')) await waitFor(o, 'registry', registryPid, () => registryAnswers(o), until);
   return { started, endpoints: endpointsOf(o) };
 }
 
-/** Stops only the processes this stack started (by their pid files), then waits until they are gone. */
-export async function stackDown(o: StackOptions): Promise<Component[]> {
-  const stopped: Component[] = [];
+/** Stops only the processes this stack started (by their pid files, any layout), then waits until they are gone. */
+export async function stackDown(o: StackOptions): Promise<string[]> {
+  const stopped: string[] = [];
   // The registry first: it may hold connections to Kafka.
-  for (const c of ['registry', 'kafka'] as const) {
+  const names = ['registry', ...new Set([...runningKafkaNodes(o), ...kafkaNodesOf(o).map((n) => n.name)])];
+  const stopping = names.flatMap((c) => {
     const pid = readPid(o, c);
-    if (pid !== null) {
-      process.kill(pid, 'SIGTERM');
-      const deadline = Date.now() + 30_000;
-      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-      stopped.push(c);
-    }
     rmSync(pidFile(o, c), { force: true });
-  }
+    if (pid === null) return [];
+    process.kill(pid, 'SIGTERM');
+    stopped.push(c);
+    return [pid];
+  });
+  // A cluster's nodes stop together: one alone waits for a quorum the others took down with them.
+  const deadline = Date.now() + 30_000;
+  while (stopping.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  for (const pid of stopping.filter(isAlive)) process.kill(pid, 'SIGKILL');
+  rmSync(layoutFile(o), { force: true });
   return stopped;
+}
+
+/** Options as the last `up` left them (its broker count and security), for `status` and `down`. */
+export function withRunningLayout(o: StackOptions): StackOptions {
+  const file = layoutFile(o);
+  if (!existsSync(file) || runningKafkaNodes(o).length === 0) return o;
+  const layout = JSON.parse(readFileSync(file, 'utf8')) as Layout;
+  return {
+    ...o,
+    brokers: layout.brokers,
+    ...(layout.secure ? { secure: o.secure ?? { users: [SECURE_HUB_USER] } } : {}),
+  };
 }
 
 export async function stackStatus(o: StackOptions): Promise<ComponentStatus[]> {
   const p = pathsOf(o);
   const e = endpointsOf(o);
-  const kafkaPid = readPid(o, 'kafka');
   const registryPid = readPid(o, 'registry');
-  return [
-    {
-      component: 'kafka',
-      running: kafkaPid !== null,
-      pid: kafkaPid,
-      address: e.kafkaBrokers,
-      answers: await kafkaAnswers(o),
-      log: join(p.logs, 'kafka.log'),
-    },
-    {
-      component: 'registry',
-      running: registryPid !== null,
-      pid: registryPid,
-      address: e.schemaRegistryUrl,
-      answers: await registryAnswers(o),
-      log: join(p.logs, 'registry.log'),
-    },
-  ];
+  const rows: ComponentStatus[] = [];
+  for (const node of kafkaNodesOf(o)) {
+    rows.push({
+      component: node.name,
+      running: readPid(o, node.name) !== null,
+      pid: readPid(o, node.name),
+      address: `${o.host}:${node.kafkaPort}`,
+      answers: await kafkaAnswers(o, node),
+      log: join(p.logs, `${node.name}.log`),
+    });
+  }
+  rows.push({
+    component: 'registry',
+    running: registryPid !== null,
+    pid: registryPid,
+    address: e.schemaRegistryUrl,
+    answers: await registryAnswers(o),
+    log: join(p.logs, 'registry.log'),
+  });
+  return rows;
 }
 
 // ---------------------------------------------------------------- CLI
 
-const usage = `Usage: tsx deploy/local/stack.ts <command>
+const usage = `Usage: tsx deploy/local/stack.ts <command> [--brokers N] [--secure]
 
 The native local stack (no Docker): Apache Kafka ${KAFKA_VERSION} in KRaft mode and Apicurio Registry ${APICURIO_VERSION},
 fetched once from Maven Central into .stack/cache and run with the machine's Java.
 
 Commands:
-  up        fetch what is missing, start what is not running, wait until both answer (idempotent)
-  down      stop what this stack started
-  status    say what runs where
+  up        fetch what is missing, start what is not running, wait until all answer (idempotent)
+  down      stop what this stack started (any layout)
+  status    say what runs where (the layout the last up started)
   reset     stop, then delete the stack's data and logs (downloads are kept)
+
+Options of up (or their settings):
+  --brokers N   STACK_BROKERS  Kafka nodes, each broker and KRaft controller in one process (default: 1).
+                               Node i (0-based) listens on STACK_KAFKA_PORT + 2i and STACK_CONTROLLER_PORT + 2i:
+                               9092, 9094, 9096 with controllers on 9093, 9095, 9097. From 3 on, internal and new
+                               topics keep 3 copies with min.insync.replicas 2; create the hub's topics with
+                               KAFKA_TOPIC_PROFILE=production (npm start does so itself).
+  --secure      STACK_SECURE   SASL_SSL (SCRAM-SHA-512, TLS with a client certificate) and ACLs, deny by default;
+                               makes its CA, certificates and the users admin and ${SECURE_HUB_USER} under .stack/data/tls.
 
 Environment:
 ${Object.entries(stackSettings)
@@ -706,13 +915,50 @@ ${Object.entries(stackSettings)
   JAVA_HOME              The JDK to use, 17 or newer (default: java on PATH)
 `;
 
-async function main(argv: string[]): Promise<number> {
-  const command = argv[0];
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(usage);
-    return command === undefined ? 2 : 0;
+function parseCommandLine(argv: string[]): {
+  command?: string;
+  brokers?: string;
+  secure: boolean;
+  help: boolean;
+} {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        brokers: { type: 'string' },
+        secure: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (positionals.length > 1)
+      throw new StackError(`One command at a time, not "${positionals.join(' ')}".`);
+    return {
+      ...(positionals[0] !== undefined ? { command: positionals[0] } : {}),
+      ...(values.brokers !== undefined ? { brokers: values.brokers } : {}),
+      secure: values.secure === true,
+      help: values.help === true,
+    };
+  } catch (error) {
+    throw new StackError(`${(error as Error).message}\n\n${usage}`);
   }
-  const o = stackOptionsFromEnv();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const line = parseCommandLine(argv);
+  const command = line.command;
+  if (line.help || command === undefined || command === 'help') {
+    process.stdout.write(usage);
+    return command === undefined && !line.help ? 2 : 0;
+  }
+  const fromEnv = stackOptionsFromEnv();
+  const asked: StackOptions = {
+    ...fromEnv,
+    ...(line.brokers !== undefined ? { brokers: brokersFrom('--brokers', line.brokers) } : {}),
+    ...(line.secure ? { secure: { users: [SECURE_HUB_USER] } } : {}),
+  };
+  // Without options, status and down follow what is running.
+  const o = line.brokers === undefined && !line.secure && command !== 'up' ? withRunningLayout(asked) : asked;
   switch (command) {
     case 'up': {
       const t0 = Date.now();
@@ -721,17 +967,24 @@ async function main(argv: string[]): Promise<number> {
       o.say(
         started.length === 0
           ? 'The stack was already running.'
-          : `Started ${started.join(' and ')} in ${secs} s.`,
+          : `Started ${started.join(', ')} in ${secs} s.`,
       );
       o.say(`  KAFKA_BROKERS=${endpoints.kafkaBrokers}`);
       o.say(`  SCHEMA_REGISTRY_URL=${endpoints.schemaRegistryUrl}`);
+      if (topicProfileOf(o) !== 'local') o.say(`  KAFKA_TOPIC_PROFILE=${topicProfileOf(o)}`);
+      if (o.secure) {
+        const security = securityOf(o);
+        const { KAFKA_SASL_PASSWORD: _, ...settings } = securedClientSettings(security, SECURE_HUB_USER);
+        for (const [name, value] of Object.entries(settings)) o.say(`  ${name}=${value}`);
+        o.say(
+          `  KAFKA_SASL_PASSWORD: the "${SECURE_HUB_USER}" entry of ${join(tlsDir(o), 'users.json')} (admin is the super user)`,
+        );
+      }
       return 0;
     }
     case 'down': {
       const stopped = await stackDown(o);
-      o.say(
-        stopped.length === 0 ? 'Nothing of this stack was running.' : `Stopped ${stopped.join(' and ')}.`,
-      );
+      o.say(stopped.length === 0 ? 'Nothing of this stack was running.' : `Stopped ${stopped.join(', ')}.`);
       return 0;
     }
     case 'status': {

@@ -1,7 +1,7 @@
 /**
- * A Kafka broker and registry of the fault tests' own, started with the project's stack code on their own
- * ports with data under a temp dir, so they can be SIGKILLed without touching the shared stack. Downloads
- * come from FAULTS_STACK_CACHE (default the repository's `.stack/cache`, filled by `npm run stack:up`).
+ * A Kafka broker (or a cluster of three) and registry of the fault tests' own, started with the project's stack
+ * code on their own ports with data under a temp dir, so they can be SIGKILLed without touching the shared stack.
+ * Downloads come from FAULTS_STACK_CACHE (default the repository's `.stack/cache`, filled by `npm run stack:up`).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,24 +9,41 @@ import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ContractRegistry } from '../../core/bus/registry.ts';
 import { applyTopics } from '../../core/bus/topics.ts';
-import { repoRoot, type StackOptions, stackDown, stackUp } from '../../deploy/local/stack.ts';
+import {
+  kafkaNodesOf,
+  repoRoot,
+  type StackOptions,
+  stackDown,
+  stackUp,
+  topicProfileOf,
+} from '../../deploy/local/stack.ts';
 
 export type Part = 'kafka' | 'registry';
 
 export interface FaultStack {
   dir: string;
+  /** Comma-separated, one per broker. */
   kafkaBrokers: string;
   schemaRegistryUrl: string;
+  brokers: number;
+  /** The registry, or every broker. */
   kill: (part: Part) => Promise<void>;
+  /** SIGKILLs one broker (from 0, in the order of kafkaBrokers). */
+  killBroker: (index: number) => Promise<void>;
+  /** Starts that broker again and waits until the cluster has it back. */
+  restartBroker: (index: number) => Promise<void>;
   /** Starts again whatever is not running and waits until it answers. */
   restart: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
+/** With `brokers`, broker i (from 0) listens on kafka + 2i and its controller on controller + 2i. */
 export interface FaultStackPorts {
   kafka: number;
   controller: number;
   registry: number;
+  /** 1 by default; 3 for a replicated cluster whose topics get the production profile (replication 3, min.insync 2). */
+  brokers?: number;
 }
 
 export const defaultFaultPorts: FaultStackPorts = { kafka: 18390, controller: 18391, registry: 18392 };
@@ -41,6 +58,7 @@ export async function startFaultStack(ports: FaultStackPorts = defaultFaultPorts
     kafkaPort: ports.kafka,
     controllerPort: ports.controller,
     registryPort: ports.registry,
+    brokers: ports.brokers ?? 1,
     startTimeoutSeconds: 180,
     say: () => undefined,
     // Fewer partitions to recover: a SIGKILLed broker is back in seconds, not half a minute.
@@ -51,20 +69,35 @@ export async function startFaultStack(ports: FaultStackPorts = defaultFaultPorts
       'broker.session.timeout.ms=2500',
       'broker.heartbeat.interval.ms=500',
     ],
+    // Three JVMs share the machine's cores with the hubs: the quick compiler and one GC thread leave them more.
+    ...((ports.brokers ?? 1) > 1 ? { kafkaJvmOptions: ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'] } : {}),
   };
   const { endpoints } = await stackUp(options);
-  const kafka = new Kafka({ brokers: [endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
-  await applyTopics(kafka);
+  const kafka = new Kafka({ brokers: endpoints.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  await applyTopics(kafka, undefined, { profile: topicProfileOf(options) });
   await new ContractRegistry(endpoints.schemaRegistryUrl).registerAll();
-  const pidOf = (part: Part) => Number(readFileSync(join(dir, 'run', `${part}.pid`), 'utf8').trim());
+  const nodes = kafkaNodesOf(options);
+  const pidOf = (name: string) => Number(readFileSync(join(dir, 'run', `${name}.pid`), 'utf8').trim());
+  const killNamed = async (name: string) => {
+    const pid = pidOf(name);
+    process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+  };
+  const nodeAt = (index: number) => {
+    const node = nodes[index];
+    if (!node)
+      throw new Error(`NO_SUCH_BROKER: index ${index}; this stack has brokers 0..${nodes.length - 1}`);
+    return node;
+  };
   return {
     dir,
     ...endpoints,
+    brokers: nodes.length,
     kill: async (part) => {
-      const pid = pidOf(part);
-      process.kill(pid, 'SIGKILL');
-      while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+      for (const name of part === 'kafka' ? nodes.map((n) => n.name) : [part]) await killNamed(name);
     },
+    killBroker: (index) => killNamed(nodeAt(index).name),
+    restartBroker: async (index) => void (await stackUp(options, { nodes: [nodeAt(index).id] })),
     restart: async () => {
       try {
         await stackUp(options);

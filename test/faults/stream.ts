@@ -26,7 +26,12 @@ export type { OutputCount } from './outputs.ts';
 export interface Scenario {
   name: string;
   /** Breaks something and mends it; resolves when the broken part is running again. */
-  inject: (parts: { stack: FaultStack; hub: HubProcess; partners?: Partners }) => Promise<void>;
+  inject: (parts: {
+    stack: FaultStack;
+    hub: HubProcess;
+    hubs: HubProcess[];
+    partners?: Partners;
+  }) => Promise<void>;
 }
 
 export interface ScenarioResult {
@@ -35,6 +40,8 @@ export interface ScenarioResult {
   acknowledged: number;
   /** Requests sent again after an answer that was not 2xx (or none). */
   resends: number;
+  /** Times the client turned to another hub after one gave no answer (with `standby` hubs). */
+  failovers: number;
   /** Answers a person would have to act on (4xx other than a duplicate): must be none. */
   refused: string[];
   /** Acknowledged events that a resend after the run did not answer as a duplicate. */
@@ -49,6 +56,11 @@ export interface ScenarioResult {
 export interface StreamOptions {
   stack: FaultStack;
   hub: HubProcess;
+  /**
+   * More instances of the hub on the same cluster: after a request got no answer at all, the client sends its
+   * next attempt to the next instance and stays there, as a load balancer in front of them would.
+   */
+  standby?: HubProcess[];
   /** The partner stand-ins the hub delivers to (its adapters running): their outputs are counted too. */
   partners?: Partners;
   scenario: Scenario;
@@ -104,6 +116,9 @@ async function post(hub: HubProcess, events: MethodEvent[]): Promise<Answer> {
 
 export async function runStream(options: StreamOptions): Promise<ScenarioResult> {
   const { hub, stack, scenario, partners } = options;
+  const hubs = [hub, ...(options.standby ?? [])];
+  let door = 0;
+  let failovers = 0;
   const size = options.batchSize ?? 5;
   const events = streamFor(options.run, Math.round((options.rate * options.durationMs) / 1000));
   const acknowledged = new Set<string>();
@@ -115,7 +130,7 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   const started = Date.now();
   const fault = sleep(options.faultAtMs).then(async () => {
     faultAt = Date.now();
-    await scenario.inject({ stack, hub, ...(partners ? { partners } : {}) });
+    await scenario.inject({ stack, hub, hubs, ...(partners ? { partners } : {}) });
   });
   // A part that does not come back ends the stream at once (the door may answer 503 for ever), and fails the run.
   let faultFailed: Error | undefined;
@@ -129,7 +144,7 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     for (let attempt = 1; ; attempt++) {
       if (faultFailed) throw faultFailed;
       if (attempt > 1) resends++;
-      const answer = await post(hub, batch);
+      const answer = await post(hubs[door]!, batch);
       if (answer.status === 200 || answer.status === 202) {
         for (const e of batch) acknowledged.add(e.eventId);
         if (faultAt > 0 && recoveryMs === null && attempt > 1) recoveryMs = Date.now() - faultAt;
@@ -145,6 +160,10 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
         refused.push(`${answer.status} ${answer.body.code ?? ''} at event ${i}`);
         break;
       }
+      if (answer.status === 0 && hubs.length > 1) {
+        door = (door + 1) % hubs.length;
+        failovers++;
+      }
       await sleep(Math.min(1_000, Math.max(100, answer.retryAfter * 1000)));
     }
     const due = started + ((i + size) / options.rate) * 1000;
@@ -158,10 +177,10 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   const known = events.filter((e) => acknowledged.has(e.eventId));
   for (let i = 0; i < known.length; i += 100) {
     const batch = known.slice(i, i + 100);
-    let answer = await post(hub, batch);
+    let answer = await post(hubs[door]!, batch);
     for (let tries = 0; answer.status === 503 && tries < 60; tries++) {
       await sleep(500);
-      answer = await post(hub, batch);
+      answer = await post(hubs[door]!, batch);
     }
     const duplicates = (answer.body.results ?? []).filter((r) => r.outcome === 'duplicate').length;
     resendsNotDuplicate += batch.length - duplicates;
@@ -173,6 +192,7 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     sent: events.length,
     acknowledged: acknowledged.size,
     resends,
+    failovers,
     refused,
     resendsNotDuplicate,
     outputs,
@@ -192,7 +212,7 @@ async function countOutputs(
   acknowledged: Set<string>,
   partners?: Partners,
 ): Promise<OutputCount[]> {
-  const kafka = new Kafka({ brokers: [stack.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers: stack.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
   const registry = new ContractRegistry(stack.schemaRegistryUrl);
   const methods = new Set(events.map((e) => e.methodId));
   const sentOrder = new Map<string, string[]>();

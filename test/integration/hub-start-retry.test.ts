@@ -56,7 +56,9 @@ it('tries an adapter whose start met a missing topic again until it starts, whil
     await hub.start();
     const waiting = await hub.health();
     expect(waiting.first).toMatchObject({ ok: false });
-    expect(waiting.first?.detail).toMatch(/^NOT_STARTED: start attempt 1 failed \(.+\); trying again in \d+ s$/);
+    expect(waiting.first?.detail).toMatch(
+      /^NOT_STARTED: start attempt 1 failed \(.+\); trying again in \d+ s$/,
+    );
     expect(waiting.second).toEqual({ ok: true, detail: 'running' });
     expect(second.count).toBe(1);
 
