@@ -92,7 +92,10 @@ const intakeAccepted = object({
     'How it was linked to national methods (LINKED, AMBIGUOUS, UNMATCHED) and any refused events',
   ),
   methodEventIds: arrayOf(text),
-  nationalComplementNeeded: { type: 'boolean' },
+  nationalComplementNeeded: arrayOf(
+    text,
+    'The national parts Norway still has to add (health economics, ...)',
+  ),
   timeline: timelineSchema,
 });
 

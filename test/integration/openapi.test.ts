@@ -12,6 +12,8 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../core/demo/history.ts';
+import { osloDateOf } from '../../core/time/oslo.ts';
+import { jcaDocument } from '../emulators/eu-jca/documents.ts';
 import { type HostileBed, startHostileBed } from '../hostile/bed.ts';
 
 interface Operation {
@@ -30,11 +32,20 @@ let bed: HostileBed;
 let token: string;
 let doc: Document;
 let methodId: string;
+let procedureId: string;
 const call = (path: string, init: RequestInit = {}) =>
   fetch(`${bed.url}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) },
   });
+const send = (method: string, path: string, body?: unknown) =>
+  call(path, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+const operation = (method: string, path: string) => doc.paths[path]![method.toLowerCase()]!;
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats.default(ajv);
@@ -82,6 +93,9 @@ beforeAll(async () => {
   }
   const decided = events.filter((e) => e.type === 'DECISION_MADE').at(-1) ?? events.at(-1)!;
   methodId = decided.methodId;
+  const jca = jcaDocument();
+  procedureId = jca.procedureId;
+  expect((await send('POST', '/jca/v1/intake', jca)).status).toBe(201);
   doc = (await (await call('/api/v1/openapi.json')).json()) as Document;
 }, 240_000);
 afterAll(async () => {
@@ -125,7 +139,7 @@ describe('the served OpenAPI document', () => {
       const op = ops.get;
       if (!op) continue;
       const url = path.replace(/\{(\w+)\}/g, (_, name: string) =>
-        name === 'id' || name === 'methodId' ? methodId : 'NONE',
+        name === 'id' || name === 'methodId' ? methodId : name === 'procedureId' ? procedureId : 'NONE',
       );
       const query = new URLSearchParams();
       for (const p of op.parameters ?? [])
@@ -141,7 +155,7 @@ describe('the served OpenAPI document', () => {
     }
     expect(wrong).toEqual([]);
     expect(checked).toBeGreaterThan(50);
-  });
+  }, 180_000);
 
   it('answers a resent batch of case events as its schema says', async () => {
     const op = doc.paths['/api/v1/case-events']!.post!;
@@ -152,6 +166,51 @@ describe('the served OpenAPI document', () => {
     });
     expect(answer.status).toBe(200);
     expect(await checkAnswer(op, answer)).toEqual([]);
+  });
+
+  it('answers writes as their schemas say: JCA intake, subscriptions, an implementation status', async () => {
+    const wrong: string[] = [];
+    const check = async (method: string, path: string, template: string, body?: unknown, status?: number) => {
+      const answer = await send(method, path, body);
+      if (status !== undefined && answer.status !== status)
+        wrong.push(`${method} ${path}: ${answer.status}, expected ${status}: ${await answer.clone().text()}`);
+      const copy = answer.clone();
+      for (const reason of await checkAnswer(operation(method, template), answer))
+        wrong.push(`${method} ${path} ${answer.status}: ${reason}`);
+      return copy;
+    };
+    const jca = jcaDocument();
+    await check('POST', '/jca/v1/intake', '/jca/v1/intake', jca, 201);
+    await check('POST', '/jca/v1/intake', '/jca/v1/intake', jca, 200);
+    const created = await check(
+      'POST',
+      '/subscriptions/v1/subscriptions',
+      '/subscriptions/v1/subscriptions',
+      { topic: { kind: 'METHOD', value: methodId }, email: 'fagdirektor@example.no' },
+      201,
+    );
+    const { subscriptionId } = (await created.json()) as { subscriptionId: string };
+    await check('GET', '/subscriptions/v1/subscriptions', '/subscriptions/v1/subscriptions', undefined, 200);
+    await check(
+      'DELETE',
+      `/subscriptions/v1/subscriptions/${subscriptionId}`,
+      '/subscriptions/v1/subscriptions/{subscriptionId}',
+      undefined,
+      204,
+    );
+    const flags = (await (await call('/hdir/v1/flags')).json()) as {
+      flags: { methodId: string; guidelineId: string }[];
+    };
+    const flag = flags.flags[0]!;
+    const report = {
+      methodId: flag.methodId,
+      guidelineId: flag.guidelineId,
+      status: 'IN_PROGRESS',
+      date: osloDateOf(Date.now()),
+    };
+    await check('POST', '/hdir/v1/implementation-status', '/hdir/v1/implementation-status', report, 200);
+    await check('POST', '/hdir/v1/implementation-status', '/hdir/v1/implementation-status', report, 200);
+    expect(wrong).toEqual([]);
   });
 
   it('answers /api/v1, the URL npm start prints, with an index of the API', async () => {
