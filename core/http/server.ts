@@ -129,7 +129,7 @@ function apiIndex(document: OpenApiDocument) {
   return {
     title: document.info.title,
     version: document.info.version,
-    links: { openapi: '/api/v1/openapi.json', operations: '/ops/', health: '/healthz', ready: '/readyz' },
+    links: { openapi: '/api/v1/openapi.json', dashboard: '/ops/', health: '/healthz', ready: '/readyz' },
     operations: Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.entries(operations).map(([method, operation]) => ({
         method: method.toUpperCase(),
@@ -152,7 +152,7 @@ const apiIndexSchema = {
       description: 'The OpenAPI document, the operations dashboard, and the health and readiness checks.',
       properties: {
         openapi: { type: 'string' },
-        operations: { type: 'string' },
+        dashboard: { type: 'string' },
         health: { type: 'string' },
         ready: { type: 'string' },
       },
