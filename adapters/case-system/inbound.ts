@@ -47,6 +47,29 @@ export interface EventResult {
 
 const log = loggerFor('case-system-ingress');
 
+/** The answer to a batch: one result per event, in the order sent. */
+const caseEventResults = {
+  type: 'object',
+  required: ['results'],
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'eventId', 'methodId', 'outcome'],
+        properties: {
+          index: { type: 'integer' },
+          eventId: { type: 'string' },
+          methodId: { type: 'string' },
+          outcome: { type: 'string', enum: ['applied', 'duplicate', 'accepted'] },
+          status: { type: 'string', description: "The method's status after the event" },
+          version: { type: 'integer', description: "The method's state version after the event" },
+        },
+      },
+    },
+  },
+};
+
 export function caseEventIngress(options: IngressOptions) {
   const { store, producer, config } = options;
   const budget = config.INGRESS_WRITE_TIMEOUT_MS;
@@ -84,14 +107,22 @@ export function caseEventIngress(options: IngressOptions) {
       {
         onRequest: app.requireScope(config.AUTH_WRITE_SCOPE),
         schema: {
+          operationId: 'postCaseEvents',
           summary: 'Post one case event or an array of them (a batch: all accepted or none)',
           description:
             'The JSON face of the method-events contract. Resending an event with the same eventId is harmless. ' +
-            'The answer comes after Kafka has the events (acks=all) and the hub has folded them into method state.',
+            'The answer comes after Kafka has the events (acks=all): 200 once the hub has folded them into method ' +
+            'state, 202 when it has not within INGRESS_SETTLE_TIMEOUT_MS.',
           tags: ['case-events'],
           security: [{ bearer: [config.AUTH_WRITE_SCOPE] }],
           body: { oneOf: [caseEventJsonSchema, { type: 'array', items: caseEventJsonSchema }] },
           response: {
+            200: { ...caseEventResults, description: 'Written to Kafka and folded into method state' },
+            202: {
+              ...caseEventResults,
+              description:
+                'Written to Kafka; not yet folded within INGRESS_SETTLE_TIMEOUT_MS (outcome accepted)',
+            },
             400: problemSchema,
             401: problemSchema,
             403: problemSchema,

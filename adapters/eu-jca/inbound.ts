@@ -22,6 +22,7 @@ import type { Logger } from '../../core/log/logger.ts';
 import { ContractViolation } from '../../core/bus/errors.ts';
 import { contractFor } from '../../core/contracts/catalogue.ts';
 import { violationsOf } from '../../core/contracts/validity.ts';
+import { arrayOf, described, integer, json, object, text } from '../../core/http/responses.ts';
 import { invalidUtf8Offset } from '../../core/http/server.ts';
 import { decideLink, type LinkCandidate } from './linking.ts';
 import {
@@ -71,6 +72,33 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 const itemsOf = (problems: { code: string; path: string; reason: string }[]): ProblemItem[] =>
   problems.map((p) => ({ code: p.code, path: p.path, reason: p.reason }));
+
+const timelineSchema = described('A procedure timeline: stage, and each step with its due date and state');
+const intakeDuplicate = object({
+  outcome: { type: 'string', enum: ['duplicate'] },
+  procedureId: text,
+  procedureVersion: integer,
+  detail: text,
+  notification: described('The version taken in earlier (the eu.jca-notifications.v1 contract)'),
+  timeline: timelineSchema,
+});
+const intakeAccepted = object({
+  outcome: { type: 'string', enum: ['accepted'] },
+  procedureId: text,
+  procedureVersion: integer,
+  milestone: text,
+  outOfOrder: { type: 'boolean' },
+  outOfOrderReasons: arrayOf(text),
+  linking: described(
+    'How it was linked to national methods (LINKED, AMBIGUOUS, UNMATCHED) and any refused events',
+  ),
+  methodEventIds: arrayOf(text),
+  nationalComplementNeeded: arrayOf(
+    text,
+    'The national parts Norway still has to add (health economics, ...)',
+  ),
+  timeline: timelineSchema,
+});
 
 export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   const { settings, producer, store, procedures, rejected, log } = options;
@@ -422,6 +450,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(write),
         schema: {
+          operationId: 'takeInJcaNotification',
           summary: 'Take in one EU HTA Joint Clinical Assessment notification (JSON or XML)',
           description:
             'The body follows contracts/json/jca-notification.schema.json (application/json) or ' +
@@ -431,6 +460,11 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
           tags: ['eu-jca'],
           security: [{ bearer: [write] }],
           response: {
+            200: json('A resend of a version already taken in: nothing was done', intakeDuplicate),
+            201: json(
+              'Taken in: linked to national methods where it could be, with its timeline',
+              intakeAccepted,
+            ),
             ...problems,
             409: problemSchema,
             413: problemSchema,
@@ -482,12 +516,21 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(write),
         schema: {
+          operationId: 'linkJcaProcedure',
           summary: 'Link a JCA to the national method a person chose (resolves an AMBIGUOUS match)',
           description:
             'Body: {"methodId": "ID2024_010"}. Adds METHOD_LINKED to the method and republishes the notification as LINKED.',
           tags: ['eu-jca'],
           security: [{ bearer: [write] }],
-          response: { ...problems, 404: problemSchema, 409: problemSchema },
+          response: {
+            201: json(
+              'Linked; the method event that records it',
+              object({ procedureId: text, linkedMethodIds: arrayOf(text), methodEventId: text }),
+            ),
+            ...problems,
+            404: problemSchema,
+            409: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -569,9 +612,13 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(read),
         schema: {
+          operationId: 'listJcaProcedures',
           summary: 'Every JCA procedure taken in, with where it stands',
           tags: ['eu-jca'],
           security: [{ bearer: [read] }],
+          response: {
+            200: json('Each procedure with its timeline', object({ procedures: arrayOf(timelineSchema) })),
+          },
         },
       },
       async () => ({ procedures: procedures.all().map((p) => timeline(p)) }),
@@ -582,10 +629,22 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(read),
         schema: {
+          operationId: 'getJcaProcedure',
           summary: 'One JCA procedure: every version taken in, its links and its timeline',
           tags: ['eu-jca'],
           security: [{ bearer: [read] }],
-          response: { 404: problemSchema },
+          response: {
+            200: json(
+              'The procedure',
+              object({
+                procedureId: text,
+                versions: arrayOf(described('One version taken in (the eu.jca-notifications.v1 contract)')),
+                picos: described("The PICOs of the latest version, Norway's marked"),
+                timeline: timelineSchema,
+              }),
+            ),
+            404: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -611,6 +670,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(read),
         schema: {
+          operationId: 'listJcaPicosForMethod',
           summary: 'The PICOs Norway asked for in every JCA linked to a national method',
           tags: ['eu-jca'],
           security: [{ bearer: [read] }],
@@ -618,7 +678,19 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
             type: 'object',
             properties: { methodId: { type: 'string', pattern: '^ID\\d{4}_\\d{3}$' } },
           },
-          response: { 400: problemSchema, 404: problemSchema },
+          response: {
+            200: json(
+              'Per linked procedure, the PICOs Norway asked for',
+              object({
+                methodId: text,
+                procedures: arrayOf(
+                  described('A linked procedure: its id, stage and the PICOs Norway asked for'),
+                ),
+              }),
+            ),
+            400: problemSchema,
+            404: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -635,6 +707,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       {
         onRequest: app.requireScope(read),
         schema: {
+          operationId: 'getJcaTimeline',
           summary: 'Overdue and upcoming JCA milestones',
           description:
             'on: the day to judge from (default today in Norway); withinDays: how far ahead counts as upcoming.',
@@ -648,7 +721,19 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
               withinDays: { type: 'integer', minimum: 0, maximum: 3650 },
             },
           },
-          response: { 400: problemSchema },
+          response: {
+            200: json(
+              'Milestones past due and those due within withinDays, over every procedure',
+              object({
+                on: { type: 'string', format: 'date' },
+                withinDays: integer,
+                procedures: integer,
+                overdue: arrayOf(described('A milestone: procedure, step, due date, days')),
+                upcoming: arrayOf(described('A milestone: procedure, step, due date, days')),
+              }),
+            ),
+            400: problemSchema,
+          },
         },
       },
       async (request) => {
@@ -666,8 +751,19 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
         schema: {
           summary:
             'The latest refused JCA documents, with why (the bodies are on eu.jca-notifications.v1.dlq)',
+          operationId: 'listRejectedJcaDocuments',
           tags: ['eu-jca'],
           security: [{ bearer: [read] }],
+          response: {
+            200: json(
+              'Newest first',
+              object({
+                rejected: arrayOf(
+                  described('A refused document: when, who sent it, the reason, where on the DLQ'),
+                ),
+              }),
+            ),
+          },
         },
       },
       async () => ({ rejected: rejected.list() }),

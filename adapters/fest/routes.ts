@@ -6,6 +6,7 @@ import { createGzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { empty, integer, json, media, nullable, object, text } from '../../core/http/responses.ts';
 import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { VilkarCatalogue } from './catalogue.ts';
 import type { ConditionLinks } from './links.ts';
@@ -63,6 +64,19 @@ const webhookView = (w: VendorWebhook, catalogueVersion: number) => ({
   lastError: w.lastError,
 });
 
+const webhookSchema = object({
+  vendor: text,
+  url: text,
+  cursor: { ...integer, description: 'The catalogue version pushed so far' },
+  behind: { ...integer, description: 'Catalogue versions not yet pushed' },
+  registeredAt: text,
+  lastDeliveredAt: nullable(text),
+  failures: integer,
+  lastError: nullable(text),
+});
+const festXml = (description: string) => media(description, 'application/xml');
+const unchanged = empty('Unchanged since the ETag sent in If-None-Match');
+
 export function festRoutes(options: RouteOptions) {
   const { catalogue, webhooks, pusher } = options;
   return async (app: FastifyInstance) => {
@@ -84,6 +98,7 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'getFestConditions',
           summary:
             'Nye metoder conditions as FEST XML: the full extract, or with ?since=<time> what changed since then',
           description:
@@ -99,7 +114,11 @@ export function festRoutes(options: RouteOptions) {
             properties: { since: { type: 'string' } },
             additionalProperties: false,
           },
-          response: problems,
+          response: {
+            200: festXml('FEST XML: KatVilkar with the entries asked for (gzip when asked for)'),
+            304: unchanged,
+            ...problems,
+          },
         },
       },
       async (request, reply) => {
@@ -149,6 +168,7 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'getMergedFestExtract',
           summary:
             'The FEST source extract (FEST_SOURCE_EXTRACT) with our conditions merged in: OppfVilkar in KatVilkar, RefVilkar on every linked product',
           description:
@@ -161,8 +181,8 @@ export function festRoutes(options: RouteOptions) {
           tags: ['fest'],
           security,
           response: {
-            200: { description: 'FEST XML (application/xml)', type: 'string' },
-            304: { description: 'Unchanged since the ETag sent', type: 'null' },
+            200: festXml('The source extract with our conditions merged in (gzip when asked for)'),
+            304: unchanged,
             ...problems,
           },
         },
@@ -211,6 +231,7 @@ export function festRoutes(options: RouteOptions) {
         {
           onRequest: app.requireScope(opsScope),
           schema: {
+            operationId: 'reloadFestSource',
             summary: 'Read the FEST source extract again now (it is also read every FEST_SOURCE_RELOAD_MS)',
             description:
               'Answers what was read; 502 with the reason when the source is unreadable or not a FEST document, in which case ' +
@@ -280,6 +301,7 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'listFestConditionScopes',
           summary:
             'Which substances and ATC codes each condition in force applies to, and the FEST products it is linked to',
           description:
@@ -359,11 +381,16 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'putFestWebhook',
           summary: "Register (or replace) the calling vendor's webhook",
           tags: ['fest'],
           security,
           body: webhookBody,
-          response: problems,
+          response: {
+            200: json('Replaced', webhookSchema),
+            201: json('Registered', webhookSchema),
+            ...problems,
+          },
         },
       },
       async (request, reply) => {
@@ -402,10 +429,11 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'getFestWebhook',
           summary: "The calling vendor's webhook and cursor",
           tags: ['fest'],
           security,
-          response: problems,
+          response: { 200: json('The webhook', webhookSchema), ...problems },
         },
       },
       async (request, reply) => {
@@ -426,6 +454,7 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'resendFestWebhook',
           summary: 'Push again everything that changed after a version',
           tags: ['fest'],
           security,
@@ -435,7 +464,7 @@ export function festRoutes(options: RouteOptions) {
             additionalProperties: false,
             properties: { fromVersion: { type: 'integer', minimum: 0 } },
           },
-          response: problems,
+          response: { 202: json('The cursor moved back; the pushes follow', webhookSchema), ...problems },
         },
       },
       async (request, reply) => {
@@ -469,10 +498,11 @@ export function festRoutes(options: RouteOptions) {
       {
         onRequest: auth,
         schema: {
+          operationId: 'deleteFestWebhook',
           summary: "Remove the calling vendor's webhook",
           tags: ['fest'],
           security,
-          response: { 204: { type: 'null', description: 'Removed' }, ...problems },
+          response: { 204: empty('Removed'), ...problems },
         },
       },
       async (request, reply) => {

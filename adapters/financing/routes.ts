@@ -55,6 +55,7 @@ export function decisionRoutes(feed: DecisionFeed, settings: FinancingConfig, re
       {
         onRequest: app.requireScope(scope),
         schema: {
+          operationId: 'listFinancingDecisions',
           summary: 'Medicine decisions for the financing schemes, by period (JSON or CSV)',
           description:
             'Every medicine decision, phase-out and correction with ATC code and H-prescription flag. By default only ' +
@@ -92,17 +93,26 @@ export function decisionRoutes(feed: DecisionFeed, settings: FinancingConfig, re
           },
           response: {
             200: {
-              type: 'object',
-              properties: {
-                from: { type: 'string' },
-                to: { type: 'string' },
-                by: { type: 'string' },
-                asOf: { type: 'string' },
-                total: { type: 'integer' },
-                limit: { type: 'integer' },
-                offset: { type: 'integer' },
-                next: { type: ['string', 'null'] },
-                decisions: { type: 'array', items: recordSchema },
+              description:
+                'A page of decision records; with Accept: text/csv or format=csv, UTF-8 CSV with a BOM',
+              content: {
+                'text/csv': { schema: { type: 'string' } },
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      from: { type: 'string' },
+                      to: { type: 'string' },
+                      by: { type: 'string' },
+                      asOf: { type: 'string' },
+                      total: { type: 'integer' },
+                      limit: { type: 'integer' },
+                      offset: { type: 'integer' },
+                      next: { type: ['string', 'null'] },
+                      decisions: { type: 'array', items: recordSchema },
+                    },
+                  },
+                },
               },
             },
             400: problemSchema,
@@ -120,6 +130,7 @@ export function decisionRoutes(feed: DecisionFeed, settings: FinancingConfig, re
       {
         onRequest: app.requireScope(scope),
         schema: {
+          operationId: 'listHPrescriptionConflicts',
           summary: 'Substances whose methods disagree on H-prescription',
           description:
             'H-prescription (H-resept) financing belongs to the medicine whatever the indication (Helsedirektoratet), ' +

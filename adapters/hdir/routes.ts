@@ -21,6 +21,7 @@ import { textProblem } from '../../core/contracts/validity.ts';
 import type { HubContext } from '../../core/hub/component.ts';
 import { requestHasScope } from '../../core/http/auth.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { arrayOf, described, integer, json, nullable, object, text } from '../../core/http/responses.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { FlagBook } from './flagBook.ts';
 import { FLAGS_TOPIC } from './flagger.ts';
@@ -48,6 +49,16 @@ const errors = {
   403: problemSchema,
   404: problemSchema,
   503: problemSchema,
+};
+
+const dateText = { type: 'string', format: 'date' };
+const flagView = described(
+  'A guideline flag (the hdir.guideline-flags.v1 contract) with guidelineName, guidelineKind, its implementation run (deadline, days, overdue) and documentation basis',
+);
+const flagList = arrayOf(flagView);
+const withheld = {
+  type: 'integer',
+  description: 'Flags left out because they could not be shown; see the log',
 };
 
 export function hdirRoutes(parts: RouteParts) {
@@ -139,6 +150,7 @@ export function hdirRoutes(parts: RouteParts) {
       {
         onRequest: read,
         schema: {
+          operationId: 'listGuidelineFlags',
           summary: 'Guideline flags with their implementation run and documentation basis',
           tags: ['hdir'],
           security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
@@ -153,7 +165,13 @@ export function hdirRoutes(parts: RouteParts) {
               includeInactive: { type: 'boolean', description: 'also flags that were removed' },
             },
           },
-          response: errors,
+          response: {
+            200: json(
+              'The flags that match, by flag id',
+              object({ count: integer, flags: flagList, withheld }, { required: ['count', 'flags'] }),
+            ),
+            ...errors,
+          },
         },
       },
       async (request) => {
@@ -180,6 +198,7 @@ export function hdirRoutes(parts: RouteParts) {
       {
         onRequest: read,
         schema: {
+          operationId: 'listMethodGuidelineFlags',
           summary: "One method's guideline flags (removed ones too)",
           tags: ['hdir'],
           security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
@@ -188,7 +207,13 @@ export function hdirRoutes(parts: RouteParts) {
             properties: { methodId: { type: 'string', pattern: METHOD_ID } },
             required: ['methodId'],
           },
-          response: errors,
+          response: {
+            200: json(
+              "The method's flags, by flag id",
+              object({ methodId: text, flags: flagList, withheld }, { required: ['methodId', 'flags'] }),
+            ),
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
@@ -214,6 +239,7 @@ export function hdirRoutes(parts: RouteParts) {
       {
         onRequest: app.requireScope(settings.HDIR_STATUS_SCOPE),
         schema: {
+          operationId: 'reportImplementationStatus',
           summary: "Report the status of a method's implementation run in one guideline",
           description:
             'NOT_STARTED -> IN_PROGRESS | IMPLEMENTED | NOT_RELEVANT; IN_PROGRESS -> IMPLEMENTED | NOT_RELEVANT; ' +
@@ -233,7 +259,15 @@ export function hdirRoutes(parts: RouteParts) {
               note: { type: ['string', 'null'], maxLength: 2000 },
             },
           },
-          response: { ...errors, 409: problemSchema, 422: problemSchema },
+          response: {
+            200: json(
+              'The flag after the report: changed, or unchanged for a resend',
+              object({ outcome: { type: 'string', enum: ['changed', 'unchanged'] }, flag: flagView }),
+            ),
+            ...errors,
+            409: problemSchema,
+            422: problemSchema,
+          },
         },
       },
       async (request, reply) =>
@@ -336,10 +370,33 @@ export function hdirRoutes(parts: RouteParts) {
       {
         onRequest: read,
         schema: {
+          operationId: 'listImplementationAlerts',
           summary: 'Implementation runs past their deadline, the latest first',
           tags: ['hdir'],
           security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
-          response: errors,
+          response: {
+            200: json(
+              'Every overdue run',
+              object({
+                asOf: dateText,
+                defaultDeadlineDays: integer,
+                count: integer,
+                alerts: arrayOf(
+                  object({
+                    flagId: text,
+                    methodId: text,
+                    methodName: nullable(text),
+                    guidelineId: text,
+                    implementationStatus: text,
+                    decidedOn: nullable(dateText),
+                    deadline: dateText,
+                    daysOverdue: integer,
+                  }),
+                ),
+              }),
+            ),
+            ...errors,
+          },
         },
       },
       async () => {
@@ -360,9 +417,30 @@ export function hdirRoutes(parts: RouteParts) {
         schema: {
           summary:
             'Days from decision to implemented per guideline (median, p90, max), open and overdue runs',
+          operationId: 'getImplementationTimes',
           tags: ['hdir'],
           security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
-          response: errors,
+          response: {
+            200: json(
+              'Per guideline with flagged methods',
+              object({
+                asOf: dateText,
+                guidelines: arrayOf(
+                  object({
+                    guidelineId: text,
+                    guidelineName: nullable(text),
+                    implemented: integer,
+                    medianDays: nullable({ type: 'number' }),
+                    p90Days: nullable({ type: 'number' }),
+                    maxDays: nullable({ type: 'number' }),
+                    open: integer,
+                    overdue: integer,
+                  }),
+                ),
+              }),
+            ),
+            ...errors,
+          },
         },
       },
       async () => ({
@@ -376,10 +454,24 @@ export function hdirRoutes(parts: RouteParts) {
       {
         onRequest: read,
         schema: {
+          operationId: 'getGuidelineCatalogue',
           summary: 'The guideline catalogue and the rules that flag methods',
           tags: ['hdir'],
           security: [{ bearer: [settings.HDIR_READ_SCOPE] }],
-          response: errors,
+          response: {
+            200: json(
+              'Where the catalogue was read from, its guidelines and its flagging rules',
+              object({
+                source: text,
+                defaultDeadlineDays: integer,
+                guidelines: arrayOf(described('A guideline or cancer programme: code, kind, name, deadline')),
+                rules: arrayOf(
+                  described('A rule: which methods (ATC, substance, specialty) flag which guideline'),
+                ),
+              }),
+            ),
+            ...errors,
+          },
         },
       },
       async () => ({

@@ -17,6 +17,7 @@ import type {
   HubContext,
 } from '../../core/hub/component.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { arrayOf, json, nullable, object, text } from '../../core/http/responses.ts';
 import { methodIdError } from '../../core/lifecycle/identifiers.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { MethodStore } from '../../core/lifecycle/methodStore.ts';
@@ -28,6 +29,32 @@ import { slvWorkFor } from './mapping.ts';
 import { SlvOutbound } from './outbound.ts';
 import { type SlvSettings, slvSettings } from './settings.ts';
 import { Topics } from '../../contracts/topics.ts';
+
+const exchangesAnswer = object({
+  methodId: text,
+  status: nullable(text),
+  slvTrack: nullable(text),
+  exchanges: arrayOf(
+    object(
+      {
+        direction: { type: 'string', enum: ['to-slv', 'from-slv'] },
+        at: text,
+        id: text,
+        what: { ...text, description: "The method event type, or DMP's change kind" },
+        values: {
+          type: 'object',
+          additionalProperties: nullable(text),
+          description: 'The values sent or read',
+        },
+        changes: arrayOf(object({ field: text, from: nullable(text), to: nullable(text) })),
+        delivery: { type: 'string', enum: ['pending', 'delivered', 'confirmed', 'dead-lettered'] },
+        deliveredAt: text,
+        outcome: { ...text, description: 'From DMP: the method event it became, or why none' },
+      },
+      { required: ['direction', 'at', 'id', 'what', 'values', 'changes'] },
+    ),
+  ),
+});
 
 export class SlvAdapter implements HubComponent {
   readonly settings: SlvSettings;
@@ -134,12 +161,19 @@ export class SlvAdapter implements HubComponent {
       {
         onRequest: app.requireScope(this.readScope),
         schema: {
+          operationId: 'listSlvExchanges',
           summary:
             'What was exchanged with DMP (formerly SLV) for one method, with the change log of texts and statuses',
           tags: ['DMP (formerly SLV)'],
           security: [{ bearer: [this.readScope] }],
           params: { type: 'object', properties: { methodId: { type: 'string' } }, required: ['methodId'] },
-          response: { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema },
+          response: {
+            200: json('Every exchange, oldest first', exchangesAnswer),
+            400: problemSchema,
+            401: problemSchema,
+            403: problemSchema,
+            404: problemSchema,
+          },
         },
       },
       async (request, reply) => {

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Subscription } from '../../contracts/generated/types.ts';
 import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
+import { arrayOf, contractSchema, empty, json, media, object } from '../../core/http/responses.ts';
 import { unsubscribeTokenOf, verifyUnsubscribeToken, webhookSecretOf } from './mapping.ts';
 import { publicBase } from './outbound.ts';
 import type { SubscriptionSettings } from './settings.ts';
@@ -30,7 +31,13 @@ const patterns = {
   ATC_GROUP: /^[A-Z](\d{2}([A-Z]([A-Z](\d{2})?)?)?)?$/,
 };
 const EMAIL = /^[^\s@<>(),;:"]{1,64}@[^\s@<>(),;:"]{1,189}\.[^\s@<>(),;:".]{2,63}$/;
-const errors = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema };
+const errors = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  503: problemSchema,
+};
 
 interface CreateBody {
   topic: { kind: 'METHOD' | 'SPECIALTY' | 'ATC_GROUP'; value: string };
@@ -38,6 +45,15 @@ interface CreateBody {
   webhookUrl?: string;
   digestEveryMinutes?: number | null;
 }
+
+const subscriptionContract = contractSchema('subscriptions.subscriptions.v1');
+const subscriptionView = {
+  ...subscriptionContract,
+  properties: {
+    ...(subscriptionContract.properties as object),
+    unsubscribeUrl: { type: 'string', description: 'The link that ends it, as in every message' },
+  },
+};
 
 export function subscriptionRoutes(parts: RouteParts) {
   const { settings, signingKey, book, guard } = parts;
@@ -62,6 +78,7 @@ export function subscriptionRoutes(parts: RouteParts) {
       {
         onRequest: write,
         schema: {
+          operationId: 'createSubscription',
           summary: 'Subscribe a mailbox or a webhook to the changes of a method, a specialty or an ATC group',
           description:
             'Give exactly one of email and webhookUrl. Each change is one message, unless digestEveryMinutes is set: ' +
@@ -88,7 +105,16 @@ export function subscriptionRoutes(parts: RouteParts) {
               digestEveryMinutes: { type: ['integer', 'null'], minimum: 1, maximum: 10_080 },
             },
           },
-          response: errors,
+          response: {
+            201: json('The subscription; a webhook one with the secret its deliveries are signed with', {
+              ...subscriptionView,
+              properties: {
+                ...(subscriptionView.properties as object),
+                webhookSecret: { type: 'string', description: 'HMAC-SHA256 key (webhooks only)' },
+              },
+            }),
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
@@ -144,10 +170,14 @@ export function subscriptionRoutes(parts: RouteParts) {
       {
         onRequest: write,
         schema: {
+          operationId: 'listSubscriptions',
           summary: "The caller's active subscriptions",
           tags: ['subscriptions'],
           security: [{ bearer: [settings.SUBSCRIPTIONS_WRITE_SCOPE] }],
-          response: errors,
+          response: {
+            200: json('Oldest first', object({ subscriptions: arrayOf(subscriptionView) })),
+            ...errors,
+          },
         },
       },
       async (request) => ({
@@ -164,10 +194,11 @@ export function subscriptionRoutes(parts: RouteParts) {
       {
         onRequest: write,
         schema: {
+          operationId: 'endSubscription',
           summary: 'End one of the caller’s subscriptions',
           tags: ['subscriptions'],
           security: [{ bearer: [settings.SUBSCRIPTIONS_WRITE_SCOPE] }],
-          response: errors,
+          response: { 204: empty('Ended'), ...errors },
         },
       },
       async (request, reply) => {
@@ -202,15 +233,23 @@ export function subscriptionRoutes(parts: RouteParts) {
         );
     };
     const unsubscribeSchema = {
+      operationId: 'unsubscribe',
       summary: 'The unsubscribe link of every message: ends that subscription, no login needed',
       tags: ['subscriptions'],
+      // The signed token in the link is the credential: no bearer token.
+      security: [],
       querystring: {
         type: 'object',
         additionalProperties: false,
         required: ['token'],
         properties: { token: { type: 'string', maxLength: 200 } },
       },
-      response: { 400: problemSchema, 404: problemSchema },
+      response: {
+        200: media('Ended (or already ended): a line saying so', 'text/plain'),
+        400: problemSchema,
+        404: problemSchema,
+        503: problemSchema,
+      },
     };
     app.get('/subscriptions/v1/unsubscribe', { schema: unsubscribeSchema }, unsubscribe);
   };

@@ -65,6 +65,7 @@ export function followUpRoutes(followUp: FollowUp, readScope: string) {
       {
         onRequest: guard,
         schema: {
+          operationId: 'listTemporaryIntroductions',
           summary:
             'Every temporary introduction (midlertidig innføring): its reassessment date, outcome measures, data and exit plan, and how far its reassessment has come',
           tags: ['follow-up'],
@@ -112,6 +113,7 @@ export function followUpRoutes(followUp: FollowUp, readScope: string) {
       {
         onRequest: guard,
         schema: {
+          operationId: 'getFollowUpAlerts',
           summary:
             "Follow-up alerts on the hub's clock: temporary introductions whose reassessBy date is near or past with no REASSESSMENT_STARTED, and paused assessments whose absolute deadline is near or past",
           tags: ['follow-up'],

@@ -19,7 +19,18 @@ import {
   stageDurations,
 } from '../lifecycle/stageStatistics.ts';
 import { type Clock, systemClock } from '../time/clock.ts';
-import { sendProblem } from './problem.ts';
+import { problemSchema, sendProblem } from './problem.ts';
+import {
+  arrayOf,
+  contractSchema,
+  described,
+  instant,
+  integer,
+  json,
+  nullable,
+  object,
+  text,
+} from './responses.ts';
 import { endOfOsloDay, osloDateOf } from '../time/oslo.ts';
 import { isCalendarDate, isInstant } from './queryFormats.ts';
 import { Topics } from '../../contracts/topics.ts';
@@ -59,6 +70,27 @@ const filterParams = {
     enum: ['NATIONAL', 'LOCAL'],
     description: 'NATIONAL assessments or LOCAL mini-HTAs (mini-metodevurdering); both when omitted.',
   },
+};
+
+const asOfAnswer = nullable({ ...instant, description: 'The asOf asked for; null for now.' });
+const stateSchema = contractSchema(STATE_TOPIC, ['recentEventIds']);
+const eventSchema = contractSchema(EVENTS_TOPIC);
+const summarySchema = object({
+  methodId: text,
+  name: text,
+  methodType: text,
+  level: text,
+  specialty: nullable(text),
+  status: text,
+  substances: arrayOf(text),
+  atcCodes: arrayOf(text),
+  slvTrack: nullable(text),
+  decision: nullable({ ...text, description: 'The decision outcome, if decided.' }),
+  registeredAt: instant,
+  updatedAt: instant,
+});
+const notFound = {
+  404: { ...problemSchema, description: 'UNKNOWN_METHOD, or NOT_YET_REGISTERED at asOf' },
 };
 
 export type AsOf = { ok: true; at: number | undefined } | { ok: false; reason: string };
@@ -163,10 +195,17 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
       {
         onRequest: guard,
         schema: {
+          operationId: 'getMethod',
           summary: "A method's current state, or its state at asOf",
           tags: ['methods'],
           security,
           ...methodAsOfSchema,
+          response: {
+            200: json('The method-state contract without confidential values', {
+              ...object({ asOf: asOfAnswer, state: stateSchema }),
+            }),
+            ...notFound,
+          },
         },
       },
       async (request, reply) => {
@@ -191,10 +230,28 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
       {
         onRequest: guard,
         schema: {
+          operationId: 'getMethodHistory',
           summary: 'Every event of a method, with a change log of status and text changes (up to asOf)',
           tags: ['methods'],
           security,
           ...methodAsOfSchema,
+          response: {
+            200: json(
+              'Its events (method-events contract), the change log and each decision round',
+              object({
+                methodId: text,
+                asOf: asOfAnswer,
+                events: arrayOf(eventSchema),
+                changeLog: arrayOf(
+                  described('One event: the status change and the text fields changed (field, from, to)'),
+                ),
+                decisions: arrayOf(
+                  described('One decision round, and what it came after (NEW_PRICE_OFFER or REASSESSMENT)'),
+                ),
+              }),
+            ),
+            ...notFound,
+          },
         },
       },
       async (request, reply) => {
@@ -219,9 +276,31 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
         schema: {
           summary:
             "A method's exceptions (unntak) per regional health authority and trust: which are valid on the day of asOf (today by default), and from when a later decision overrode each",
+          operationId: 'getMethodExceptions',
           tags: ['methods'],
           security,
           ...methodAsOfSchema,
+          response: {
+            200: json(
+              'Per regional health authority: how many exceptions are valid on the day, and each one',
+              object({
+                methodId: text,
+                asOf: asOfAnswer,
+                validOn: { type: 'string', format: 'date' },
+                regions: arrayOf(
+                  object({
+                    rhf: text,
+                    name: text,
+                    valid: integer,
+                    exceptions: arrayOf(
+                      described('One exception: holder, trust, validity and the decision that overrode it'),
+                    ),
+                  }),
+                ),
+              }),
+            ),
+            ...notFound,
+          },
         },
       },
       async (request, reply) => {
@@ -243,9 +322,16 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
       {
         onRequest: guard,
         schema: {
+          operationId: 'listMethods',
           summary: 'Methods matching every filter given, now or at asOf, in method-ID order',
           tags: ['methods'],
           security,
+          response: {
+            200: json(
+              'A page of method summaries and how many match',
+              object({ asOf: asOfAnswer, total: integer, offset: integer, items: arrayOf(summarySchema) }),
+            ),
+          },
           querystring: {
             type: 'object',
             properties: {
@@ -281,8 +367,26 @@ export function methodRoutes(store: MethodStore, readScope: string, options: Met
         schema: {
           summary:
             "Stage statistics: days spent per stage over completed visits (median, p90, max) in calendar days and with the clock stopped while paused (clock*), per drill-down group; the methods waiting longest in each stage; counts per stage; and DMP's assessment clock (days from complete documentation, pauses left out, against ASSESSMENT_CLOCK_DAYS)",
+          operationId: 'getStageStatistics',
           tags: ['statistics'],
           security,
+          response: {
+            200: json(
+              'Stage statistics over the methods that match',
+              object({
+                asOf: instant,
+                methods: integer,
+                by: nullable(text),
+                durations: arrayOf(
+                  described('One drill-down group: per stage its visits and median, p90 and max days'),
+                ),
+                longestWaiting: arrayOf(described('One stage: the methods waiting longest in it')),
+                counts: { ...described('Methods per stage'), additionalProperties: integer },
+                newPriceOffers: arrayOf(described('One new price offer round')),
+                assessmentClock: described("DMP's assessment clock against ASSESSMENT_CLOCK_DAYS"),
+              }),
+            ),
+          },
           querystring: {
             type: 'object',
             properties: {

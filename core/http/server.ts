@@ -68,17 +68,32 @@ function closeRoute(route: RouteOptions): void {
   const schema = (route.schema ?? {}) as Record<string, unknown>;
   const takesBody = ['POST', 'PUT', 'PATCH'].some((m) => [route.method].flat().includes(m as never));
   // Every route can now answer 400 (unknown parameters) and body routes 415: the OpenAPI document says so.
+  // A route that names a bearer scope answers 401/403 from requireScope, and any route 500 from the error handler.
+  const secured = Array.isArray(schema.security) && schema.security.some((s) => Object.keys(s).length > 0);
   const response = {
     400: problemSchema,
     ...(takesBody ? { 415: problemSchema } : {}),
+    ...(secured ? { 401: problemSchema, 403: problemSchema } : {}),
+    500: problemSchema,
     ...((schema.response as Record<string, unknown> | undefined) ?? {}),
   };
   route.schema = {
     ...schema,
     querystring: schema.querystring ? closed(schema.querystring) : closedQuery,
     ...(schema.body ? { body: closed(schema.body) } : {}),
-    response,
+    response: Object.fromEntries(Object.entries(response).map(([status, r]) => [status, asProblem(r)])),
   };
+}
+
+/** Problem answers are application/problem+json, which the OpenAPI document should say instead of JSON. */
+function asProblem(response: unknown): unknown {
+  if (
+    response !== problemSchema &&
+    (response as { description?: string })?.description !== problemSchema.description
+  )
+    return response;
+  const { description, ...schema } = response as Record<string, unknown>;
+  return { description, content: { 'application/problem+json': { schema } } };
 }
 
 /** The JSON body parser: fatal UTF-8 decoding (no silent U+FFFD), then fastify's own JSON.parse guard. */
@@ -103,6 +118,59 @@ export function invalidUtf8Offset(bytes: Uint8Array): number {
   }
   return -1;
 }
+
+interface OpenApiDocument {
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, { operationId?: string; summary?: string }>>;
+}
+
+/** What `/api/v1` answers: links a person or a client can follow from the URL `npm start` prints. */
+function apiIndex(document: OpenApiDocument) {
+  return {
+    title: document.info.title,
+    version: document.info.version,
+    links: { openapi: '/api/v1/openapi.json', dashboard: '/ops/', health: '/healthz', ready: '/readyz' },
+    operations: Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => ({
+        method: method.toUpperCase(),
+        path,
+        operationId: operation.operationId ?? null,
+        summary: operation.summary ?? null,
+      })),
+    ),
+  };
+}
+
+const apiIndexSchema = {
+  type: 'object',
+  required: ['title', 'version', 'links', 'operations'],
+  properties: {
+    title: { type: 'string' },
+    version: { type: 'string' },
+    links: {
+      type: 'object',
+      description: 'The OpenAPI document, the operations dashboard, and the health and readiness checks.',
+      properties: {
+        openapi: { type: 'string' },
+        dashboard: { type: 'string' },
+        health: { type: 'string' },
+        ready: { type: 'string' },
+      },
+    },
+    operations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          method: { type: 'string' },
+          path: { type: 'string' },
+          operationId: { type: 'string', nullable: true },
+          summary: { type: 'string', nullable: true },
+        },
+      },
+    },
+  },
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -141,6 +209,8 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
     },
   });
   app.addHook('onRoute', closeRoute);
+  // Response schemas document the answers (tests check answers against them); they never strip or coerce one.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const failures = new WeakMap<FastifyRequest, Error>();
   app.addHook('onRequest', async (request, reply) => {
@@ -219,7 +289,9 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
         description:
           'Case events into Nye metoder, and method state, history, time travel and stage statistics out. ' +
           'Every request needs an OAuth2 bearer token (JWT) with the scope named on the operation.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
+      servers: [{ url: '/', description: 'This hub: the host that served this document' }],
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
@@ -308,6 +380,19 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
     reply.type(metricsRegistry.contentType).send(await metricsRegistry.metrics()),
   );
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/api/v1',
+    {
+      schema: {
+        operationId: 'apiIndex',
+        summary: 'An index of the API: where the OpenAPI document is, and every operation with its summary',
+        tags: ['index'],
+        security: [],
+        response: { 200: apiIndexSchema },
+      },
+    },
+    async () => apiIndex(app.swagger() as OpenApiDocument),
+  );
   if (options.devIssuer) {
     const jwks = options.devIssuer.jwks();
     app.get('/dev/jwks.json', { schema: { hide: true } }, async () => jwks);

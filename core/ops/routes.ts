@@ -8,6 +8,7 @@ import { describeKafka } from '../bus/kafka.ts';
 import { requestHasScope } from '../http/auth.ts';
 import type { ComponentHealth } from '../hub/component.ts';
 import { problem, problemSchema, sendProblem } from '../http/problem.ts';
+import { arrayOf, described, integer, json, nullable, object, text } from '../http/responses.ts';
 import { methodIdError } from '../lifecycle/identifiers.ts';
 import { DeadLetterError, DeadLetterTools, type ViewOptions } from './deadLetters.ts';
 import { dashboardPage } from './dashboardPage.ts';
@@ -89,6 +90,13 @@ async function probe(name: string, check: () => Promise<string>): Promise<[strin
   }
 }
 
+const deadLetterEntry = described(
+  'A dead letter: entry id, source topic, partition and offset, the consumer that refused it, error class and reason, and what was done with it',
+);
+const deadLetterAction = described(
+  'What was done (redriven or discarded), by whom, when, with the audit record',
+);
+
 export function opsRoutes(options: OpsRoutesOptions) {
   const { tools, opsScope } = options;
   const viewOf = (request: FastifyRequest): ViewOptions => ({
@@ -108,6 +116,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
       {
         ...guard,
         schema: {
+          operationId: 'listDeadLetters',
           summary: 'Every dead letter on every <topic>.dlq, with its reason and what was done with it',
           tags,
           security,
@@ -123,7 +132,18 @@ export function opsRoutes(options: OpsRoutesOptions) {
               },
             },
           },
-          response: { 400: problemSchema },
+          response: {
+            200: json(
+              'Each entry (one consumer refusing one record), and the same grouped by record',
+              object({
+                count: integer,
+                recordCount: integer,
+                entries: arrayOf(deadLetterEntry),
+                records: arrayOf(described('One refused record and every entry (consumer) that refused it')),
+              }),
+            ),
+            400: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -143,11 +163,16 @@ export function opsRoutes(options: OpsRoutesOptions) {
       {
         ...guard,
         schema: {
+          operationId: 'getDeadLetter',
           summary: 'One dead letter: decoded with its contract where possible, its headers and reason',
           tags,
           security,
           params: entryParams,
-          response: { 400: problemSchema, 404: problemSchema },
+          response: {
+            200: json('The entry, its headers and its value decoded where possible', deadLetterEntry),
+            400: problemSchema,
+            404: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -166,11 +191,13 @@ export function opsRoutes(options: OpsRoutesOptions) {
         schema: {
           summary:
             'Put a dead letter back on its source topic, for the consumer that refused it, once the cause is fixed; once only (409 after)',
+          operationId: 'redriveDeadLetter',
           tags,
           security,
           params: entryParams,
           body: noteBody(false),
           response: {
+            200: json('Redriven: where the copy went, and the audit record', deadLetterAction),
             400: problemSchema,
             404: problemSchema,
             409: settledProblemSchema,
@@ -196,12 +223,14 @@ export function opsRoutes(options: OpsRoutesOptions) {
       {
         ...guard,
         schema: {
+          operationId: 'discardDeadLetter',
           summary: 'Mark a dead letter as not wanted, with why; the audit record keeps who and when',
           tags,
           security,
           params: entryParams,
           body: noteBody(true),
           response: {
+            200: json('Discarded: the audit record', deadLetterAction),
             400: problemSchema,
             404: problemSchema,
             409: settledProblemSchema,
@@ -223,6 +252,7 @@ export function opsRoutes(options: OpsRoutesOptions) {
       {
         ...guard,
         schema: {
+          operationId: 'traceMethod',
           summary: 'Every message about one method across all topics and adapters, in order, with latencies',
           description:
             'latencyMs is the time from the method event that caused a message (same correlation id, else the latest before it) to that message.',
@@ -232,7 +262,22 @@ export function opsRoutes(options: OpsRoutesOptions) {
             type: 'object',
             properties: { methodId: { type: 'string', description: 'e.g. ID2019_074' } },
           },
-          response: { 400: problemSchema },
+          response: {
+            200: json(
+              'Every message, oldest first',
+              object({
+                methodId: text,
+                messages: integer,
+                maxLatencyMs: nullable(integer),
+                entries: arrayOf(
+                  described(
+                    'One message: topic, partition, offset, type, ids, latencyMs, what caused it, its dead letter and its decoded value',
+                  ),
+                ),
+              }),
+            ),
+            400: problemSchema,
+          },
         },
       },
       async (request, reply) => {
@@ -262,8 +307,17 @@ export function opsRoutes(options: OpsRoutesOptions) {
         schema: {
           summary:
             'The message flow now: partners, components, topics; every edge with rate, lag, dead letters, last message; the last hour',
+          operationId: 'getFlow',
           tags,
           security,
+          response: {
+            200: json(
+              'The flow picture',
+              described(
+                'Nodes (partners, components, topics) with health, and edges with rate, lag and state',
+              ),
+            ),
+          },
         },
       },
       async () => options.flow(),
@@ -276,8 +330,16 @@ export function opsRoutes(options: OpsRoutesOptions) {
         schema: {
           summary:
             "Follow-up alerts for the dashboard, on the hub's clock: temporary introductions near or past their reassessment date with no reassessment started, paused assessments near or past their absolute deadline (the same as GET /api/v1/follow-up/alerts)",
+          operationId: 'getOpsFollowUp',
           tags,
           security,
+          response: {
+            200: json(
+              'As GET /api/v1/follow-up/alerts answers',
+              described('today, reassessment and absoluteDeadlines'),
+            ),
+            404: problemSchema,
+          },
         },
       },
       async (_request, reply) =>
