@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Subscription } from '../../contracts/generated/types.ts';
+import { Topics } from '../../contracts/topics.ts';
 import type { UrlGuard } from '../../core/http/urlGuard.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { arrayOf, contractSchema, empty, json, media, object } from '../../core/http/responses.ts';
@@ -46,7 +47,7 @@ interface CreateBody {
   digestEveryMinutes?: number | null;
 }
 
-const subscriptionContract = contractSchema('subscriptions.subscriptions.v1');
+const subscriptionContract = contractSchema(Topics.subscriptions);
 const subscriptionView = {
   ...subscriptionContract,
   properties: {

@@ -4,6 +4,7 @@
  */
 import { contractFor } from '../contracts/catalogue.ts';
 import { type JsonSchema, jsonSchemaOf } from '../contracts/jsonSchema.ts';
+import type { DeclaredTopic } from '../../contracts/topics.ts';
 
 export const text = { type: 'string' } as const;
 export const integer = { type: 'integer' } as const;
@@ -52,7 +53,7 @@ export const media = (description: string, ...types: string[]) => ({
 export const empty = (description: string) => ({ description, type: 'null' });
 
 /** The JSON face of a topic's Avro contract, as the API serves it (confidential values are null or redacted). */
-export function contractSchema(topic: string, leaveOut: string[] = []): JsonSchema {
+export function contractSchema(topic: DeclaredTopic, leaveOut: string[] = []): JsonSchema {
   const schema = jsonSchemaOf(contractFor(topic).schema as never);
   const properties = { ...(schema.properties as Record<string, JsonSchema>) };
   for (const field of leaveOut) delete properties[field];
