@@ -65,8 +65,10 @@ export class StateStore<T extends TopicName> {
         const { value } = await this.registry.decode<TopicValues[T]>(this.options.topic, record.value);
         this.known.set(record.key, value);
       } catch (error) {
+        // The cause tells a registry away (tried again) from a record that never decodes.
         throw new Error(
           `STATE_UNREADABLE: ${this.options.topic} partition ${record.partition} offset ${record.offset} (key ${record.key}): ${(error as Error).message}`,
+          { cause: error },
         );
       }
     }

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Kafka } from 'kafkajs';
+import { TransientError } from './errors.ts';
 import { whileLeadershipMoves } from './kafka.ts';
 
 export interface RawRecord {
@@ -17,7 +18,8 @@ export interface RawRecord {
   timestamp: string;
 }
 
-export class SnapshotTimeout extends Error {
+/** A read that did not get to the end in time: Kafka away or slow, so known to pass. */
+export class SnapshotTimeout extends TransientError {
   override name = 'SnapshotTimeout';
 }
 

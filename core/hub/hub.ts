@@ -283,6 +283,8 @@ export class Hub {
       const outcome = await startPatiently(adapter, {
         cancelled: () => this.stopping,
         final: (error) => (this.refusalOf(name, error) === undefined ? undefined : error),
+        // It started failing with Kafka or the registry away: whatever it meets now is waited out too, and shown in health.
+        retryAll: true,
         onRetry: (attempt, reason, waitMs) => {
           attempts = attempt + 1;
           this.retrying(name)(attempts, reason, waitMs);
@@ -292,9 +294,7 @@ export class Hub {
       this.notStarted.delete(name);
       if (outcome === 'started') this.log.info({ adapter: name, attempts: attempts + 1 }, 'adapter started');
     } catch (error) {
-      if (await this.refuse(name, adapter, error)) return;
-      this.notStarted.set(name, `NOT_STARTED: ${reasonOf(error)} (not known to pass; not tried again)`);
-      this.log.error({ adapter: name, err: reasonOf(error) }, 'adapter could not start; it stays down');
+      await this.refuse(name, adapter, error);
     }
   }
 

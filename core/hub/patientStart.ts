@@ -16,6 +16,8 @@ export interface PatientStartOptions {
   onRetry?: (attempt: number, reason: string, waitMs: number) => void;
   /** An error that must not be retried though its cause is transient (e.g. an ACL refusal), as the error to throw. */
   final?: (error: unknown) => unknown;
+  /** Try again after any failure, not only one known to pass (a part that first failed with Kafka away). */
+  retryAll?: boolean;
   baseMs?: number;
   maxMs?: number;
 }
@@ -40,7 +42,7 @@ export async function startPatiently(
     } catch (error) {
       const final = options.final?.(error);
       if (final !== undefined) throw final;
-      if (transientCause(error) === null) throw error;
+      if (!options.retryAll && transientCause(error) === null) throw error;
       await part.stop().catch(() => undefined);
       if (cancelled()) return 'cancelled';
       const waitMs = Math.min(maxMs, baseMs * 2 ** (attempt - 1));

@@ -4,6 +4,8 @@
  * until it succeeds, health says why it is not running meanwhile, and the other adapters start regardless.
  */
 import { inject, expect, it } from 'vitest';
+import { transientCause } from '../../core/bus/errors.ts';
+import { SnapshotTimeout } from '../../core/bus/topicSnapshot.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import type { AdapterDefinition, HubComponent } from '../../core/hub/component.ts';
 import { Hub } from '../../core/hub/hub.ts';
@@ -97,3 +99,42 @@ it('still fails the start on an error not known to pass (a bug or a bad setting 
   await expect(hub.start()).rejects.toThrow('BROKEN_SETTING');
   await hub.stop();
 });
+
+it('keeps trying an adapter that first met Kafka away, whatever its later attempts meet, until it starts', async () => {
+  const attempts: string[] = [];
+  const failures = [
+    () => new SnapshotTimeout('reading fest.vendor-webhooks.v1 took longer than 60000 ms'),
+    () => new Error('STATE_UNREADABLE: fest.vendor-webhooks.v1 partition 0 offset 3 (key v): registry away'),
+  ];
+  const hub = new Hub({
+    config: config(),
+    adapters: [
+      {
+        name: 'late',
+        description: 'fails twice at start',
+        settings: {},
+        create: () => ({
+          async start() {
+            const failure = failures[attempts.length];
+            attempts.push(failure ? 'failed' : 'started');
+            if (failure) throw failure();
+          },
+          async stop() {},
+        }),
+      },
+    ],
+    components: ['late'],
+    groupPrefix: uniqueName('test.start'),
+  });
+  try {
+    await hub.start();
+    expect(transientCause(new SnapshotTimeout('x'))).toBe('transient');
+    const until = Date.now() + 30_000;
+    while ((await hub.health()).late?.ok !== true && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(attempts).toEqual(['failed', 'failed', 'started']);
+    expect((await hub.health()).late).toEqual({ ok: true, detail: 'running' });
+  } finally {
+    await hub.stop();
+  }
+}, 60_000);
