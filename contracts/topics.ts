@@ -166,6 +166,17 @@ export const topics: TopicDeclaration[] = [
     consumers: ['fest (at start)'],
   },
   {
+    name: 'metodehub.leadership.v1',
+    valueSchema: 'metodehub.leadership.v1.avsc',
+    key: 'role (slv, fest, case-events)',
+    description:
+      "Coordination of work that runs once at a time: each role's consumer group on this one-partition topic makes the member owning partition 0 the role's leader (core/bus/leadership.ts); each takeover is recorded here; compacted.",
+    partitions: 1,
+    config: compacted,
+    producers: ['every hub instance (on taking over a role)'],
+    consumers: ['every hub instance (leadership groups)'],
+  },
+  {
     name: 'ops.dead-letter-audit.v1',
     valueSchema: 'ops.dead-letter-audit.v1.avsc',
     key: 'entryId (<dlq topic>:<partition>:<offset>)',

@@ -3,7 +3,7 @@
  * which substances and ATC codes each condition applies to, and each vendor's own webhook.
  */
 import { createGzip } from 'node:zlib';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import type { UrlGuard } from '../../core/http/urlGuard.ts';
@@ -28,6 +28,8 @@ export interface RouteOptions extends RenderOptions {
   linked?: () => { conditions: FestVilkar[]; links: ConditionLinks; source: LoadedSource } | undefined;
   /** Scope of the operator route that reloads the source extract. */
   opsScope?: string;
+  /** Sends webhook requests to the instance that leads the `fest` role (it holds the webhooks and pushes). */
+  leader?: preHandlerAsyncHookHandler;
 }
 
 const problems = {
@@ -358,6 +360,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           summary: "Register (or replace) the calling vendor's webhook",
           tags: ['fest'],
@@ -401,6 +404,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           summary: "The calling vendor's webhook and cursor",
           tags: ['fest'],
@@ -425,6 +429,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook/resend',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           summary: 'Push again everything that changed after a version',
           tags: ['fest'],
@@ -468,6 +473,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           summary: "Remove the calling vendor's webhook",
           tags: ['fest'],

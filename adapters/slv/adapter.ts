@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import type { Leadership } from '../../core/bus/leadership.ts';
 import { StateStore } from '../../core/bus/stateStore.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { ConfigError, loadSettings } from '../../core/config/spec.ts';
@@ -40,6 +41,8 @@ export class SlvAdapter implements HubComponent {
   /** The poller's delta link, case snapshots and writes in flight, on `slv.inbound-state.v1`. */
   readonly inboundState: InboundStateStore;
   readonly mapper: SlvCaseUpdateMapper;
+  /** Everything that talks to DMP runs on one instance at a time: the poller and the writer share what they read and wrote. */
+  readonly leadership: Leadership;
   private readonly readScope: string;
   private readonly eventsTopic: string;
   private readonly outboundGroup: string;
@@ -119,6 +122,17 @@ export class SlvAdapter implements HubComponent {
       this.exchanges,
       { caseUpdatesTopic, eventsTopic, groupId: context.group('slv-inbound'), ...retry },
     );
+    this.leadership = context
+      .leadership('slv')
+      .onGain(async () => {
+        // The state the last leader saved (delta link, own writes) is read again from Kafka before the first poll.
+        await this.outbound.start();
+        await this.poller.start();
+      })
+      .onLose(async () => {
+        await this.poller.stop();
+        await this.outbound.stop();
+      });
   }
 
   routes(app: FastifyInstance): void {
@@ -160,9 +174,9 @@ export class SlvAdapter implements HubComponent {
     await this.events.waitUntilCaughtUp(120_000);
     await this.updates.waitUntilCaughtUp(120_000);
     this.exchanges.markDeliveredBefore(await this.committedOutboundOffsets());
-    await this.outbound.start();
     await this.mapper.start();
-    await this.poller.start();
+    await this.leadership.start();
+    await this.leadership.settled();
   }
 
   /** Where the outbound consumer group stands in the events topic: everything before was written to SLV. */
@@ -182,9 +196,8 @@ export class SlvAdapter implements HubComponent {
   }
 
   async stop(): Promise<void> {
-    await this.poller.stop();
+    await this.leadership.stop();
     await this.mapper.stop();
-    await this.outbound.stop();
     await this.updates.stop();
     await this.events.stop();
   }
@@ -195,6 +208,7 @@ export class SlvAdapter implements HubComponent {
     const poll = this.poller.lastPoll;
     const ok = circuit === 'closed' && (poll?.ok ?? true);
     const parts = [
+      this.leadership.describe(),
       `circuit ${circuit}`,
       `${backlog} write(s) to SLV waiting`,
       poll
@@ -241,6 +255,7 @@ export const slvAdapter: AdapterDefinition = {
     produces: ['slv.case-updates.v1', 'nyemetoder.method-events.v1', 'slv.inbound-state.v1'],
     partner: 'DMP, formerly SLV (Dynamics 365)',
     direction: 'both',
+    leads: ['slv'],
   },
   create: (context) => {
     const unset = missingSettings(loadSettings(slvSettings, context.env));

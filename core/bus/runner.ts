@@ -100,7 +100,7 @@ function permanentOf(error: unknown): { errorClass: PermanentErrorClass; reason:
 export class ConsumerRunner<T> {
   /** The message being retried now, if any. */
   trouble: RunnerTrouble | undefined;
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly processed: ProcessedIds;
   private readonly log: Logger;
   private stopping = false;
@@ -122,6 +122,11 @@ export class ConsumerRunner<T> {
   }
 
   async start(): Promise<void> {
+    // Started again after a stop (a role moving back to this instance): a new member of the same group.
+    if (this.stopping) {
+      this.stopping = false;
+      this.consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false });
+    }
     running.add(this as ConsumerRunner<unknown>);
     await ensureDeadLetterTopics(this.kafka, this.options.topics).catch((error: unknown) => {
       throw namingResource(`the dead-letter topics of ${this.options.topics.join(', ')}`, error);
