@@ -125,9 +125,10 @@ export class SlvAdapter implements HubComponent {
     this.leadership = context
       .leadership('slv')
       .onGain(async () => {
-        // The state the last leader saved (delta link, own writes) is read again from Kafka before the first poll.
-        await this.outbound.start();
+        // The state the last leader saved (delta link, own writes) is read again from Kafka before the first poll;
+        // the writer's group may wait out the dead leader's session, so the poller does not wait for it.
         await this.poller.start();
+        await this.outbound.start();
       })
       .onLose(async () => {
         await this.poller.stop();

@@ -122,19 +122,22 @@ describe('two hubs on one Kafka', () => {
     const survivor = otherThan(owner);
     await owner.kill();
     const killedAt = Date.now();
-    let firstPoll: number | undefined;
-    while (Date.now() - killedAt < 40_000 && firstPoll === undefined) {
-      const polls = pollsBy(survivor.slvClient, killedAt);
-      if (polls.length > 0) firstPoll = Date.parse(polls[0]!.at);
-      else await sleep(100);
+    try {
+      let firstPoll: number | undefined;
+      while (Date.now() - killedAt < 40_000 && firstPoll === undefined) {
+        const polls = pollsBy(survivor.slvClient, killedAt);
+        if (polls.length > 0) firstPoll = Date.parse(polls[0]!.at);
+        else await sleep(100);
+      }
+      expect(firstPoll, 'the survivor never polled').toBeDefined();
+      const takeoverMs = firstPoll! - killedAt;
+      say(`SLV poller takeover after SIGKILL of the owner: ${takeoverMs} ms`);
+      expect(takeoverMs).toBeLessThan(15_000);
+    } finally {
+      // The killed hub back (also for the tests after this one).
+      await restart(owner);
     }
-    expect(firstPoll, 'the survivor never polled').toBeDefined();
-    const takeoverMs = firstPoll! - killedAt;
-    say(`SLV poller takeover after SIGKILL of the owner: ${takeoverMs} ms`);
-    expect(takeoverMs).toBeLessThan(15_000);
-
-    // The killed hub back: the survivor keeps the role, only one polls.
-    await restart(owner);
+    // The survivor keeps the role, only one polls.
     await sleep(2_000);
     two.slv.clearRequestLog();
     await sleep(4_000);
@@ -181,16 +184,19 @@ describe('two hubs on one Kafka', () => {
     const survivor = otherThan(owner);
     await owner.kill();
     const killedAt = Date.now();
-    const more = Array.from({ length: 4 }, (_, i) => registration(`ID2026_${String(121 + i)}`));
-    for (const event of more) expect((await postUntilAnswered(survivor, event)).status).toBe(200);
-    const wanted = first.length + more.length;
-    while (delivered() < wanted && Date.now() - killedAt < 60_000) await sleep(100);
-    const firstNew = two.vendor.deliveries.find((d) => d.toVersion > first.length);
-    say(
-      `FEST push after SIGKILL of the owner: the vendor had version ${wanted} ${firstNew ? firstNew.receivedAt - killedAt : 'never'} ms after the kill`,
-    );
-    expect(delivered()).toBe(wanted);
-    await restart(owner);
+    try {
+      const more = Array.from({ length: 4 }, (_, i) => registration(`ID2026_${String(121 + i)}`));
+      for (const event of more) expect((await postUntilAnswered(survivor, event)).status).toBe(200);
+      const wanted = first.length + more.length;
+      while (delivered() < wanted && Date.now() - killedAt < 60_000) await sleep(100);
+      const firstNew = two.vendor.deliveries.find((d) => d.toVersion > first.length);
+      say(
+        `FEST push after SIGKILL of the owner: the vendor had version ${wanted} ${firstNew ? firstNew.receivedAt - killedAt : 'never'} ms after the kill`,
+      );
+      expect(delivered()).toBe(wanted);
+    } finally {
+      await restart(owner);
+    }
   }, 300_000);
 
   it('judges case events sent to either instance as one hub would: of a conflicting pair sent to both at once one is accepted, every acknowledged event is in the log once', async () => {
@@ -232,11 +238,16 @@ describe('two hubs on one Kafka', () => {
     const survivor = otherThan(owner);
     await owner.kill();
     const killedAt = Date.now();
-    const next = registration('ID2026_202');
-    const answer = await postUntilAnswered(survivor, next, 60_000);
-    say(`case-event judgement takeover after SIGKILL of the leader: ${Date.now() - killedAt} ms until a 200`);
-    expect(answer.status).toBe(200);
-    await restart(owner);
+    try {
+      const next = registration('ID2026_202');
+      const answer = await postUntilAnswered(survivor, next, 60_000);
+      say(
+        `case-event judgement takeover after SIGKILL of the leader: ${Date.now() - killedAt} ms until a 200`,
+      );
+      expect(answer.status).toBe(200);
+    } finally {
+      await restart(owner);
+    }
   }, 300_000);
 
   it('stops on Ctrl-C (SIGINT) within 10 s, also with the broker down', async () => {
