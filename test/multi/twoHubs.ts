@@ -64,15 +64,16 @@ export async function startTwoHubs(): Promise<TwoHubs> {
     INGRESS_TRANSACTIONAL_ID: `multi-hub-${name}`,
     LEADERSHIP_SESSION_TIMEOUT_MS: '6000',
   });
-  const hubs = (await Promise.all(
-    (['a', 'b'] as const).map(async (name) =>
+  const hubs: NamedHub[] = [];
+  // One after the other: the first writes the dev issuer's key file, the second reads the same key.
+  for (const name of ['a', 'b'] as const)
+    hubs.push(
       Object.assign(await hubProcess({ ...stack, dir, components: adapterComponents, env: env(name) }), {
         name,
         slvClient: `hub-${name}`,
         instance: '',
       }),
-    ),
-  )) as [NamedHub, NamedHub];
+    );
   // One after the other: the first leads every role, the second joins as stand-by.
   for (const hub of hubs) {
     await hub.start();
@@ -83,7 +84,7 @@ export async function startTwoHubs(): Promise<TwoHubs> {
     slv,
     vendor,
     hdir,
-    hubs,
+    hubs: hubs as [NamedHub, NamedHub],
     close: async () => {
       for (const hub of hubs) if (hub.running) await hub.kill();
       await Promise.all([slv.close(), hdir.close(), vendor.stop()]);
