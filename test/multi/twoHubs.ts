@@ -65,6 +65,12 @@ export async function startTwoHubs(): Promise<TwoHubs> {
     LEADERSHIP_SESSION_TIMEOUT_MS: '6000',
   });
   const hubs: NamedHub[] = [];
+  const close = async () => {
+    for (const hub of hubs) if (hub.running) await hub.kill();
+    await Promise.all([slv.close(), hdir.close(), vendor.stop()]);
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   // One after the other: the first writes the dev issuer's key file, the second reads the same key.
   for (const name of ['a', 'b'] as const)
     hubs.push(
@@ -75,9 +81,15 @@ export async function startTwoHubs(): Promise<TwoHubs> {
       }),
     );
   // One after the other: the first leads every role, the second joins as stand-by.
-  for (const hub of hubs) {
-    await hub.start();
-    await untilReady(hub, 120_000);
+  try {
+    for (const hub of hubs) {
+      await hub.start();
+      await untilReady(hub, 120_000);
+    }
+  } catch (error) {
+    // A hub that cannot start must not leave the broker of the test's own running.
+    await close();
+    throw error;
   }
   return {
     stack,
@@ -85,12 +97,7 @@ export async function startTwoHubs(): Promise<TwoHubs> {
     vendor,
     hdir,
     hubs: hubs as [NamedHub, NamedHub],
-    close: async () => {
-      for (const hub of hubs) if (hub.running) await hub.kill();
-      await Promise.all([slv.close(), hdir.close(), vendor.stop()]);
-      await stack.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }
 
