@@ -22,6 +22,7 @@ export const Topics = {
   slvInboundState: 'slv.inbound-state.v1',
   festVendorWebhooks: 'fest.vendor-webhooks.v1',
   deadLetterAudit: 'ops.dead-letter-audit.v1',
+  leadership: 'metodehub.leadership.v1',
 } as const;
 
 /** The name of a topic declared below. */
@@ -195,6 +196,18 @@ export const topics: TopicDeclaration[] = [
     config: compacted,
     producers: ['fest'],
     consumers: ['fest'],
+  },
+  {
+    name: Topics.leadership,
+    valueSchema: 'metodehub.leadership.v1.avsc',
+    key: 'role (slv, fest, case-events)',
+    description:
+      "Coordination of work that runs once at a time: each role's consumer group on this one-partition topic makes the member owning partition 0 the role's leader (core/bus/leadership.ts); each takeover is recorded here; compacted.",
+    partitions: 1,
+    config: compacted,
+    // Each instance's leadership group per role, and the takeover it records.
+    producers: ['api', 'fest', 'slv'],
+    consumers: ['api', 'fest', 'slv'],
   },
   {
     name: Topics.deadLetterAudit,

@@ -6,13 +6,17 @@
  * only after the read model has read the log to its end: an event id in the log is a duplicate, also just
  * after a restart or a write whose answer was lost. Every request is answered within
  * INGRESS_WRITE_TIMEOUT_MS; what cannot be judged or written by then gets 503 with Retry-After.
+ * With several hub instances only the leader of the `case-events` role judges (two judging at once could both
+ * accept conflicting events); the others forward each request to it and relay its answer (core/http/leaderForward.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
+import type { Leadership } from '../../core/bus/leadership.ts';
 import type { ContractProducer } from '../../core/bus/producer.ts';
 import type { Config } from '../../core/config/spec.ts';
+import { forwardToLeader } from '../../core/http/leaderForward.ts';
 import { sendProblem, problemSchema, type ProblemItem } from '../../core/http/problem.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { loggerFor } from '../../core/log/logger.ts';
@@ -33,6 +37,8 @@ export interface IngressOptions {
   config: Config;
   /** Physical topic to write to (the declared one unless a test or a prefixed deployment says otherwise). */
   eventsTopic?: string;
+  /** The `case-events` role: when given, only its leader judges and the other instances forward to it. */
+  leadership?: Leadership;
 }
 
 export interface EventResult {
@@ -134,6 +140,22 @@ export function caseEventIngress(options: IngressOptions) {
         },
         // The handler validates every event itself, so one report lists each problem of each event.
         validatorCompiler: () => () => true,
+        ...(options.leadership
+          ? {
+              preHandler: forwardToLeader(options.leadership, {
+                budgetMs: budget,
+                retryAfterSeconds: config.INGRESS_RETRY_AFTER_SECONDS,
+                // Read-your-writes here too: what the leader applied is folded on this instance before the answer.
+                beforeRelay: async (_request, status, body) => {
+                  if (status !== 200) return;
+                  const applied = ((JSON.parse(body) as { results?: EventResult[] }).results ?? [])
+                    .filter((r) => r.outcome === 'applied')
+                    .map((r) => r.eventId);
+                  if (applied.length > 0) await store.whenSettled(applied, config.INGRESS_SETTLE_TIMEOUT_MS);
+                },
+              }),
+            }
+          : {}),
       },
       async (request, reply) => {
         // The route validates its body itself (one report for every event), so its query is checked here.

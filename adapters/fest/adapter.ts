@@ -5,8 +5,10 @@
  */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Leadership } from '../../core/bus/leadership.ts';
 import { StateStore } from '../../core/bus/stateStore.ts';
 import { loadSettings } from '../../core/config/spec.ts';
+import { forwardToLeader } from '../../core/http/leaderForward.ts';
 import { UrlGuard } from '../../core/http/urlGuard.ts';
 import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
 import type { FestVilkar } from '../../contracts/generated/types.ts';
@@ -29,8 +31,12 @@ export class FestAdapter implements HubComponent {
   readonly urlGuard: UrlGuard;
   /** The FEST full extract our conditions are linked to and merged into. */
   readonly source: FestSourceExtract;
+  /** The publisher's writes and the push loops run on one instance at a time; webhook routes are answered by it. */
+  readonly leadership: Leadership;
   private readonly settings: FestSettings;
   private readonly opsScope: string;
+  private readonly retryAfterSeconds: number;
+  private readonly forwardBudgetMs: number;
   private linkCache:
     | { version: number; generation: number; conditions: FestVilkar[]; links: ConditionLinks }
     | undefined;
@@ -72,6 +78,20 @@ export class FestAdapter implements HubComponent {
       },
       this.urlGuard,
     );
+    this.retryAfterSeconds = context.config.INGRESS_RETRY_AFTER_SECONDS;
+    this.forwardBudgetMs = context.config.INGRESS_WRITE_TIMEOUT_MS;
+    this.leadership = context
+      .leadership('fest')
+      .onGain(async () => {
+        // Cursors and registrations as the last leader left them, and every version it published, before going on.
+        await this.webhooks.load();
+        await this.publisher.lead();
+        this.pusher.start();
+      })
+      .onLose(async () => {
+        await this.pusher.stop();
+        await this.publisher.standBy();
+      });
   }
 
   async routes(app: FastifyInstance): Promise<void> {
@@ -87,6 +107,10 @@ export class FestAdapter implements HubComponent {
         source: this.source,
         linked: () => this.linked(),
         opsScope: this.opsScope,
+        leader: forwardToLeader(this.leadership, {
+          budgetMs: this.forwardBudgetMs,
+          retryAfterSeconds: this.retryAfterSeconds,
+        }),
       }),
     );
   }
@@ -112,15 +136,20 @@ export class FestAdapter implements HubComponent {
   async start(): Promise<void> {
     this.source.start();
     await this.webhooks.load();
+    this.publisher.hold();
     await this.publisher.start();
-    this.pusher.start();
+    await this.leadership.start();
+    await this.leadership.settled();
+    if (!this.leadership.isLeader) await this.publisher.standBy();
   }
 
   async stop(): Promise<void> {
     this.source.stop();
-    await this.pusher.stop();
+    const leading = this.leadership.isLeader;
+    await this.leadership.stop();
     await this.publisher.stop();
-    await this.webhooks.save();
+    // Only the leader's cursors are current; a stand-by's copy would move them back.
+    if (leading) await this.webhooks.save();
   }
 
   health() {
@@ -129,7 +158,7 @@ export class FestAdapter implements HubComponent {
     return {
       ok,
       detail:
-        `catalogue version ${this.catalogue.version}, ${this.catalogue.size} conditions` +
+        `${this.leadership.describe()}, catalogue version ${this.catalogue.version}, ${this.catalogue.size} conditions` +
         `${this.publisher.caughtUp ? '' : ', still restoring'}` +
         `${this.publisher.lastError ? `, publishing fails: ${this.publisher.lastError}` : ''}` +
         `${this.publisher.refused > 0 ? `, ${this.publisher.refused} condition(s) refused by the trust-boundary guard (see the log)` : ''}` +
@@ -145,12 +174,13 @@ export const festAdapter: AdapterDefinition = {
   description: 'Nye metoder status as FEST conditions: fest.vilkar.v1, XML extracts and vendor webhooks',
   settings: festSettings,
   flow: {
-    consumes: [Topics.methodState, Topics.festVilkar, Topics.festVendorWebhooks],
+    consumes: [Topics.methodState, Topics.festVilkar, Topics.festVendorWebhooks, Topics.leadership],
     restores: [Topics.festVendorWebhooks],
-    produces: [Topics.festVilkar, Topics.festVendorWebhooks],
+    produces: [Topics.festVilkar, Topics.festVendorWebhooks, Topics.leadership],
     partner: 'prescribing-support vendors',
     direction: 'to-partner',
     carries: [Topics.festVilkar],
+    leads: ['fest'],
   },
   create: (context) => new FestAdapter(context),
 };

@@ -2,7 +2,8 @@
  * Method state -> `fest.vilkar.v1`. Restores the catalogue from its own compacted topic first (so versions
  * go on where they stopped and nothing unchanged is published again), then follows
  * `nyemetoder.method-state.v1` and publishes a new version of a condition only when what a vendor sees
- * changes. One publisher per deployment: it is the single writer of catalogue versions.
+ * changes. One publisher per deployment: it is the single writer of catalogue versions, so with several
+ * instances only the leader of the `fest` role publishes (`lead()`); the others follow the catalogue and stand by.
  */
 import type { FestVilkar, MethodState } from '../../contracts/generated/types.ts';
 import { guardOutbound, withoutConfidential } from '../../core/bus/confidential.ts';
@@ -46,6 +47,10 @@ export class VilkarPublisher {
 
   /** Set once the method state that existed at start has been read (then drafts are published). */
   private live = false;
+  /** Whether this instance writes catalogue versions (the `fest` leader); until then states only wait in `pending`. */
+  private publishing = true;
+  /** Whether this instance knows yet if it leads (until then it is not caught up: the leader may be itself). */
+  private decided = true;
   private initialPublished = false;
 
   /** Whether the catalogue reflects all method state that existed at start. */
@@ -94,7 +99,33 @@ export class VilkarPublisher {
     while (current() && !(await follower.waitUntilCaughtUp(5_000)));
     if (!current()) return;
     this.live = true;
-    this.drainSoon();
+    if (this.publishing) this.drainSoon();
+    else if (this.decided) this.initialPublished = true; // the leader publishes; this catalogue is what it wrote
+  }
+
+  /** Publishes nothing until told whether this instance leads (`lead` or `standBy`). */
+  hold(): void {
+    this.publishing = false;
+    this.decided = false;
+  }
+
+  /** Stops writing catalogue versions (another instance leads); a batch under way is finished first. */
+  async standBy(): Promise<void> {
+    this.publishing = false;
+    this.decided = true;
+    await this.draining?.catch(() => undefined);
+    if (this.live) this.initialPublished = true;
+  }
+
+  /** Writes catalogue versions from now on, after reading what the last leader wrote to its end. */
+  async lead(timeoutMs = 60_000): Promise<void> {
+    if (this.catalogueFollower && !(await this.catalogueFollower.reachEnd(timeoutMs)))
+      throw new Error(
+        `fest: could not read ${this.context.topic(VILKAR_TOPIC)} to its end in ${timeoutMs} ms`,
+      );
+    this.publishing = true;
+    this.decided = true;
+    if (this.live) this.drainSoon();
   }
 
   async stop(): Promise<void> {
@@ -111,10 +142,10 @@ export class VilkarPublisher {
   }
 
   private drainSoon(): void {
-    if (this.draining) return;
+    if (this.draining || !this.publishing) return;
     this.draining = (async () => {
       let failures = 0;
-      while (this.pending.size > 0 && !this.stopped) {
+      while (this.pending.size > 0 && !this.stopped && this.publishing) {
         const states = [...this.pending.values()];
         this.pending.clear();
         try {
@@ -132,7 +163,7 @@ export class VilkarPublisher {
     })().finally(() => {
       this.draining = undefined;
       if (this.live) this.initialPublished = true;
-      if (this.pending.size > 0 && !this.stopped) this.drainSoon();
+      if (this.pending.size > 0 && !this.stopped && this.publishing) this.drainSoon();
     });
   }
 

@@ -83,6 +83,8 @@ class VendorLoop {
 export class WebhookPusher {
   private readonly loops = new Map<string, VendorLoop>();
   private unsubscribe: (() => void) | undefined;
+  /** Loops run only between start and stop: on the instance that leads the `fest` role. */
+  private active = false;
 
   constructor(
     readonly webhooks: VendorWebhooks,
@@ -92,6 +94,7 @@ export class WebhookPusher {
   ) {}
 
   start(): void {
+    this.active = true;
     for (const webhook of this.webhooks.all()) this.ensureLoop(webhook.vendor);
     this.unsubscribe = this.catalogue.onChange(() => {
       for (const loop of this.loops.values()) loop.poke();
@@ -99,6 +102,7 @@ export class WebhookPusher {
   }
 
   async stop(): Promise<void> {
+    this.active = false;
     this.unsubscribe?.();
     await Promise.all([...this.loops.values()].map((l) => l.stop()));
     this.loops.clear();
@@ -106,6 +110,7 @@ export class WebhookPusher {
 
   /** Starts or wakes the vendor's loop (after registration or a resend request). */
   ensureLoop(vendor: string): void {
+    if (!this.active) return;
     const loop = this.loops.get(vendor);
     if (loop) {
       loop.poke();

@@ -3,7 +3,7 @@
  * which substances and ATC codes each condition applies to, and each vendor's own webhook.
  */
 import { createGzip } from 'node:zlib';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import type { FestVilkar } from '../../contracts/generated/types.ts';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { empty, integer, json, media, nullable, object, text } from '../../core/http/responses.ts';
@@ -29,6 +29,8 @@ export interface RouteOptions extends RenderOptions {
   linked?: () => { conditions: FestVilkar[]; links: ConditionLinks; source: LoadedSource } | undefined;
   /** Scope of the operator route that reloads the source extract. */
   opsScope?: string;
+  /** Sends webhook requests to the instance that leads the `fest` role (it holds the webhooks and pushes). */
+  leader?: preHandlerAsyncHookHandler;
 }
 
 const problems = {
@@ -380,6 +382,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           operationId: 'putFestWebhook',
           summary: "Register (or replace) the calling vendor's webhook",
@@ -428,6 +431,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           operationId: 'getFestWebhook',
           summary: "The calling vendor's webhook and cursor",
@@ -453,6 +457,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook/resend',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           operationId: 'resendFestWebhook',
           summary: 'Push again everything that changed after a version',
@@ -497,6 +502,7 @@ export function festRoutes(options: RouteOptions) {
       '/fest/v1/webhook',
       {
         onRequest: auth,
+        ...(options.leader ? { preHandler: options.leader } : {}),
         schema: {
           operationId: 'deleteFestWebhook',
           summary: "Remove the calling vendor's webhook",

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import type { Leadership } from '../../core/bus/leadership.ts';
 import { StateStore } from '../../core/bus/stateStore.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { ConfigError, loadSettings } from '../../core/config/spec.ts';
@@ -68,6 +69,8 @@ export class SlvAdapter implements HubComponent {
   /** The poller's delta link, case snapshots and writes in flight, on `slv.inbound-state.v1`. */
   readonly inboundState: InboundStateStore;
   readonly mapper: SlvCaseUpdateMapper;
+  /** Everything that talks to DMP runs on one instance at a time: the poller and the writer share what they read and wrote. */
+  readonly leadership: Leadership;
   private readonly readScope: string;
   private readonly eventsTopic: string;
   private readonly outboundGroup: string;
@@ -153,6 +156,18 @@ export class SlvAdapter implements HubComponent {
         ...retry,
       },
     );
+    this.leadership = context
+      .leadership('slv')
+      .onGain(async () => {
+        // The state the last leader saved (delta link, own writes) is read again from Kafka before the first poll;
+        // the writer's group may wait out the dead leader's session, so the poller does not wait for it.
+        await this.poller.start();
+        await this.outbound.start();
+      })
+      .onLose(async () => {
+        await this.poller.stop();
+        await this.outbound.stop();
+      });
   }
 
   routes(app: FastifyInstance): void {
@@ -201,9 +216,9 @@ export class SlvAdapter implements HubComponent {
     await this.events.waitUntilCaughtUp(120_000);
     await this.updates.waitUntilCaughtUp(120_000);
     this.exchanges.markDeliveredBefore(await this.committedOutboundOffsets());
-    await this.outbound.start();
     await this.mapper.start();
-    await this.poller.start();
+    await this.leadership.start();
+    await this.leadership.settled();
   }
 
   /** Where the outbound consumer group stands in the events topic: everything before was written to SLV. */
@@ -223,9 +238,8 @@ export class SlvAdapter implements HubComponent {
   }
 
   async stop(): Promise<void> {
-    await this.poller.stop();
+    await this.leadership.stop();
     await this.mapper.stop();
-    await this.outbound.stop();
     await this.updates.stop();
     await this.events.stop();
   }
@@ -236,6 +250,7 @@ export class SlvAdapter implements HubComponent {
     const poll = this.poller.lastPoll;
     const ok = circuit === 'closed' && (poll?.ok ?? true);
     const parts = [
+      this.leadership.describe(),
       `circuit ${circuit}`,
       `${backlog} write(s) to SLV waiting`,
       poll
@@ -278,12 +293,13 @@ export const slvAdapter: AdapterDefinition = {
     "DMP's (formerly SLV's) case platform (Dynamics 365), both ways: assignments and notes out, DMP's changes in",
   settings: slvSettings,
   flow: {
-    consumes: [Topics.methodEvents, Topics.slvCaseUpdates, Topics.slvInboundState],
+    consumes: [Topics.methodEvents, Topics.slvCaseUpdates, Topics.slvInboundState, Topics.leadership],
     restores: [Topics.slvInboundState],
-    produces: [Topics.slvCaseUpdates, Topics.methodEvents, Topics.slvInboundState],
+    produces: [Topics.slvCaseUpdates, Topics.methodEvents, Topics.slvInboundState, Topics.leadership],
     partner: 'DMP, formerly SLV (Dynamics 365)',
     direction: 'both',
     carries: [Topics.methodEvents, Topics.slvCaseUpdates],
+    leads: ['slv'],
   },
   create: (context) => {
     const unset = missingSettings(loadSettings(slvSettings, context.env));

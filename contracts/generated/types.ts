@@ -1351,6 +1351,24 @@ export interface FestVendorWebhook {
   lastError: string | null;
 }
 
+// metodehub.leadership.v1 (metodehub.leadership.v1.avsc)
+
+/**
+ * An instance took over a role that runs once at a time (slv, fest, case-events). Keyed by role; compacted. A trail of who led when: who leads now is decided by the role's consumer group on this topic (the member owning partition 0), not by these records.
+ */
+export interface LeadershipTakeover {
+  role: string;
+  /** Host and process of the new leader. */
+  instance: string;
+  /**
+   * Where other instances reach its HTTP API.
+   * @default null
+   */
+  url: string | null;
+  /** An ISO-8601 UTC instant, e.g. 2024-05-02T08:30:00.000Z. */
+  since: string;
+}
+
 // ops.dead-letter-audit.v1 (ops.dead-letter-audit.v1.avsc)
 
 /** A reader that does not know a symbol reads UNKNOWN. */
@@ -1402,5 +1420,6 @@ export interface TopicValues {
   'subscriptions.deliveries.v1': SubscriptionDelivery;
   'slv.inbound-state.v1': SlvInboundStateEntry;
   'fest.vendor-webhooks.v1': FestVendorWebhook;
+  'metodehub.leadership.v1': LeadershipTakeover;
   'ops.dead-letter-audit.v1': DeadLetterAction;
 }

@@ -5,6 +5,7 @@
 import kafkajs, { type AclEntry, type Kafka } from 'kafkajs';
 import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import type { AdapterFlow } from '../hub/component.ts';
+import { LEADERSHIP_TOPIC } from './leadership.ts';
 
 // CommonJS: the enums are values on the default export under ESM.
 const {
@@ -66,6 +67,7 @@ export function aclsFor(component: FlowComponent, principal: string, options: Ac
     const topic = options.topic(declared);
     acls.push(allow(principal, Res.TOPIC, topic, Op.WRITE), allow(principal, Res.TOPIC, topic, Op.DESCRIBE));
   }
+  if ((component.flow.leads ?? []).length > 0) acls.push(...leadershipAcls(principal, options));
   const own = `${options.groupPrefix}.${component.groupName ?? component.name}`;
   acls.push(
     allow(principal, Res.GROUP, own, Op.READ, true),
@@ -96,6 +98,8 @@ export function hubAcls(principal: string, components: FlowComponent[], options:
       allow(principal, Res.TOPIC, dlq, Op.DESCRIBE),
     );
   }
+  // The hub's own principal leads case-event judgement (the ingress).
+  acls.push(...leadershipAcls(principal, options));
   const audit = options.topic(Topics.deadLetterAudit);
   acls.push(
     allow(principal, Res.TOPIC, audit, Op.READ),
@@ -107,6 +111,12 @@ export function hubAcls(principal: string, components: FlowComponent[], options:
     allow(principal, Res.TRANSACTIONAL_ID, 'metodehub', Op.DESCRIBE, true),
   );
   return dedupe(acls);
+}
+
+/** The coordination topic: joined (read) by each role's group, written with each takeover (its groups are the component's own). */
+function leadershipAcls(principal: string, options: AclOptions): AclEntry[] {
+  const topic = options.topic(LEADERSHIP_TOPIC);
+  return [Op.READ, Op.WRITE, Op.DESCRIBE].map((op) => allow(principal, Res.TOPIC, topic, op));
 }
 
 const keyOf = (a: AclEntry) =>

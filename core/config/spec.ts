@@ -116,6 +116,18 @@ export const settings = {
   },
   HUB_PORT: { description: 'Port of the hub HTTP server on HUB_HOST.', default: 8080, parse: port },
   HUB_HOST: { description: 'Address the hub HTTP server listens on.', default: '127.0.0.1', parse: text },
+  HUB_ADVERTISED_URL: {
+    description:
+      "Where the other hub instances reach this one's HTTP API, for requests only the leader of a role answers (case events, FEST webhooks); empty: http://HUB_HOST:HUB_PORT as listened on.",
+    default: '',
+    parse: url,
+  },
+  LEADERSHIP_SESSION_TIMEOUT_MS: {
+    description:
+      "How long the leader of a role that runs once at a time (SLV poller, FEST push, case-event judgement) may stay silent before another instance takes it over: the session timeout of each role's consumer group on metodehub.leadership.v1 (the broker's group.min.session.timeout.ms, 6000 by default, is the floor).",
+    default: 6_000,
+    parse: positive,
+  },
   LOG_LEVEL: {
     description: 'pino log level.',
     default: 'info' as 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent',

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DeclaredTopic } from '../../contracts/topics.ts';
 import type { Kafka } from 'kafkajs';
+import type { Leadership } from '../bus/leadership.ts';
 import type { ContractProducer } from '../bus/producer.ts';
 import type { BusPolicy } from '../bus/runner.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
@@ -30,6 +31,8 @@ export interface HubContext {
   group(name: string): string;
   /** The hub's clock: what "now" is for alerts and deadlines (tests set it). */
   clock: Clock;
+  /** Who of the hub instances runs `role`, work that must run once at a time (core/bus/leadership.ts); started by the caller. */
+  leadership(role: string): Leadership;
 }
 
 export interface ComponentHealth {
@@ -39,6 +42,8 @@ export interface ComponentHealth {
   detail: string;
   /** The partner client's circuit breaker, where it has one. */
   circuit?: 'closed' | 'open' | 'half-open';
+  /** Which instance leads each role that runs once at a time (null: none now), on the `leadership` entry. */
+  leaders?: Record<string, string | null>;
 }
 
 export interface HubComponent {
@@ -72,6 +77,8 @@ export interface AdapterFlow {
   carries?: DeclaredTopic[];
   /** Which way data goes between adapter and partner. */
   direction: 'to-partner' | 'from-partner' | 'both';
+  /** Roles it runs once at a time across instances (core/bus/leadership.ts): its groups on metodehub.leadership.v1. */
+  leads?: string[];
 }
 
 export interface AdapterDefinition {

@@ -21,6 +21,7 @@ import {
   kafkaSecurity,
 } from '../bus/kafka.ts';
 import { transientCause } from '../bus/errors.ts';
+import { Leadership } from '../bus/leadership.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
@@ -132,6 +133,8 @@ export class Hub {
   private readonly ownProducers = new Map<string, ContractProducer>();
   private readonly principals = new Map<string, string>();
   private readonly log: Logger = loggerFor('hub');
+  /** The roles this instance may lead, by role. */
+  readonly leaderships = new Map<string, Leadership>();
   readonly clock: Clock;
   followUp: FollowUp | undefined;
 
@@ -187,7 +190,27 @@ export class Hub {
       topic: (declared) => this.topic(declared),
       group: (name) => this.group(name),
       clock: this.clock,
+      leadership: (role) => this.leadership(role, kafka, producer),
     };
+  }
+
+  /** The one Leadership of `role` in this instance: its group is `<prefix>.<role>.leadership`. */
+  leadership(role: string, kafka = this.kafka, producer = this.producer): Leadership {
+    let known = this.leaderships.get(role);
+    if (!known) {
+      const { config } = this.options;
+      known = new Leadership({
+        kafka,
+        role,
+        groupId: `${this.group(role)}.leadership`,
+        topic: this.topic(Topics.leadership),
+        url: () => config.HUB_ADVERTISED_URL || this.url,
+        sessionTimeoutMs: config.LEADERSHIP_SESSION_TIMEOUT_MS,
+        producer,
+      });
+      this.leaderships.set(role, known);
+    }
+    return known;
   }
 
   private get groupPrefix(): string {
@@ -333,6 +356,16 @@ export class Hub {
               ].join('; '),
             };
     }
+    if (this.leaderships.size > 0) {
+      const roles = await Promise.all(
+        [...this.leaderships.values()].map(async (l) => ({ role: l.role, ...(await l.health()) })),
+      );
+      answers.leadership = {
+        ok: true, // a takeover under way is not this instance's fault; the forwarded requests say so
+        detail: roles.map((r) => `${r.role}: ${r.detail}`).join('; '),
+        leaders: Object.fromEntries(roles.map((r) => [r.role, r.leader])),
+      };
+    }
     const withheld = withheldRecords();
     if (withheld.length > 0 || this.adapters.size > 0) {
       answers.outputs = {
@@ -407,6 +440,7 @@ export class Hub {
           log: follower,
           config,
           eventsTopic: this.eventsTopic,
+          leadership: this.leadership('case-events'),
         }),
       );
     }
@@ -453,6 +487,8 @@ export class Hub {
     await server.ready();
     this.url = await server.listen({ port: config.HUB_PORT, host: config.HUB_HOST });
     this.server = server;
+    // After listening: the group learns this instance's URL when it joins.
+    await this.leaderships.get('case-events')?.start();
     this.flowMonitor.start();
     this.log.info({ url: this.url }, 'API listening');
   }
@@ -509,6 +545,7 @@ export class Hub {
       if (!this.refused.has(name)) await step(`adapter ${name}`, () => adapter.stop());
     for (const [name, producer] of this.ownProducers)
       await step(`producer of ${name}`, () => producer.disconnect());
+    await step('case-events leadership', () => this.leaderships.get('case-events')?.stop());
     await step('read model', () => this.follower?.stop());
     await step('projection', () => this.projection?.stop());
     await step('producer', () => this.producer.disconnect());

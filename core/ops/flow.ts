@@ -76,11 +76,12 @@ export const coreFlows: FlowComponent[] = [
   {
     name: 'api',
     flow: {
-      consumes: [Topics.methodEvents],
-      produces: [Topics.methodEvents],
+      consumes: [Topics.methodEvents, Topics.leadership],
+      produces: [Topics.methodEvents, Topics.leadership],
       partner: 'case system',
       direction: 'from-partner',
       carries: [Topics.methodEvents],
+      leads: ['case-events'],
     },
   },
   {

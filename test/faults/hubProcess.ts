@@ -15,8 +15,8 @@ export interface HubProcess {
   /** Starts the hub (again); resolves when its API answers /healthz. */
   start: () => Promise<void>;
   kill: () => Promise<void>;
-  /** Sends SIGTERM and resolves with the ms until the process was gone. */
-  terminate: () => Promise<number>;
+  /** Sends SIGTERM (or the signal given: SIGINT is Ctrl-C) and resolves with the ms until the process was gone. */
+  terminate: (signal?: NodeJS.Signals) => Promise<number>;
   readonly running: boolean;
 }
 
@@ -135,9 +135,9 @@ export async function hubProcess(options: {
       await exited;
       child = undefined;
     },
-    terminate: async () => {
+    terminate: async (signal = 'SIGTERM') => {
       const t0 = Date.now();
-      child?.kill('SIGTERM');
+      child?.kill(signal);
       await exited;
       child = undefined;
       return Date.now() - t0;

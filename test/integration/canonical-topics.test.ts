@@ -188,6 +188,12 @@ const samples: { [T in TopicName]: TopicValues[T] } = {
     failures: 0,
     lastError: null,
   },
+  'metodehub.leadership.v1': {
+    role: 'case-events',
+    instance: 'hub-a-4242',
+    url: 'http://10.0.0.5:8080',
+    since: now,
+  },
 };
 
 const kafka = testKafka();

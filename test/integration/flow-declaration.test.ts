@@ -163,6 +163,10 @@ describe('a hub running every adapter', () => {
 
   /** The component a consumer group belongs to: runner groups are `<prefix>.<role>`, followers' `metodehub.follow.<role>.<host>.<pid>.`. */
   const componentOf = (role: string) =>
+    // A leadership group is `<prefix>.<role>.leadership`, the role one the component's flow says it leads.
+    components.find(
+      (c) => role.endsWith('.leadership') && c.flow.leads?.includes(role.slice(0, -'.leadership'.length)),
+    )?.name ??
     components.find(
       (c) =>
         role === (groupAliases[c.name] ?? c.name) || role.startsWith(`${groupAliases[c.name] ?? c.name}-`),
