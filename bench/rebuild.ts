@@ -13,6 +13,7 @@
  * Needs the stack (npm run stack:up) or KAFKA_BROKERS and SCHEMA_REGISTRY_URL.
  */
 import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { Kafka } from 'kafkajs';
@@ -24,6 +25,7 @@ import { TopicFollower } from '../core/bus/topicFollower.ts';
 import { loadConfig } from '../core/config/spec.ts';
 import { MethodStore } from '../core/lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../core/lifecycle/projection.ts';
+import { createRunTopics, groupLag, startBenchHub, topicsFor, untilReadyz } from './support/benchHub.ts';
 import { lifecycle } from './support/lifecycle.ts';
 
 const options = new Command('bench:rebuild')
@@ -31,8 +33,16 @@ const options = new Command('bench:rebuild')
   .option('--events <n>', 'events to write and rebuild from', (v) => Number(v), 1_000_000)
   .option('--events-per-method <n>', 'lifecycle length per method (≥ 12)', (v) => Number(v), 25)
   .option('--skip-read-model', 'leave out the read model (it keeps every event in memory)')
+  .option('--skip-hub', 'leave out the whole hub (every adapter) starting on the log')
+  .option('--hub-cpu-prof <dir>', "write the whole hub's CPU profile (node --cpu-prof) to this folder")
   .parse()
-  .opts<{ events: number; eventsPerMethod: number; skipReadModel?: boolean }>();
+  .opts<{
+    events: number;
+    eventsPerMethod: number;
+    skipReadModel?: boolean;
+    skipHub?: boolean;
+    hubCpuProf?: string;
+  }>();
 
 const EVENTS = 'nyemetoder.method-events.v1';
 const STATE = 'nyemetoder.method-state.v1';
@@ -192,12 +202,64 @@ async function readModel(): Promise<Figures> {
   });
 }
 
+/** Every declared topic of the hub under this run's name, the events topic being the log written above. */
+const hubTopics = { ...topicsFor(run), [EVENTS]: eventsTopic };
+
+/**
+ * A whole hub (the API, the projection and every adapter, delivering to the partner stand-ins) in its own process,
+ * started on the log: until the read model is ready, /readyz answers 200, and every consumer group has caught up.
+ */
+async function wholeHub(): Promise<Figures> {
+  await createRunTopics(kafka, hubTopics);
+  const config = loadConfig();
+  const hub = await startBenchHub({
+    run,
+    topics: hubTopics,
+    kafkaBrokers: config.KAFKA_BROKERS.join(','),
+    schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+    nodeArgs: options.hubCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.hubCpuProf}`] : [],
+  });
+  const started = performance.now() - hub.listeningMs;
+  try {
+    const readModelMs = await hub.ready;
+    const readyzMs = (await untilReadyz(hub.url, 900_000)) - started;
+    let caughtUpMs: number | undefined;
+    let behind: [string, number][] = [];
+    for (let quiet = 0, until = Date.now() + 900_000; Date.now() < until; ) {
+      behind = [...(await groupLag(kafka, hub.groupPrefix))].filter(([, lag]) => lag > 0);
+      quiet = behind.length === 0 ? quiet + 1 : 0;
+      caughtUpMs ??= quiet > 0 ? performance.now() - started : undefined;
+      if (quiet === 0) caughtUpMs = undefined;
+      if (quiet >= 2) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const memory = await hub.peakMemory();
+    const seconds = (caughtUpMs ?? performance.now() - started) / 1000;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    return {
+      name: 'whole hub',
+      seconds,
+      peakHeapMb: memory.peakHeapMb,
+      peakRssMb: memory.peakRssMb,
+      extra:
+        `API listening ${s(hub.listeningMs)}, read model ready ${s(readModelMs)}, /readyz 200 ${s(readyzMs)}, ` +
+        (caughtUpMs === undefined
+          ? `consumer groups NOT caught up in 900 s: ${behind.map(([g, lag]) => `${g} ${lag} behind`).join(', ')}`
+          : `every consumer group caught up ${s(caughtUpMs)}`) +
+        `; ${hub.partners.slv.records().length} SLV cases at the stand-in, ${hub.partners.vendor.deliveries.length} FEST vendor deliveries`,
+    };
+  } finally {
+    await hub.stop();
+  }
+}
+
 async function cleanUp() {
   const admin = kafka.admin();
   await admin.connect();
-  await admin
-    .deleteTopics({ topics: [eventsTopic, stateTopic, `${eventsTopic}.dlq`] })
-    .catch(() => undefined);
+  const mine = [eventsTopic, stateTopic, ...(options.skipHub ? [] : Object.values(hubTopics))];
+  const existing = new Set(await admin.listTopics());
+  const present = [...new Set([...mine, ...mine.map((t) => `${t}.dlq`)])].filter((t) => existing.has(t));
+  if (present.length > 0) await admin.deleteTopics({ topics: present }).catch(() => undefined);
   await admin.disconnect();
 }
 
@@ -208,6 +270,12 @@ async function main() {
   const methods = await writeEvents();
   const results = [await baseline(), await projection()];
   if (!options.skipReadModel) results.push(await readModel());
+  if (!options.skipHub) {
+    process.stderr.write(
+      'whole hub: starting it on the log, every adapter delivering to the partner stand-ins...\n',
+    );
+    results.push(await wholeHub());
+  }
   await cleanUp();
   const base = results[0]!;
   console.log(
@@ -227,6 +295,16 @@ async function main() {
   const p = results[1]!;
   console.log(
     `\nprojection target: under 60 s -> ${p.seconds < 60 ? 'met' : 'NOT met'} (${p.seconds.toFixed(1)} s)`,
+  );
+  const h = results.find((r) => r.name === 'whole hub');
+  if (h)
+    console.log(
+      `whole hub target: ready in under 60 s (${h.seconds.toFixed(1)} s, ${(h.seconds / 60).toFixed(2)} of it), peak heap under 1 GB (${h.peakHeapMb} MB, ${(h.peakHeapMb / 1024).toFixed(2)} of it) -> ${h.seconds < 60 && h.peakHeapMb < 1024 ? 'met' : 'NOT met'}`,
+    );
+  console.log(
+    `machine: ${cpus().length} cores shared with other engineers' work; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   );
 }
 
