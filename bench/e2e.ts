@@ -55,6 +55,7 @@ const seen = {
   fest: new Map<string, number[]>(),
   financing: new Map<string, number>(),
   flags: new Map<string, number>(),
+  flaggedMethods: new Set<string>(),
 };
 let recordsRead = 0;
 
@@ -76,6 +77,7 @@ async function startReader() {
         if (d.sourceEventId && !seen.financing.has(d.sourceEventId)) seen.financing.set(d.sourceEventId, at);
       } else {
         const f = (await registry.decode<GuidelineFlag>(topic, message.value)).value;
+        seen.flaggedMethods.add(f.methodId);
         if (f.causeEventId && !seen.flags.has(f.causeEventId)) seen.flags.set(f.causeEventId, at);
       }
     },
@@ -114,12 +116,15 @@ async function preload(hub: BenchHub, histories: MethodEvent[]) {
   say(
     `  posted ${histories.length} history events in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for every adapter to settle...`,
   );
+  // Some adapters follow topics without a consumer group: every method's FEST and flag record must be read too.
+  const methods = new Set(histories.map((e) => e.methodId));
+  const outputsIn = () => [...methods].every((m) => seen.fest.has(m) && seen.flaggedMethods.has(m));
   let quiet = 0;
   let last = -1;
-  for (const until = Date.now() + 900_000; Date.now() < until; ) {
+  for (const until = Date.now() + 1_800_000; Date.now() < until; ) {
     const lag = await groupLag(kafka, hub.groupPrefix);
     const behind = [...lag.values()].reduce((a, b) => a + b, 0);
-    quiet = behind === 0 && recordsRead === last ? quiet + 1 : 0;
+    quiet = behind === 0 && recordsRead === last && outputsIn() ? quiet + 1 : 0;
     last = recordsRead;
     if (quiet >= 3) break;
     await sleep(1_000);
