@@ -79,7 +79,8 @@ export async function startBenchHub(options: {
     [...(options.nodeArgs ?? []), '--import', 'tsx', 'bench/support/hubChild.ts'],
     {
       cwd: repoRoot,
-      env: { ...process.env, BENCH_HUB: JSON.stringify(child) },
+      // The logger reads LOG_LEVEL from the process environment, not from the hub's settings.
+      env: { ...process.env, LOG_LEVEL: child.env.LOG_LEVEL, BENCH_HUB: JSON.stringify(child) },
       // The hub's log goes to stderr, so the tables on stdout stay readable.
       stdio: ['ignore', process.stderr, process.stderr, 'ipc'],
     },
