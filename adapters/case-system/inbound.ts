@@ -51,6 +51,18 @@ export interface EventResult {
   version?: number;
 }
 
+/** A request waiting for its turn, and how to answer it. */
+interface Turn {
+  events: MethodEvent[];
+  reply: FastifyReply;
+  correlationId: string;
+  traceparent: string | undefined;
+  deadline: number;
+  done: (sent: FastifyReply | 'timeout') => void;
+  fail: (error: unknown) => void;
+  timer: NodeJS.Timeout;
+}
+
 const log = loggerFor('case-system-ingress');
 
 /** The answer to a batch: one result per event, in the order sent. */
@@ -79,32 +91,177 @@ const caseEventResults = {
 export function caseEventIngress(options: IngressOptions) {
   const { store, producer, config } = options;
   const budget = config.INGRESS_WRITE_TIMEOUT_MS;
-  let queue: Promise<unknown> = Promise.resolve();
-  /** Runs `work` after every earlier request, unless its turn does not come before `deadline`; once begun, `work` bounds itself. */
-  const oneAtATime = <T>(deadline: number, work: () => Promise<T>): Promise<T | 'timeout'> =>
+  const waiting: Turn[] = [];
+  let draining = false;
+  /**
+   * Queues a request for its turn, unless its turn does not come before its deadline. Requests that wait together
+   * are judged in order, each against all accepted before it, and written in one transaction (group commit).
+   */
+  const inTurn = (turn: Omit<Turn, 'done' | 'fail' | 'timer'>): Promise<FastifyReply | 'timeout'> =>
     new Promise((resolve, reject) => {
-      let missed = false;
-      const timer = setTimeout(
-        () => {
-          missed = true;
-          resolve('timeout');
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      const run = queue.then(async () => {
-        if (missed) return;
-        clearTimeout(timer);
-        try {
-          resolve(await work());
-        } catch (error) {
-          reject(error);
-        }
-      });
-      queue = run.catch(() => undefined);
+      const queued: Turn = {
+        ...turn,
+        done: resolve,
+        fail: reject,
+        timer: setTimeout(
+          () => {
+            waiting.splice(waiting.indexOf(queued), 1);
+            resolve('timeout');
+          },
+          Math.max(0, turn.deadline - Date.now()),
+        ),
+      };
+      waiting.push(queued);
+      void drain();
     });
+  const drain = async () => {
+    if (draining) return;
+    draining = true;
+    try {
+      while (waiting.length > 0) {
+        // At least one request, and no more events than one request may carry, so the transaction stays one request's size.
+        let events = 0;
+        let taken = 0;
+        while (
+          taken < waiting.length &&
+          (taken === 0 || events + waiting[taken]!.events.length <= config.INGRESS_MAX_BATCH)
+        )
+          events += waiting[taken++]!.events.length;
+        const group = waiting.splice(0, taken);
+        for (const turn of group) clearTimeout(turn.timer);
+        await commitGroup(group).catch((error: unknown) => {
+          for (const turn of group) turn.fail(error);
+        });
+      }
+    } finally {
+      draining = false;
+    }
+  };
   const unavailable = (reply: FastifyReply, code: string, detail: string) => {
     reply.header('retry-after', String(config.INGRESS_RETRY_AFTER_SECONDS));
     return sendProblem(reply, 503, code, detail);
+  };
+
+  /** Judges, writes and answers one group of requests; a request's answer is as if it had been alone in its turn. */
+  const commitGroup = async (group: Turn[]): Promise<void> => {
+    const deadline = Math.min(...group.map((t) => t.deadline));
+    const left = () => Math.max(1, deadline - Date.now());
+    const everyone = (answer: (turn: Turn) => FastifyReply) => {
+      for (const turn of group) turn.done(answer(turn));
+    };
+    if (!options.log.caughtUp) {
+      return everyone((t) =>
+        unavailable(
+          t.reply,
+          'NOT_READY',
+          `the hub is still reading the event log (${store.size} methods so far) and cannot yet tell a new event from a resend; nothing was written, resend the same request`,
+        ),
+      );
+    }
+    if (producer.outcomeUncertain) {
+      try {
+        await producer.reconcile(left());
+      } catch (error) {
+        return everyone((t) =>
+          unavailable(
+            t.reply,
+            'BUS_UNAVAILABLE',
+            `an earlier write to Kafka has no known outcome yet (${(error as Error).message}); nothing was written, resend the same request`,
+          ),
+        );
+      }
+    }
+    // Judging against a read model behind the log would write a committed event again.
+    if (!(await options.log.reachEnd(left()))) {
+      return everyone((t) =>
+        unavailable(
+          t.reply,
+          'BUS_UNAVAILABLE',
+          `could not read the event log to its end within ${budget} ms (Kafka unreachable or slow); nothing was written, resend the same request`,
+        ),
+      );
+    }
+    const judge = store.judge();
+    const writing: { turn: Turn; outcomes: string[]; fresh: MethodEvent[] }[] = [];
+    for (const turn of group) {
+      const { events } = turn;
+      const verdicts = judge.next(events);
+      const refused: ProblemItem[] = [];
+      verdicts.forEach((v, index) => {
+        if (v.outcome !== 'rejected') return;
+        for (const e of v.errors) {
+          refused.push({
+            index,
+            eventId: events[index]!.eventId,
+            methodId: events[index]!.methodId,
+            code: e.code,
+            reason: e.reason,
+          });
+        }
+      });
+      if (refused.length > 0) {
+        const conflict = refused.every((r) => r.code === 'EVENT_ID_REUSED');
+        turn.done(
+          sendProblem(
+            turn.reply,
+            conflict ? 409 : 422,
+            conflict ? 'EVENT_ID_REUSED' : 'REJECTED',
+            `${new Set(refused.map((r) => r.index)).size} of ${events.length} event(s) refused; nothing was written`,
+            refused,
+          ),
+        );
+        continue;
+      }
+      judge.keep(events, verdicts);
+      writing.push({
+        turn,
+        outcomes: verdicts.map((v) => v.outcome),
+        fresh: events.filter((_, i) => verdicts[i]!.outcome === 'applied'),
+      });
+    }
+    if (writing.length === 0) return;
+    try {
+      await producer.sendAtomically(
+        EVENTS_TOPIC,
+        writing.flatMap(({ turn, fresh }) =>
+          fresh.map((event) => ({
+            key: event.methodId,
+            value: event,
+            headers: newHeaders({
+              id: event.eventId,
+              source: '/metodehub/case-system',
+              type: `no.nyemetoder.method.${event.type}`,
+              subject: event.methodId,
+              correlationId: turn.correlationId,
+              ...(turn.traceparent ? { traceparent: turn.traceparent } : {}),
+            }),
+          })),
+        ),
+        { to: options.eventsTopic, timeoutMs: left() },
+      );
+    } catch (error) {
+      log.error(
+        { err: (error as Error).message, correlationIds: writing.map((w) => w.turn.correlationId) },
+        'could not write case events',
+      );
+      for (const { turn } of writing)
+        turn.done(
+          unavailable(
+            turn.reply,
+            'BUS_UNAVAILABLE',
+            `Kafka did not confirm the events (${(error as Error).message}); resend the same request: what was written is then answered as a duplicate`,
+          ),
+        );
+      return;
+    }
+    await store.whenSettled(
+      writing.flatMap((w) => w.fresh.map((e) => e.eventId)),
+      config.INGRESS_SETTLE_TIMEOUT_MS,
+    );
+    for (const { turn, outcomes, fresh } of writing) {
+      const settled = fresh.every((e) => store.settlementOf(e.eventId) !== undefined);
+      turn.done(answer(turn.reply, turn.events, outcomes, settled, store));
+    }
   };
 
   return async (app: FastifyInstance) => {
@@ -185,98 +342,12 @@ export function caseEventIngress(options: IngressOptions) {
             mapped.problems,
           );
         }
-        const correlationId = request.headers['x-correlation-id'] ?? randomUUID();
-        const deadline = Date.now() + budget;
-        const left = () => Math.max(1, deadline - Date.now());
-        const handled = await oneAtATime(deadline, async () => {
-          if (!options.log.caughtUp) {
-            return unavailable(
-              reply,
-              'NOT_READY',
-              `the hub is still reading the event log (${store.size} methods so far) and cannot yet tell a new event from a resend; nothing was written, resend the same request`,
-            );
-          }
-          if (producer.outcomeUncertain) {
-            try {
-              await producer.reconcile(left());
-            } catch (error) {
-              return unavailable(
-                reply,
-                'BUS_UNAVAILABLE',
-                `an earlier write to Kafka has no known outcome yet (${(error as Error).message}); nothing was written, resend the same request`,
-              );
-            }
-          }
-          // Judging against a read model behind the log would write a committed event again.
-          if (!(await options.log.reachEnd(left()))) {
-            return unavailable(
-              reply,
-              'BUS_UNAVAILABLE',
-              `could not read the event log to its end within ${budget} ms (Kafka unreachable or slow); nothing was written, resend the same request`,
-            );
-          }
-          const events = mapped.events;
-          const verdicts = store.judgeBatch(events);
-          const refused: ProblemItem[] = [];
-          verdicts.forEach((v, index) => {
-            if (v.outcome !== 'rejected') return;
-            for (const e of v.errors) {
-              refused.push({
-                index,
-                eventId: events[index]!.eventId,
-                methodId: events[index]!.methodId,
-                code: e.code,
-                reason: e.reason,
-              });
-            }
-          });
-          if (refused.length > 0) {
-            const conflict = refused.every((r) => r.code === 'EVENT_ID_REUSED');
-            return sendProblem(
-              reply,
-              conflict ? 409 : 422,
-              conflict ? 'EVENT_ID_REUSED' : 'REJECTED',
-              `${new Set(refused.map((r) => r.index)).size} of ${events.length} event(s) refused; nothing was written`,
-              refused,
-            );
-          }
-          const fresh = events.filter((_, i) => verdicts[i]!.outcome === 'applied');
-          try {
-            await producer.sendAtomically(
-              EVENTS_TOPIC,
-              fresh.map((event) => ({
-                key: event.methodId,
-                value: event,
-                headers: newHeaders({
-                  id: event.eventId,
-                  source: '/metodehub/case-system',
-                  type: `no.nyemetoder.method.${event.type}`,
-                  subject: event.methodId,
-                  correlationId,
-                  ...(request.headers.traceparent ? { traceparent: request.headers.traceparent } : {}),
-                }),
-              })),
-              { to: options.eventsTopic, timeoutMs: left() },
-            );
-          } catch (error) {
-            log.error({ err: (error as Error).message, correlationId }, 'could not write case events');
-            return unavailable(
-              reply,
-              'BUS_UNAVAILABLE',
-              `Kafka did not confirm the events (${(error as Error).message}); resend the same request: what was written is then answered as a duplicate`,
-            );
-          }
-          const settled = await store.whenSettled(
-            fresh.map((e) => e.eventId),
-            config.INGRESS_SETTLE_TIMEOUT_MS,
-          );
-          return answer(
-            reply,
-            events,
-            verdicts.map((v) => v.outcome),
-            settled,
-            store,
-          );
+        const handled = await inTurn({
+          events: mapped.events,
+          reply,
+          correlationId: request.headers['x-correlation-id'] ?? randomUUID(),
+          traceparent: request.headers.traceparent,
+          deadline: Date.now() + budget,
         });
         if (handled !== 'timeout') return handled;
         return unavailable(

@@ -113,8 +113,37 @@ export class MethodStore {
    * Stricter than the fold: an event id already used for a different event is refused.
    */
   judgeBatch(events: MethodEvent[]): Verdict[] {
-    const pending = new Map<string, MethodState>();
-    const pendingEvents = new Map<string, MethodEvent>();
+    return this.judge().next(events);
+  }
+
+  /**
+   * A judge for batches in sequence (the ingress's group commit): each batch is judged as if appended after every
+   * batch given to `keep`, so one refused batch leaves the others' verdicts as they were.
+   */
+  judge(): {
+    next: (events: MethodEvent[]) => Verdict[];
+    keep: (events: MethodEvent[], verdicts: Verdict[]) => void;
+  } {
+    const kept = new Map<string, MethodState>();
+    const keptEvents = new Map<string, MethodEvent>();
+    return {
+      next: (events) => this.judgeAfter(events, kept, keptEvents),
+      keep: (events, verdicts) =>
+        verdicts.forEach((v, i) => {
+          if (v.outcome !== 'applied') return;
+          kept.set(events[i]!.methodId, v.state);
+          keptEvents.set(events[i]!.eventId, events[i]!);
+        }),
+    };
+  }
+
+  private judgeAfter(
+    events: MethodEvent[],
+    before: ReadonlyMap<string, MethodState>,
+    beforeEvents: ReadonlyMap<string, MethodEvent>,
+  ): Verdict[] {
+    const pending = new Map(before);
+    const pendingEvents = new Map(beforeEvents);
     return events.map((event) => {
       const earlier = pendingEvents.get(event.eventId) ?? this.eventWithId(event.eventId);
       const state = pending.get(event.methodId) ?? this.ledgers.get(event.methodId)?.current;
