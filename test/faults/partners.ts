@@ -64,11 +64,20 @@ export async function startPartners(): Promise<Partners> {
     env,
     registerVendor: async (hub) => {
       const token = await hub.mint(['fest:vilkar:read'], 'faults-vendor');
-      const answer = await fetch(`${hub.url}/fest/v1/webhook`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ url: vendor.url, secret: vendor.secret, fromVersion: 0 }),
-      });
+      const register = () =>
+        fetch(`${hub.url}/fest/v1/webhook`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url: vendor.url, secret: vendor.secret, fromVersion: 0 }),
+        });
+      // As a vendor would: a 503 (no leader of fest yet, just after start) is resent after its Retry-After.
+      let answer = await register();
+      for (const until = Date.now() + 90_000; answer.status === 503 && Date.now() < until; ) {
+        await answer.text();
+        const seconds = Number(answer.headers.get('retry-after') ?? '1');
+        await new Promise((r) => setTimeout(r, 1000 * (Number.isFinite(seconds) ? Math.max(1, seconds) : 1)));
+        answer = await register();
+      }
       if (!answer.ok)
         throw new Error(
           `WEBHOOK_NOT_REGISTERED: PUT /fest/v1/webhook answered ${answer.status}: ${await answer.text()}`,
