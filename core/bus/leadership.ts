@@ -7,6 +7,7 @@
  * carries its instance name and advertised URL, so any member can ask the group who leads and where to reach it.
  * A leader steps down as soon as a rebalance starts, so two never lead at once while both still talk to Kafka.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import kafkajs, {
   type Admin,
@@ -61,7 +62,8 @@ export interface LeadershipOptions {
 
 type Listener = () => Promise<void> | void;
 
-export const instanceName = (): string => `${hostname()}-${process.pid}`;
+/** Host, pid and a few random characters: a hub started again in the same process is not taken for its predecessor. */
+export const instanceName = (): string => `${hostname()}-${process.pid}-${randomUUID().slice(0, 4)}`;
 
 const claimOf = (metadata: Buffer): MemberClaim | undefined => {
   try {

@@ -21,7 +21,7 @@ import {
   kafkaSecurity,
 } from '../bus/kafka.ts';
 import { transientCause } from '../bus/errors.ts';
-import { Leadership } from '../bus/leadership.ts';
+import { instanceName, Leadership } from '../bus/leadership.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
@@ -135,6 +135,8 @@ export class Hub {
   private readonly log: Logger = loggerFor('hub');
   /** The roles this instance may lead, by role. */
   readonly leaderships = new Map<string, Leadership>();
+  /** This hub's name among the instances that share the roles. */
+  readonly instance = instanceName();
   readonly clock: Clock;
   followUp: FollowUp | undefined;
 
@@ -203,6 +205,7 @@ export class Hub {
         kafka,
         role,
         groupId: `${this.group(role)}.leadership`,
+        instance: this.instance,
         topic: this.topic(Topics.leadership),
         url: () => config.HUB_ADVERTISED_URL || this.url,
         sessionTimeoutMs: config.LEADERSHIP_SESSION_TIMEOUT_MS,
@@ -493,9 +496,18 @@ export class Hub {
     this.log.info({ url: this.url }, 'API listening');
   }
 
-  /** Waits until the read model has folded the whole event log as it was at start. */
+  /** Waits until the read model has folded the whole event log as it was at start and every role has a leader. */
   async waitUntilReady(timeoutMs = 120_000): Promise<boolean> {
-    return this.follower ? this.follower.waitUntilCaughtUp(timeoutMs) : true;
+    const until = Date.now() + timeoutMs;
+    if (this.follower && !(await this.follower.waitUntilCaughtUp(timeoutMs))) return false;
+    // Just after a start the roles' groups are still forming: until each has a leader, its requests get 503 NO_LEADER.
+    for (const leadership of this.leaderships.values()) {
+      while (!(await leadership.leader().catch(() => undefined))) {
+        if (Date.now() >= until) return false;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    return true;
   }
 
   /** A token from the dev issuer with the hub's read and write scopes (for local runs and tests). */
@@ -541,11 +553,12 @@ export class Hub {
       setTimeout(() => server.server.closeAllConnections?.(), 1_000).unref();
       return closing;
     });
+    // Roles first: leaving their groups hands them to another instance (or this one's successor) at once, not a session later.
+    await step('leadership', () => Promise.all([...this.leaderships.values()].map((l) => l.stop())));
     for (const [name, adapter] of [...this.adapters].reverse())
       if (!this.refused.has(name)) await step(`adapter ${name}`, () => adapter.stop());
     for (const [name, producer] of this.ownProducers)
       await step(`producer of ${name}`, () => producer.disconnect());
-    await step('case-events leadership', () => this.leaderships.get('case-events')?.stop());
     await step('read model', () => this.follower?.stop());
     await step('projection', () => this.projection?.stop());
     await step('producer', () => this.producer.disconnect());

@@ -111,6 +111,8 @@ export async function startHostileBed(): Promise<HostileBed> {
 async function stopConcurrently(hub: Hub): Promise<void> {
   await hub.flowMonitor?.stop();
   await hub.server?.close();
+  // As hub.stop does: the roles' groups are left first, so the next hub leads at once.
+  await Promise.all([...hub.leaderships.values()].map((leadership) => leadership.stop()));
   await Promise.all([...hub.adapters.values()].map((adapter) => adapter.stop()));
   await Promise.all([hub.follower?.stop(), hub.projection?.stop()]);
   await hub.producer.disconnect();
