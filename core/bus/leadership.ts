@@ -155,22 +155,35 @@ export class Leadership {
     const firstJoin = new Promise<void>((resolve) => {
       joined = resolve;
     });
+    // Whether the current generation gave this member partition 0 (a step-down for silence does not change that).
+    let assigned = false;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.lastContact = Date.now();
       const owns = (payload.memberAssignment[topic] ?? []).length > 0;
+      assigned = owns;
       if (!owns) this.claimedSince = null;
       this.change(owns, owns ? 'assigned partition 0' : 'another member leads');
       joined();
     });
     consumer.on(consumer.events.HEARTBEAT, () => {
       this.lastContact = Date.now();
+      // An answered heartbeat means the generation that gave us partition 0 is still current: no one else leads.
+      if (assigned && !this.leading)
+        this.change(true, 'heartbeats answered again; still assigned partition 0');
     });
-    consumer.on(consumer.events.REBALANCING, () => this.change(false, 'the group is rebalancing'));
+    consumer.on(consumer.events.REBALANCING, () => {
+      assigned = false;
+      this.change(false, 'the group is rebalancing');
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      assigned = false;
       this.claimedSince = null;
       this.change(false, `the coordination consumer failed: ${payload.error.message}`);
     });
-    consumer.on(consumer.events.STOP, () => this.change(false, 'stopped'));
+    consumer.on(consumer.events.STOP, () => {
+      assigned = false;
+      this.change(false, 'stopped');
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: false });
     await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
@@ -209,8 +222,12 @@ export class Leadership {
     if (this.leading) return { instance: this.instance, url: this.options.url?.() ?? null, self: true };
     if (this.cached && Date.now() - this.cached.at < maxAgeMs) return this.cached.leader;
     if (!this.admin) {
-      this.admin = this.options.kafka.admin();
-      await this.admin.connect();
+      // Few retries: health and forwarding ask this with the broker maybe away, and must answer within seconds.
+      const admin = this.options.kafka.admin({
+        retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
+      });
+      await admin.connect();
+      this.admin = admin;
     }
     const { groups } = await this.admin.describeGroups([this.options.groupId]);
     const group = groups[0];
@@ -244,7 +261,14 @@ export class Leadership {
   /** Health with the leader named, asked of the group. */
   async health(): Promise<{ ok: boolean; detail: string; leader: string | null }> {
     if (this.leading) return { ok: true, detail: this.describe(), leader: this.instance };
-    const leader = await this.leader().catch(() => undefined);
+    // /readyz answers at once: a coordinator that does not answer in time counts as no leader known.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), 500);
+    });
+    const leader = await Promise.race([this.leader().catch(() => undefined), late]).finally(() =>
+      clearTimeout(timer),
+    );
     return {
       ok: leader !== undefined,
       detail: leader
