@@ -501,7 +501,9 @@ export class Hub {
     const until = Date.now() + timeoutMs;
     if (this.follower && !(await this.follower.waitUntilCaughtUp(timeoutMs))) return false;
     // Just after a start the roles' groups are still forming: until each has a leader, its requests get 503 NO_LEADER.
-    for (const leadership of this.leaderships.values()) {
+    // Only the roles this instance has joined: an adapter may declare a role it does not run (nothing to lead here).
+    const joined = new Set(Leadership.running());
+    for (const leadership of [...this.leaderships.values()].filter((l) => joined.has(l))) {
       while (!(await leadership.leader().catch(() => undefined))) {
         if (Date.now() >= until) return false;
         await new Promise((resolve) => setTimeout(resolve, 200));

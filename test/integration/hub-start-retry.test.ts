@@ -46,6 +46,17 @@ it('tries an adapter whose start met a missing topic again until it starts, whil
   const admin = testKafka().admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: present, numPartitions: 1 }], waitForLeaders: true });
+  // Under load the new topic's metadata can lag its creation: the test wants it readable before the hub starts.
+  for (const until = Date.now() + 20_000; Date.now() < until; ) {
+    if (
+      await admin.fetchTopicOffsets(present).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const first = { count: 0 };
   const second = { count: 0 };
   const hub = new Hub({
