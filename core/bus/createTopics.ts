@@ -3,7 +3,8 @@
  * UNKNOWN_TOPIC_OR_PARTITION when a fresh, busy broker is slow to spread the new topic's metadata; this
  * keeps asking until the leaders are there or the time is up.
  */
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+import { type DeclaredTopic, topicNamed } from '../../contracts/topics.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,5 +40,33 @@ export async function createTopicsWithLeaders(
         `TOPICS_NOT_READY: ${names.join(', ')} have no leader after ${timeoutMs} ms; is the broker healthy?`,
       );
     await sleep(200);
+  }
+}
+
+/**
+ * Creates `physical` as `declared` says (partitions, config) unless it exists; another instance creating it at the
+ * same moment is no error.
+ */
+export async function ensureDeclaredTopic(
+  kafka: Kafka,
+  declared: DeclaredTopic,
+  physical: string,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(physical)) return;
+    const declaration = topicNamed(declared);
+    await createTopicsWithLeaders(admin, [
+      {
+        topic: physical,
+        numPartitions: declaration.partitions,
+        configEntries: Object.entries(declaration.config).map(([name, value]) => ({ name, value })),
+      },
+    ]).catch((error: Error) => {
+      if (!/already exists/i.test(error.message)) throw error;
+    });
+  } finally {
+    await admin.disconnect();
   }
 }

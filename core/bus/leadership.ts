@@ -17,8 +17,8 @@ import kafkajs, {
   type PartitionAssigner,
 } from 'kafkajs';
 import { type Logger, loggerFor } from '../log/logger.ts';
-import { Topics, topicNamed } from '../../contracts/topics.ts';
-import { createTopicsWithLeaders } from './createTopics.ts';
+import { Topics } from '../../contracts/topics.ts';
+import { ensureDeclaredTopic } from './createTopics.ts';
 import { newHeaders } from './headers.ts';
 import type { ContractProducer } from './producer.ts';
 
@@ -329,25 +329,8 @@ export class Leadership {
       .catch((error: Error) => this.log.warn({ err: error.message }, 'could not record the takeover'));
   }
 
-  private async ensureTopic(): Promise<void> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
-      if ((await admin.listTopics()).includes(this.options.topic)) return;
-      const declaration = topicNamed(LEADERSHIP_TOPIC);
-      await createTopicsWithLeaders(admin, [
-        {
-          topic: this.options.topic,
-          numPartitions: declaration.partitions,
-          configEntries: Object.entries(declaration.config).map(([name, value]) => ({ name, value })),
-        },
-      ]).catch((error: Error) => {
-        // Another instance may have created it meanwhile.
-        if (!/already exists/i.test(error.message)) throw error;
-      });
-    } finally {
-      await admin.disconnect();
-    }
+  private ensureTopic(): Promise<void> {
+    return ensureDeclaredTopic(this.options.kafka, LEADERSHIP_TOPIC, this.options.topic);
   }
 
   private readonly assigner: PartitionAssigner = ({ cluster }) => {

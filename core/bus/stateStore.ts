@@ -6,8 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { TopicValues } from '../../contracts/generated/types.ts';
-import { topicNamed } from '../../contracts/topics.ts';
-import { createTopicsWithLeaders } from './createTopics.ts';
+import { ensureDeclaredTopic } from './createTopics.ts';
 import { newHeaders, toKafkaHeaders } from './headers.ts';
 import type { ContractProducer, TopicName } from './producer.ts';
 import type { ContractRegistry } from './registry.ts';
@@ -130,24 +129,7 @@ export class StateStore<T extends TopicName> {
     return run;
   }
 
-  private async ensureTopic(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      if ((await admin.listTopics()).includes(this.options.topic)) return;
-      const declaration = topicNamed(this.options.declared);
-      await createTopicsWithLeaders(admin, [
-        {
-          topic: this.options.topic,
-          numPartitions: declaration.partitions,
-          configEntries: Object.entries(declaration.config).map(([name, value]) => ({ name, value })),
-        },
-      ]).catch((error: Error) => {
-        // Another instance may have created it meanwhile.
-        if (!/already exists/i.test(error.message)) throw error;
-      });
-    } finally {
-      await admin.disconnect();
-    }
+  private ensureTopic(): Promise<void> {
+    return ensureDeclaredTopic(this.kafka, this.options.declared, this.options.topic);
   }
 }
