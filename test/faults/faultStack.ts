@@ -97,7 +97,10 @@ export async function startFaultStack(ports: FaultStackPorts = defaultFaultPorts
       for (const name of part === 'kafka' ? nodes.map((n) => n.name) : [part]) await killNamed(name);
     },
     killBroker: (index) => killNamed(nodeAt(index).name),
-    restartBroker: async (index) => void (await stackUp(options, { nodes: [nodeAt(index).id] })),
+    restartBroker: async (index) => {
+      await stackUp(options, { nodes: [nodeAt(index).id] });
+      await everyNodeSees(nodes.length, endpoints.kafkaBrokers.split(','));
+    },
     restart: async () => {
       try {
         await stackUp(options);
@@ -115,6 +118,37 @@ export async function startFaultStack(ports: FaultStackPorts = defaultFaultPorts
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits (60 s at most) until every broker's metadata lists `count` brokers: the restarted one answers as soon as
+ * it has registered, the others learn of it a moment later, and a client asking them would not see it yet.
+ */
+async function everyNodeSees(count: number, brokers: string[]): Promise<void> {
+  const until = Date.now() + 60_000;
+  const seen = new Map<string, number>();
+  for (const broker of brokers) {
+    for (;;) {
+      const admin = new Kafka({
+        brokers: [broker],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      }).admin();
+      const listed = await admin
+        .connect()
+        .then(() => admin.describeCluster())
+        .then((c) => c.brokers.length)
+        .catch(() => 0)
+        .finally(() => admin.disconnect().catch(() => undefined));
+      seen.set(broker, listed);
+      if (listed >= count) break;
+      if (Date.now() > until)
+        throw new Error(
+          `BROKER_NOT_BACK: after 60 s the brokers list ${JSON.stringify(Object.fromEntries(seen))} of ${count}`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 function alive(pid: number): boolean {

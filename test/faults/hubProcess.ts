@@ -18,7 +18,11 @@ export interface HubProcess {
   /** Sends SIGTERM (or the signal given: SIGINT is Ctrl-C) and resolves with the ms until the process was gone. */
   terminate: (signal?: NodeJS.Signals) => Promise<number>;
   readonly running: boolean;
+  /** The last lines (200 at most) the hub process printed since its last start, whatever FAULTS_HUB_LOG_LEVEL says. */
+  recentLog: () => string[];
 }
+
+const KEPT_LINES = 200;
 
 /** A port the system picks (listen on 0), kept for every restart of the hub so clients find it again. */
 export async function freePort(): Promise<number> {
@@ -48,6 +52,17 @@ export async function hubProcess(options: {
     expiresIn: '2h',
   });
   let child: ChildProcess | undefined;
+  let recent: string[] = [];
+  const asked = new WeakSet<ChildProcess>();
+  const keep = (chunk: Buffer) => {
+    recent.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.length > 0),
+    );
+    if (recent.length > KEPT_LINES) recent = recent.slice(-KEPT_LINES);
+  };
   let exited: Promise<void> = Promise.resolve();
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
@@ -65,6 +80,7 @@ export async function hubProcess(options: {
     get running() {
       return child !== undefined;
     },
+    recentLog: () => [...recent],
     start: async () => {
       const proc = spawn(
         process.execPath,
@@ -79,15 +95,22 @@ export async function hubProcess(options: {
             HUB_PORT: String(port),
             AUTH_DEV_ISSUER: 'true',
             DEV_ISSUER_KEY_FILE: keyFile,
-            LOG_LEVEL: process.env.FAULTS_HUB_LOG_LEVEL ?? 'error',
+            // Warnings are kept (recentLog) for a failing test to show; printed only with a level asked for.
+            LOG_LEVEL: process.env.FAULTS_HUB_LOG_LEVEL ?? 'warn',
             ...options.env,
           },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
       child = proc;
+      recent = [];
       exited = new Promise((done) =>
-        proc.once('exit', () => {
+        proc.once('exit', (code, signal) => {
+          // A hub that dies when the test did not ask is what a run that stalls would otherwise never say.
+          if (child === proc && !asked.has(proc))
+            process.stderr.write(
+              `[faults] the hub on ${url} exited unasked (code ${code}, signal ${signal}); its last lines:\n${recent.slice(-40).join('\n')}\n`,
+            );
           if (child === proc) child = undefined;
           done();
         }),
@@ -104,7 +127,8 @@ export async function hubProcess(options: {
         }, 90_000);
         proc.once('exit', early);
         proc.stdout?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
+          keep(chunk);
+          if (output.length < 100_000) output += chunk.toString();
           // The hub logs to stdout: with a log level asked for, the test shows them too.
           if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
         });
@@ -125,18 +149,21 @@ export async function hubProcess(options: {
         };
         void poll();
         proc.stderr?.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
+          keep(chunk);
+          if (output.length < 100_000) output += chunk.toString();
           if (process.env.FAULTS_HUB_LOG_LEVEL) process.stderr.write(chunk);
         });
       });
     },
     kill: async () => {
+      if (child) asked.add(child);
       child?.kill('SIGKILL');
       await exited;
       child = undefined;
     },
     terminate: async (signal = 'SIGTERM') => {
       const t0 = Date.now();
+      if (child) asked.add(child);
       child?.kill(signal);
       await exited;
       child = undefined;

@@ -73,6 +73,11 @@ export interface StreamOptions {
   /** Different per scenario on one stack, so each run has methods of its own. */
   run: number;
   batchSize?: number;
+  /**
+   * How long the door may go without acknowledging anything before the run fails with what it answered, what
+   * /readyz says and the hub's last log lines (default 240 s), instead of resending until the test times out.
+   */
+  stallMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,6 +133,8 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   let recoveryMs: number | null = null;
   const unanswered: ScenarioResult['unanswered'] = {};
   const started = Date.now();
+  const stallMs = options.stallMs ?? 240_000;
+  let progressAt = started;
   const fault = sleep(options.faultAtMs).then(async () => {
     faultAt = Date.now();
     await scenario.inject({ stack, hub, hubs, ...(partners ? { partners } : {}) });
@@ -143,10 +150,13 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     const batch = events.slice(i, i + size);
     for (let attempt = 1; ; attempt++) {
       if (faultFailed) throw faultFailed;
+      if (Date.now() - progressAt > stallMs)
+        throw await doorStalled(hubs[door]!, stallMs, acknowledged.size, events.length, unanswered);
       if (attempt > 1) resends++;
       const answer = await post(hubs[door]!, batch);
       if (answer.status === 200 || answer.status === 202) {
         for (const e of batch) acknowledged.add(e.eventId);
+        progressAt = Date.now();
         if (faultAt > 0 && recoveryMs === null && attempt > 1) recoveryMs = Date.now() - faultAt;
         break;
       }
@@ -199,6 +209,29 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     recoveryMs,
     unanswered,
   };
+}
+
+/** The error a stalled door fails the run with: what it answered, what it says of itself, what it last logged. */
+async function doorStalled(
+  hub: HubProcess,
+  stallMs: number,
+  acknowledged: number,
+  sent: number,
+  unanswered: ScenarioResult['unanswered'],
+): Promise<Error> {
+  const ready = await fetch(`${hub.url}/readyz`, { signal: AbortSignal.timeout(5_000) })
+    .then(async (r) => `${r.status} ${await r.text()}`)
+    .catch((error: unknown) => `no answer (${(error as Error).message})`);
+  return new Error(
+    [
+      `DOOR_STALLED: nothing acknowledged for ${stallMs / 1000} s (${acknowledged} of ${sent} so far)`,
+      `answered instead: ${JSON.stringify(unanswered)}`,
+      `the hub process: ${hub.running ? 'running' : 'not running'}`,
+      `/readyz: ${ready.slice(0, 4_000)}`,
+      `the hub's last log lines:`,
+      ...hub.recentLog().slice(-60),
+    ].join('\n'),
+  );
 }
 
 /**
