@@ -19,7 +19,7 @@ import { newHeaders } from '../core/bus/headers.ts';
 import { loadConfig } from '../core/config/spec.ts';
 import { demoHistory } from '../core/demo/history.ts';
 import { DevIssuer } from '../core/http/devIssuer.ts';
-import { Hub } from '../core/hub/hub.ts';
+import { createHub } from '../bin/hub.ts';
 import { MethodStore } from '../core/lifecycle/methodStore.ts';
 import { hostile, jcaDocument, toXml } from '../test/emulators/eu-jca/documents.ts';
 import { JcaSender } from '../test/emulators/eu-jca/sender.ts';
@@ -148,7 +148,7 @@ async function endToEnd(store: MethodStore) {
     waitForLeaders: true,
   });
   const config = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'true', LOG_LEVEL: 'warn' });
-  const hub = new Hub({
+  const hub = createHub({
     config,
     components: ['eu-jca'],
     topics,
@@ -158,7 +158,7 @@ async function endToEnd(store: MethodStore) {
   });
   try {
     const events = [...store.states()].flatMap((s) => store.ledger(s.methodId)!.entries.map((e) => e.event));
-    const seed = new Hub({ config, components: [], topics, adapters: [] });
+    const seed = createHub({ config, components: [], topics, adapters: [] });
     for (let i = 0; i < events.length; i += 500) {
       await seed.producer.send(
         Topics.methodEvents,

@@ -17,14 +17,14 @@ import { DecisionFeed } from '../adapters/financing/decisionFeed.ts';
 import { DecisionFold } from '../adapters/financing/decisionFold.ts';
 import { decisionRoutes } from '../adapters/financing/routes.ts';
 import { financingSettings } from '../adapters/financing/settings.ts';
-import { dateOf, decisionEvent, untilAwaitingDecision } from '../adapters/financing/testEvents.ts';
+import { dateOf, decisionEvent, untilAwaitingDecision } from '../test/support/financingEvents.ts';
 import { createKafka } from '../core/bus/kafka.ts';
 import { loadConfig, loadSettings } from '../core/config/spec.ts';
 import { demoHistory } from '../core/demo/history.ts';
 import { TokenVerifier } from '../core/http/auth.ts';
 import { DEV_ISSUER, DevIssuer } from '../core/http/devIssuer.ts';
 import { createHubServer } from '../core/http/server.ts';
-import { Hub } from '../core/hub/hub.ts';
+import { createHub } from '../bin/hub.ts';
 import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('financing-feed')
@@ -150,7 +150,7 @@ async function endToEnd(count: number) {
     topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
     waitForLeaders: true,
   });
-  const hub = new Hub({
+  const hub = createHub({
     config: hubConfig,
     components: ['api', 'projection', 'financing'],
     topics,

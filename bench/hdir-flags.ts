@@ -18,8 +18,8 @@ import { createKafka } from '../core/bus/kafka.ts';
 import { loadConfig, loadSettings } from '../core/config/spec.ts';
 import { demoHistory } from '../core/demo/history.ts';
 import { DevIssuer } from '../core/http/devIssuer.ts';
-import { Hub } from '../core/hub/hub.ts';
-import { startHdirStandIn } from '../test/emulators/hdir/server.ts';
+import { createHub } from '../bin/hub.ts';
+import { startHdirStandIn } from '../deploy/emulators/hdir/server.ts';
 import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:hdir')
@@ -65,7 +65,7 @@ if (options.failEvery > 0) {
   }, 5);
   timer.unref();
 }
-const hub = new Hub({
+const hub = createHub({
   config,
   components: ['projection', 'hdir'],
   topics,

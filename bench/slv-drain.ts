@@ -17,8 +17,8 @@ import { type SlvAdapter, slvAdapter } from '../adapters/slv/adapter.ts';
 import { createKafka } from '../core/bus/kafka.ts';
 import { loadConfig } from '../core/config/spec.ts';
 import { DevIssuer } from '../core/http/devIssuer.ts';
-import { Hub } from '../core/hub/hub.ts';
-import { startDynamicsEmulator } from '../test/emulators/dynamics/server.ts';
+import { createHub } from '../bin/hub.ts';
+import { startDynamicsEmulator } from '../deploy/emulators/dynamics/server.ts';
 import { Topics } from '../contracts/topics.ts';
 
 const options = new Command('bench:slv')
@@ -55,7 +55,7 @@ const env = {
   SLV_RETRY_MAX_MS: '1000',
   SLV_CIRCUIT_OPEN_MS: '1000',
 };
-const hub = new Hub({
+const hub = createHub({
   config,
   components: ['api', 'projection', 'slv'],
   topics,

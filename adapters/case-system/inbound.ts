@@ -13,33 +13,16 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
-import type { Leadership } from '../../core/bus/leadership.ts';
-import type { ContractProducer } from '../../core/bus/producer.ts';
-import type { Config } from '../../core/config/spec.ts';
 import { forwardToLeader } from '../../core/http/leaderForward.ts';
 import { sendProblem, problemSchema, type ProblemItem } from '../../core/http/problem.ts';
+import type { CaseEventDoorOptions } from '../../core/hub/component.ts';
 import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { caseEventJsonSchema, caseEventsFromBody, EVENTS_TOPIC } from './mapping.ts';
 
-/** How far the read model has read the event log (the hub's TopicFollower). */
-export interface EventLogReader {
-  /** Whether everything in the log when the hub started is folded. */
-  readonly caughtUp: boolean;
-  /** Reads on to the log's end now; false if Kafka does not answer or the read does not get there in time. */
-  reachEnd(timeoutMs: number): Promise<boolean>;
-}
-
-export interface IngressOptions {
-  store: MethodStore;
-  producer: ContractProducer;
-  log: EventLogReader;
-  config: Config;
-  /** Physical topic to write to (the declared one unless a test or a prefixed deployment says otherwise). */
-  eventsTopic?: string;
-  /** The `case-events` role: when given, only its leader judges and the other instances forward to it. */
-  leadership?: Leadership;
-}
+/** What the door is given: core/hub/component.ts declares it, so the hub knows no adapter. */
+export type IngressOptions = CaseEventDoorOptions;
+export type { EventLogReader } from '../../core/hub/component.ts';
 
 export interface EventResult {
   index: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MethodState } from '../../contracts/generated/types.ts';
 import { newMethodState } from '../../core/lifecycle/applyEvent.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { decideLink, indicationSimilarity, substancesOf } from './linking.ts';
 import { proposalMethodId } from './mapping.ts';
 

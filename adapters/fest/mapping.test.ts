@@ -1,4 +1,4 @@
-import { decisionOf } from '../../test/support/fixtures.ts';
+import { decisionOf } from '../../core/demo/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import type { FestVilkar, MethodDetails, MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';

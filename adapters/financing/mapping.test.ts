@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DrugDecision, MethodDetails } from '../../contracts/generated/types.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
-import { decisionEvent, dayAt, untilAwaitingDecision } from './testEvents.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
+import { decisionEvent, dayAt, untilAwaitingDecision } from '../../test/support/financingEvents.ts';
 import { BOM, csvDocument, csvField } from './csv.ts';
 import { DecisionFeed } from './decisionFeed.ts';
 import { DecisionFold } from './decisionFold.ts';

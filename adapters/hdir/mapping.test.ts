@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { judgeStatusReport, osloDate } from './implementationStatus.ts';
 import { flagRecordsFor } from './mapping.ts';
 import { implementationTimes, OverdueWatch, runOf } from './monitoring.ts';

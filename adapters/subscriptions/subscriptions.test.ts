@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodState } from '../../contracts/generated/types.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../../test/support/hub.ts';
 import {
   deleteTopics,
@@ -19,7 +19,7 @@ import {
   testBus,
   testKafka,
 } from '../../test/support/kafka.ts';
-import { type SmtpSink, startSmtpSink } from '../../test/support/smtp.ts';
+import { type SmtpSink, startSmtpSink } from '../../deploy/emulators/smtp.ts';
 import { subscriptionsAdapter } from './adapter.ts';
 import { webhookSignatureOf } from './mapping.ts';
 

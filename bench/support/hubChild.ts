@@ -7,7 +7,7 @@
 import { adapterCatalogue } from '../../adapters/catalogue.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { componentNames, Hub } from '../../core/hub/hub.ts';
+import { componentNames, createHub } from '../../bin/hub.ts';
 
 export interface HubChildOptions {
   topics: Record<string, string>;
@@ -39,7 +39,7 @@ const options = JSON.parse(raw) as HubChildOptions;
 const env = { ...process.env, ...options.env };
 const config = loadConfig(env);
 const issuer = await DevIssuer.ephemeral();
-const hub = new Hub({
+const hub = createHub({
   config,
   components: componentNames,
   topics: options.topics,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../demo/fixtures.ts';
 import { methodEvent } from '../lifecycle/eventBuilder.ts';
 import { confidentialFieldsSet, guardOutbound, withoutConfidential } from './confidential.ts';
 import { ConfidentialLeak } from './errors.ts';

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Config, loadSettings } from '../config/spec.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
-import { devScopes } from '../hub/hub.ts';
 import type { Problem } from '../http/problem.ts';
 import { cliSettings } from './settings.ts';
 
@@ -27,8 +26,11 @@ export const defaultHubUrl = (config: Config, env: NodeJS.ProcessEnv = process.e
   loadSettings(cliSettings, env).METODEHUB_URL.replace(/\/$/, '') ||
   `http://${config.HUB_HOST}:${config.HUB_PORT}`;
 
-/** The token to use: --token, METODEHUB_TOKEN, or one from the local dev issuer's key. */
-export async function tokenFor(config: Config, given?: string): Promise<string> {
+/**
+ * The token to use: --token, METODEHUB_TOKEN, or one the local dev issuer's key mints with `scopes` (the entry
+ * point knows which: bin/cli.ts gives every adapter's, an adapter's command its own).
+ */
+export async function tokenFor(config: Config, given: string | undefined, scopes: string[]): Promise<string> {
   const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
   if (token) return token;
   const keyFile = resolve(config.DEV_ISSUER_KEY_FILE);
@@ -40,7 +42,7 @@ export async function tokenFor(config: Config, given?: string): Promise<string> 
   }
   const issuer = await DevIssuer.fromFile(keyFile);
   return issuer.mint({
-    scopes: devScopes(config),
+    scopes,
     audience: config.AUTH_AUDIENCE,
     issuer: config.AUTH_ISSUER,
     subject: 'metodehub-cli',

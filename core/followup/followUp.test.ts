@@ -1,7 +1,7 @@
 /** Follow-up of temporary introductions and the assessment clock, over states folded by the real state machine. */
 import { describe, expect, it } from 'vitest';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
-import { decisionOf, medicineDetails } from '../../test/support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../demo/fixtures.ts';
 import { applyEvent } from '../lifecycle/applyEvent.ts';
 import { methodEvent } from '../lifecycle/eventBuilder.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
-import { decisionOf, medicineDetails } from '../../test/support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../demo/fixtures.ts';
 import { loadConfig } from '../config/spec.ts';
 import { methodEvent } from '../lifecycle/eventBuilder.ts';
 import { MethodStore } from '../lifecycle/methodStore.ts';

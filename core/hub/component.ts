@@ -12,6 +12,7 @@ import type { ContractProducer } from '../bus/producer.ts';
 import type { BusPolicy } from '../bus/runner.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
 import type { Config, Setting } from '../config/spec.ts';
+import type { MethodStore } from '../lifecycle/methodStore.ts';
 import type { Clock } from '../time/clock.ts';
 
 export interface HubContext {
@@ -92,3 +93,26 @@ export interface AdapterDefinition {
   flow?: AdapterFlow;
   create(context: HubContext): HubComponent | Promise<HubComponent>;
 }
+
+/** How far the read model has read the event log (the hub's TopicFollower). */
+export interface EventLogReader {
+  /** Whether everything in the log when the hub started is folded. */
+  readonly caughtUp: boolean;
+  /** Reads on to the log's end now; false if Kafka does not answer or the read does not get there in time. */
+  reachEnd(timeoutMs: number): Promise<boolean>;
+}
+
+/** What the hub's `api` part gives the door case events come in by. */
+export interface CaseEventDoorOptions {
+  store: MethodStore;
+  producer: ContractProducer;
+  log: EventLogReader;
+  config: Config;
+  /** Physical topic to write to (the declared one unless a test or a prefixed deployment says otherwise). */
+  eventsTopic?: string;
+  /** The `case-events` role: when given, only its leader judges and the other instances forward to it. */
+  leadership?: Leadership;
+}
+
+/** The case system's inbound adapter (adapters/case-system): the routes that take case events, as a fastify plugin. */
+export type CaseEventDoor = (options: CaseEventDoorOptions) => (app: FastifyInstance) => Promise<void>;

@@ -3,16 +3,15 @@
  * consumer group, so several instances share the work and components can be deployed apart.
  *   api         HTTP API: case-event ingress, method reads, time travel, statistics (reads the whole event log)
  *   projection  keeps nyemetoder.method-state.v1 current and dead-letters refused events
- * and every partner adapter of `adapters/catalogue.ts`. The HTTP server runs when `api` or an adapter with
- * routes does.
+ * and the partner adapters it is given. It knows no adapter itself: bin/hub.ts, the composition root, gives it
+ * the catalogue (adapters/catalogue.ts) and the case system's door. The HTTP server runs when `api` or an adapter
+ * with routes does.
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
-import { adapterCatalogue } from '../../adapters/catalogue.ts';
-import { caseEventIngress } from '../../adapters/case-system/inbound.ts';
 import {
   adapterPrincipal,
   createKafka,
@@ -42,20 +41,31 @@ import { DeadLetterTools } from '../ops/deadLetters.ts';
 import { coreFlows, FlowMonitor } from '../ops/flow.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import { traceMethod } from '../ops/trace.ts';
-import type { AdapterDefinition, ComponentHealth, HubComponent, HubContext } from './component.ts';
+import type {
+  AdapterDefinition,
+  CaseEventDoor,
+  ComponentHealth,
+  HubComponent,
+  HubContext,
+} from './component.ts';
 import { reasonOf, startPatiently } from './patientStart.ts';
 import { Topics } from '../../contracts/topics.ts';
 
-const coreComponents = ['api', 'projection'] as const;
+export const coreComponents = ['api', 'projection'] as const;
 export type ComponentName = string;
 
-export const componentNames: readonly string[] = [...coreComponents, ...adapterCatalogue.map((a) => a.name)];
+/** The parts a hub with these adapters can run: the core's, then the adapters' in start order. */
+export const componentNamesOf = (adapters: readonly AdapterDefinition[]): readonly string[] => [
+  ...coreComponents,
+  ...adapters.map((a) => a.name),
+];
 
-export const componentDescriptions: Record<string, string> = {
+/** A line on each part, for `metodehub run --help`. */
+export const componentDescriptionsOf = (adapters: readonly AdapterDefinition[]): Record<string, string> => ({
   api: 'HTTP API: case-event ingress, method state, history, time travel, statistics',
   projection: 'keeps nyemetoder.method-state.v1 current; refused events go to the dead-letter topic',
-  ...Object.fromEntries(adapterCatalogue.map((a) => [a.name, a.description])),
-};
+  ...Object.fromEntries(adapters.map((a) => [a.name, a.description])),
+});
 
 export interface HubOptions {
   config: Config;
@@ -64,8 +74,10 @@ export interface HubOptions {
   topics?: Record<string, string>;
   /** The environment adapters read their settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
-  /** The adapters that may run (default the catalogue); tests pass their own. */
+  /** The adapters that may run (bin/hub.ts gives the catalogue; default none); tests pass their own. */
   adapters?: readonly AdapterDefinition[];
+  /** The routes case events come in by, mounted with `api` (bin/hub.ts gives the case system's). */
+  caseEvents?: CaseEventDoor;
   /** Consumer group prefix (tests run hubs side by side). */
   groupPrefix?: string;
   /** A dev issuer to use instead of the one in DEV_ISSUER_KEY_FILE (tests). */
@@ -79,16 +91,17 @@ export class UnknownComponentError extends Error {
   override name = 'UnknownComponentError';
 }
 
-export function parseComponents(list: string | undefined): ComponentName[] {
-  if (!list) return [...componentNames];
+/** The parts named in `--adapters a,b` (all of `names` when none is given); an unknown name is refused with the choice. */
+export function parseComponents(list: string | undefined, names: readonly string[]): ComponentName[] {
+  if (!list) return [...names];
   const asked = list
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = asked.filter((name) => !componentNames.includes(name));
+  const unknown = asked.filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     throw new UnknownComponentError(
-      `unknown adapter(s): ${unknown.join(', ')}; choose from ${componentNames.join(', ')}`,
+      `unknown adapter(s): ${unknown.join(', ')}; choose from ${names.join(', ')}`,
     );
   }
   return asked;
@@ -98,9 +111,13 @@ export function parseComponents(list: string | undefined): ComponentName[] {
  * The scopes a local dev token carries: the core's and every adapter's `*_SCOPE` setting, except those
  * for confidential material, which a token must be given on purpose.
  */
-export function devScopes(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+export function devScopes(
+  config: Config,
+  adapters: readonly AdapterDefinition[],
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const scopes = new Set([config.AUTH_READ_SCOPE, config.AUTH_WRITE_SCOPE, config.AUTH_OPS_SCOPE]);
-  for (const adapter of adapterCatalogue) {
+  for (const adapter of adapters) {
     const values = loadSettings(adapter.settings, env) as Record<string, unknown>;
     for (const [name, value] of Object.entries(values))
       if (name.endsWith('_SCOPE') && !name.includes('CONFIDENTIAL') && typeof value === 'string' && value)
@@ -142,7 +159,7 @@ export class Hub {
 
   constructor(private readonly options: HubOptions) {
     const { config } = options;
-    this.components = options.components ?? componentNames;
+    this.components = options.components ?? componentNamesOf(options.adapters ?? []);
     this.clock = options.clock ?? systemClock;
     this.kafka = options.kafka ?? kafkaFromConfig(config);
     this.registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL, registryAuthOf(config));
@@ -224,9 +241,9 @@ export class Hub {
     return `${this.groupPrefix}.${name}`;
   }
 
-  /** The adapters this hub may run: the catalogue, or the ones a test gave. */
+  /** The adapters this hub may run: the catalogue bin/hub.ts gives, or the ones a test gave. */
   private get catalogue(): readonly AdapterDefinition[] {
-    return this.options.adapters ?? adapterCatalogue;
+    return this.options.adapters ?? [];
   }
 
   async start(): Promise<void> {
@@ -436,16 +453,17 @@ export class Hub {
         }),
       );
       await server.register(followUpRoutes(this.followUp, config.AUTH_READ_SCOPE));
-      await server.register(
-        caseEventIngress({
-          store: this.store,
-          producer: this.producer,
-          log: follower,
-          config,
-          eventsTopic: this.eventsTopic,
-          leadership: this.leadership('case-events'),
-        }),
-      );
+      if (this.options.caseEvents)
+        await server.register(
+          this.options.caseEvents({
+            store: this.store,
+            producer: this.producer,
+            log: follower,
+            config,
+            eventsTopic: this.eventsTopic,
+            leadership: this.leadership('case-events'),
+          }),
+        );
     }
     for (const adapter of adapters) await adapter.routes?.(server);
     this.flowMonitor = new FlowMonitor({
@@ -517,7 +535,7 @@ export class Hub {
     if (!this.devIssuer) throw new Error('the dev issuer is off (AUTH_DEV_ISSUER=false)');
     const { config } = this.options;
     return this.devIssuer.mint({
-      scopes: scopes ?? devScopes(config, this.options.env ?? process.env),
+      scopes: scopes ?? devScopes(config, this.catalogue, this.options.env ?? process.env),
       audience: config.AUTH_AUDIENCE,
       issuer: config.AUTH_ISSUER,
       expiresIn,

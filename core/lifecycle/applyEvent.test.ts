@@ -1,4 +1,4 @@
-import { decisionOf } from '../../test/support/fixtures.ts';
+import { decisionOf } from '../demo/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import type { MethodDetails, MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { applyEvent } from './applyEvent.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodException, MethodState } from '../../contracts/generated/types.ts';
-import { decisionOf, medicineDetails } from '../../test/support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../demo/fixtures.ts';
 import { applyEvent } from './applyEvent.ts';
 import { changeLogOf, decisionRoundsOf } from './changeLog.ts';
 import { methodEvent } from './eventBuilder.ts';

@@ -1,6 +1,6 @@
 /** The ledger and the read model: duplicates, refusals, time travel and batch judgement. */
 import { describe, expect, it } from 'vitest';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../demo/fixtures.ts';
 import { methodEvent } from './eventBuilder.ts';
 import { MethodLedger } from './ledger.ts';
 import { MethodStore } from './methodStore.ts';

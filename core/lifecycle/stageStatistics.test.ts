@@ -1,7 +1,7 @@
 /** Stage statistics over hand-made states, where every figure can be worked out by hand. */
 import { describe, expect, it } from 'vitest';
 import type { MethodState } from '../../contracts/generated/types.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../demo/fixtures.ts';
 import { methodEvent } from './eventBuilder.ts';
 import { MethodStore } from './methodStore.ts';
 import { longestWaiting, median, percentile, stageCounts, stageDurations } from './stageStatistics.ts';

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
+import { type DynamicsEmulator, startDynamicsEmulator } from '../../deploy/emulators/dynamics/server.ts';
 import { FestVendorEmulator } from '../emulators/fest-vendor/server.ts';
-import { type HdirStandIn, startHdirStandIn } from '../emulators/hdir/server.ts';
+import { type HdirStandIn, startHdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import type { HubProcess } from './hubProcess.ts';
 
 export type Partner = 'slv' | 'fest-vendor' | 'hdir';

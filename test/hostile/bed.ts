@@ -11,9 +11,10 @@ import { adapterCatalogue } from '../../adapters/catalogue.ts';
 import { topics as declaredTopics } from '../../contracts/topics.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { Hub } from '../../core/hub/hub.ts';
-import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
-import { type HdirStandIn, startHdirStandIn } from '../emulators/hdir/server.ts';
+import type { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
+import { type DynamicsEmulator, startDynamicsEmulator } from '../../deploy/emulators/dynamics/server.ts';
+import { type HdirStandIn, startHdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { createTopics, deleteTopics, testKafka, uniqueName } from '../support/kafka.ts';
 
 export const components = ['api', 'projection', ...adapterCatalogue.map((a) => a.name)];
@@ -65,7 +66,7 @@ export async function startHostileBed(): Promise<HostileBed> {
   const issuer = await DevIssuer.ephemeral();
   const groupPrefix = uniqueName('test-hostile');
   const newHub = () =>
-    new Hub({
+    createHub({
       config: loadConfig(env),
       components,
       topics,

@@ -10,7 +10,7 @@ import { newHeaders } from '../../core/bus/headers.ts';
 import type { TopicName } from '../../core/bus/producer.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { createTopics, deleteTopics, readTopic, testBus, testKafka, uniqueName } from '../support/kafka.ts';
 
 const now = '2026-11-22T10:00:00.000Z';

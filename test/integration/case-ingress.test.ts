@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { decisionOf, medicineDetails } from '../support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, produceMethodEvents, readAll, testBus, testKafka } from '../support/kafka.ts';
 

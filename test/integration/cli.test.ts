@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoHistory } from '../../core/demo/history.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { decisionOf, medicineDetails } from '../support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
 const run = promisify(execFile);

@@ -8,7 +8,7 @@ import type { MethodEvent, MethodState } from '../../contracts/generated/types.t
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import type { DeadLetterDetail, DeadLetterSummary, RedriveResult } from '../../core/ops/deadLetters.ts';
 import type { TraceEntry } from '../../core/ops/trace.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, produceMethodEvents, readAll, testKafka } from '../support/kafka.ts';
 

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { euJcaAdapter } from '../../adapters/eu-jca/adapter.ts';
 import type { JcaNotification, MethodState } from '../../contracts/generated/types.ts';
 import { loadConfig } from '../../core/config/spec.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { JcaSender } from '../emulators/eu-jca/sender.ts';
 import { jcaDocument } from '../emulators/eu-jca/documents.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, readAll, testBus, testKafka, uniqueName } from '../support/kafka.ts';
 
@@ -441,7 +441,7 @@ describe('after a restart', () => {
       HUB_PORT: '0',
       AUTH_DEV_ISSUER: 'true',
     });
-    const second = new Hub({
+    const second = createHub({
       config,
       components: ['eu-jca'],
       topics: h.topics,

@@ -17,7 +17,7 @@ import type { MethodEvent, MethodState } from '../../contracts/generated/types.t
 import { StateStore } from '../../core/bus/stateStore.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { demoHistory } from '../../core/demo/history.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { FestVendorEmulator } from '../emulators/fest-vendor/server.ts';
@@ -599,7 +599,7 @@ describe('confidential fields', () => {
 describe('restart', () => {
   const hubWith = (overrides: Record<string, string>) => {
     const settings = { ...env(), ...overrides };
-    return new Hub({
+    return createHub({
       config: loadConfig({
         KAFKA_BROKERS: inject('kafkaBrokers'),
         SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),

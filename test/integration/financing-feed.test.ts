@@ -18,7 +18,7 @@ import {
   detailsChanged,
   phasedOut,
   untilAwaitingDecision,
-} from '../../adapters/financing/testEvents.ts';
+} from '../support/financingEvents.ts';
 import type { DrugDecision, MethodDetails, MethodEvent } from '../../contracts/generated/types.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';

@@ -15,10 +15,11 @@ import { topics as declaredTopics, Topics } from '../../contracts/topics.ts';
 import { runningRunners } from '../../core/bus/runner.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import type { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { coreFlows, type FlowComponent, groupAliases } from '../../core/ops/flow.ts';
-import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
-import { type HdirStandIn, startHdirStandIn } from '../emulators/hdir/server.ts';
+import { type DynamicsEmulator, startDynamicsEmulator } from '../../deploy/emulators/dynamics/server.ts';
+import { type HdirStandIn, startHdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { createTopics, deleteTopics, testKafka, uniqueName } from '../support/kafka.ts';
 
 const { AssignerProtocol } = kafkajs;
@@ -140,7 +141,7 @@ describe('a hub running every adapter', () => {
       FEST_SECRET_KEY: randomBytes(32).toString('base64'),
       ...bus,
     };
-    hub = new Hub({
+    hub = createHub({
       config: loadConfig(env),
       components: ['api', 'projection', ...adapterCatalogue.map((a) => a.name)],
       topics: physical,

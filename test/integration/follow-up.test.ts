@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { fixedClock } from '../../core/time/clock.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { browserMissing, chromiumPath, launchBrowser } from '../support/browser.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually } from '../support/kafka.ts';

@@ -12,7 +12,7 @@ import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { hdirCommand } from '../../adapters/hdir/cli.ts';
 import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
 import { newHeaders } from '../../core/bus/headers.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
 

@@ -9,8 +9,9 @@ import { inject } from 'vitest';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { loadConfig } from '../../core/config/spec.ts';
-import { Hub } from '../../core/hub/hub.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
+import type { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { deleteTopics, eventually, readAll, testBus, testKafka } from '../support/kafka.ts';
 
@@ -64,7 +65,7 @@ it('delivers after a restart what was not delivered before it, once', async () =
     ...env,
     HDIR_NOTIFY_URL: hdir.notifyUrl,
   };
-  second = new Hub({
+  second = createHub({
     config: loadConfig(configEnv),
     components: ['projection', 'hdir'],
     topics: h.topics,

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
 let h: TestHub;

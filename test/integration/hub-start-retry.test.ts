@@ -8,7 +8,7 @@ import { transientCause } from '../../core/bus/errors.ts';
 import { SnapshotTimeout } from '../../core/bus/topicSnapshot.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import type { AdapterDefinition, HubComponent } from '../../core/hub/component.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { testKafka, uniqueName } from '../support/kafka.ts';
 
 const config = () =>
@@ -59,7 +59,7 @@ it('tries an adapter whose start met a missing topic again until it starts, whil
   }
   const first = { count: 0 };
   const second = { count: 0 };
-  const hub = new Hub({
+  const hub = createHub({
     config: config(),
     adapters: [reader('first', missing, first), reader('second', present, second)],
     components: ['first', 'second'],
@@ -89,7 +89,7 @@ it('tries an adapter whose start met a missing topic again until it starts, whil
 }, 60_000);
 
 it('still fails the start on an error not known to pass (a bug or a bad setting is not waited out)', async () => {
-  const hub = new Hub({
+  const hub = createHub({
     config: config(),
     adapters: [
       {
@@ -117,7 +117,7 @@ it('keeps trying an adapter that first met Kafka away, whatever its later attemp
     () => new SnapshotTimeout('reading fest.vendor-webhooks.v1 took longer than 60000 ms'),
     () => new Error('STATE_UNREADABLE: fest.vendor-webhooks.v1 partition 0 offset 3 (key v): registry away'),
   ];
-  const hub = new Hub({
+  const hub = createHub({
     config: config(),
     adapters: [
       {

@@ -14,10 +14,10 @@ import { festAdapter } from '../../adapters/fest/adapter.ts';
 import { financingAdapter } from '../../adapters/financing/adapter.ts';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { loadConfig } from '../../core/config/spec.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
-import { decisionOf, medicineDetails } from '../support/fixtures.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
+import { decisionOf, medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { testBus, testKafka, uniqueName } from '../support/kafka.ts';
 
@@ -136,7 +136,7 @@ describe('one record in the log that no adapter could carry', () => {
       .toBeGreaterThan(0);
 
     // A hub started again on the same log serves the extract, and has not the poison in it.
-    const second = new Hub({
+    const second = createHub({
       config: loadConfig({
         KAFKA_BROKERS: inject('kafkaBrokers'),
         SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),

@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
 import { browserMissing, chromiumPath, launchBrowser } from '../support/browser.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { produceMethodEvents } from '../support/kafka.ts';
 

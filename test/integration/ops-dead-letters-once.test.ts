@@ -20,7 +20,7 @@ import {
   type RefusedRecord,
 } from '../../core/ops/deadLetters.ts';
 import type { TraceEntry } from '../../core/ops/trace.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually, produceMethodEvents, testBus, testKafka } from '../support/kafka.ts';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ConfigError, loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { testKafka, uniqueName } from '../support/kafka.ts';
 
 let taken: Server;
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 it('refuses a taken port in one line, before joining a consumer group', async () => {
   const groupPrefix = uniqueName('test.port');
-  const hub = new Hub({
+  const hub = createHub({
     config: loadConfig({
       KAFKA_BROKERS: inject('kafkaBrokers'),
       SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../adapters/slv/exchanges.ts';
-import { decisionOf, medicineDetails } from '../support/fixtures.ts';
+import { decisionOf, medicineDetails } from '../../core/demo/fixtures.ts';
 import { eventually } from '../support/kafka.ts';
 import { assignment, orderedFromSlv, type SlvTestBed, startSlvTestBed } from './slv-support.ts';
 

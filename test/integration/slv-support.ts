@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { type SlvAdapter, slvAdapter } from '../../adapters/slv/adapter.ts';
-import { type DynamicsEmulator, startDynamicsEmulator } from '../emulators/dynamics/server.ts';
-import { medicineDetails } from '../support/fixtures.ts';
+import { type DynamicsEmulator, startDynamicsEmulator } from '../../deploy/emulators/dynamics/server.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { eventually } from '../support/kafka.ts';
 

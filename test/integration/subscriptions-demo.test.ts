@@ -11,7 +11,7 @@ import { demoHistory } from '../../core/demo/history.ts';
 import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../../core/demo/subscriptions.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { deleteTopics, eventually, testKafka } from '../support/kafka.ts';
-import { type SmtpSink, startSmtpSink } from '../support/smtp.ts';
+import { type SmtpSink, startSmtpSink } from '../../deploy/emulators/smtp.ts';
 
 let smtp: SmtpSink;
 let h: TestHub;

@@ -25,9 +25,9 @@ import {
   validityDefaults,
   violationsOf,
 } from '../../core/contracts/validity.ts';
-import { startDynamicsEmulator, type DynamicsEmulator } from '../emulators/dynamics/server.ts';
+import { startDynamicsEmulator, type DynamicsEmulator } from '../../deploy/emulators/dynamics/server.ts';
 import { officialFestSchemas, validateOfficialFest } from '../support/festSchema.ts';
-import { startHdirStandIn, type HdirStandIn } from '../emulators/hdir/server.ts';
+import { startHdirStandIn, type HdirStandIn } from '../../deploy/emulators/hdir/server.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 
 const EVENTS = 'nyemetoder.method-events.v1';

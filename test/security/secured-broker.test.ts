@@ -11,14 +11,15 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { financingAdapter } from '../../adapters/financing/adapter.ts';
-import { decisionEvent, untilAwaitingDecision } from '../../adapters/financing/testEvents.ts';
+import { decisionEvent, untilAwaitingDecision } from '../support/financingEvents.ts';
 import { hdirAdapter } from '../../adapters/hdir/adapter.ts';
 import { aclsFor, applyAcls, hubAcls } from '../../core/bus/acls.ts';
 import { createKafka, kafkaSecurity } from '../../core/bus/kafka.ts';
 import { applyTopics } from '../../core/bus/topics.ts';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
-import { Hub } from '../../core/hub/hub.ts';
+import type { Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import { coreFlows } from '../../core/ops/flow.ts';
 import {
   repoRoot,
@@ -82,7 +83,7 @@ beforeAll(async () => {
     HDIR_KAFKA_SASL_PASSWORD: security.passwords['metodehub-financing']!,
   };
   const issuer = await DevIssuer.ephemeral();
-  hub = new Hub({
+  hub = createHub({
     config: loadConfig(env),
     components: ['api', 'projection', 'financing', 'hdir'],
     devIssuer: issuer,

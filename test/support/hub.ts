@@ -3,7 +3,8 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../core/config/spec.ts';
 import { DevIssuer } from '../../core/http/devIssuer.ts';
 import type { AdapterDefinition } from '../../core/hub/component.ts';
-import { type ComponentName, Hub } from '../../core/hub/hub.ts';
+import type { ComponentName, Hub } from '../../core/hub/hub.ts';
+import { createHub } from '../../bin/hub.ts';
 import type { Clock } from '../../core/time/clock.ts';
 import { createTopics, deleteTopics, testKafka, uniqueName } from './kafka.ts';
 
@@ -69,7 +70,7 @@ export async function startTestHub(
   });
   const issuer = await DevIssuer.ephemeral();
   const groupPrefix = earlier && options.sameGroups ? earlier.groupPrefix : uniqueName('test');
-  const hub = new Hub({
+  const hub = createHub({
     config,
     components,
     topics: renamed,

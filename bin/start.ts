@@ -4,17 +4,17 @@
  * replays the demo history, subscribes the demo's subscribers, and prints where to look. Ctrl-C stops the
  * hub; the stack keeps running (`npm run stack:down` stops it).
  */
-import { stackOptionsFromEnv, stackUp, topicProfileOf } from '../../deploy/local/stack.ts';
-import { kafkaFromConfig } from '../bus/kafka.ts';
-import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
-import { applyTopics } from '../bus/topics.ts';
-import { ConfigError, loadConfig, loadSettings } from '../config/spec.ts';
-import { cliSettings } from './settings.ts';
-import { demoHistory, demoSummary } from '../demo/history.ts';
-import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../demo/subscriptions.ts';
-import { Hub } from '../hub/hub.ts';
-import { untilSignal } from './main.ts';
-import { replay } from './simulate.ts';
+import { stackOptionsFromEnv, stackUp, topicProfileOf } from '../deploy/local/stack.ts';
+import { kafkaFromConfig } from '../core/bus/kafka.ts';
+import { ContractRegistry, registryAuthOf } from '../core/bus/registry.ts';
+import { applyTopics } from '../core/bus/topics.ts';
+import { ConfigError, loadConfig, loadSettings } from '../core/config/spec.ts';
+import { cliSettings } from '../core/cli/settings.ts';
+import { demoHistory, demoSummary } from '../core/demo/history.ts';
+import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../core/demo/subscriptions.ts';
+import { createHub } from './hub.ts';
+import { untilSignal } from './cli.ts';
+import { replay } from '../core/cli/simulate.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -34,7 +34,7 @@ async function startStandIns(): Promise<StandIns> {
   const closers: (() => Promise<void>)[] = [];
   if (!loadSettings(cliSettings).METODEHUB_STAND_INS) return { lines, close: async () => {} };
   if (!process.env.SLV_URL) {
-    const { startDynamicsEmulator } = await import('../../test/emulators/dynamics/server.ts');
+    const { startDynamicsEmulator } = await import('../deploy/emulators/dynamics/server.ts');
     const slv = await startDynamicsEmulator({
       clients: [{ clientId: 'metodehub-slv', clientSecret: 'local-stand-in' }],
     });
@@ -50,7 +50,7 @@ async function startStandIns(): Promise<StandIns> {
     );
   }
   if (!process.env.HDIR_NOTIFY_URL) {
-    const { startHdirStandIn } = await import('../../test/emulators/hdir/server.ts');
+    const { startHdirStandIn } = await import('../deploy/emulators/hdir/server.ts');
     const hdir = await startHdirStandIn();
     process.env.HDIR_NOTIFY_URL = hdir.notifyUrl;
     const base = new URL(hdir.notifyUrl).origin;
@@ -61,7 +61,7 @@ async function startStandIns(): Promise<StandIns> {
   }
   if (!process.env.SMTP_HOST) {
     // aiosmtpd is installed into .stack/py on first use; without it, e-mail waits for SMTP_* to be set.
-    const { startSmtpSink } = await import('../../test/support/smtp.ts');
+    const { startSmtpSink } = await import('../deploy/emulators/smtp.ts');
     try {
       const smtp = await startSmtpSink();
       Object.assign(process.env, { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtp.port), SMTP_TLS: 'false' });
@@ -99,7 +99,7 @@ async function start(): Promise<void> {
   await new ContractRegistry(config.SCHEMA_REGISTRY_URL, registryAuthOf(config)).registerAll();
   say(`Topics and contracts applied (${created} of ${applied.length} topics created or updated).`);
 
-  const hub = new Hub({ config, kafka });
+  const hub = createHub({ config, kafka });
   await hub.start();
   await hub.waitUntilReady();
   say(`Hub started (${hub.components.join(', ')}); it had ${hub.store.size} methods in its event log.`);

@@ -1,6 +1,6 @@
 /**
  * A real SMTP server on loopback for tests: Python's aiosmtpd 1.4.6, installed on first use into a venv under
- * `.stack/py` (git-ignored), run by test/support/smtp_sink.py on a port from 20600-20699. Each message it
+ * `.stack/py` (git-ignored), run by deploy/emulators/smtp_sink.py on a port from 20600-20699. Each message it
  * accepts is a JSON file in a temporary folder; `messages()` reads what arrived.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';

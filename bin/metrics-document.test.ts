@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import '../../adapters/catalogue.ts'; // every adapter registers its metrics on import
-import '../hub/hub.ts';
-import { metricsTable } from './registry.ts';
+import '../adapters/catalogue.ts'; // every adapter registers its metrics on import
+import '../core/hub/hub.ts';
+import { metricsTable } from '../core/metrics/registry.ts';
 
-const documented = resolve(import.meta.dirname, '../../deploy/monitoring/METRICS.md');
+const documented = resolve(import.meta.dirname, '../deploy/monitoring/METRICS.md');
 
 describe('metrics documentation', () => {
   it('lists exactly the metrics the hub registers', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 import {
   createTopics,
   deleteTopics,
@@ -12,15 +12,20 @@ import {
   testBus,
   testKafka,
   uniqueName,
-} from '../../test/support/kafka.ts';
-import { applyEvent } from '../lifecycle/applyEvent.ts';
-import { describeErrors } from '../lifecycle/errors.ts';
-import { methodEvent } from '../lifecycle/eventBuilder.ts';
-import { readDeadLetterInfo } from './deadLetter.ts';
-import { ConfidentialLeak, ContractViolation, DomainRuleError, TransientError } from './errors.ts';
-import { headerText, newHeaders } from './headers.ts';
-import { loadConfig } from '../config/spec.ts';
-import { busPolicyOf, ConsumerRunner, type Delivery, runnersInTrouble } from './runner.ts';
+} from '../support/kafka.ts';
+import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
+import { describeErrors } from '../../core/lifecycle/errors.ts';
+import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
+import { readDeadLetterInfo } from '../../core/bus/deadLetter.ts';
+import {
+  ConfidentialLeak,
+  ContractViolation,
+  DomainRuleError,
+  TransientError,
+} from '../../core/bus/errors.ts';
+import { headerText, newHeaders } from '../../core/bus/headers.ts';
+import { loadConfig } from '../../core/config/spec.ts';
+import { busPolicyOf, ConsumerRunner, type Delivery, runnersInTrouble } from '../../core/bus/runner.ts';
 
 const EVENTS = 'nyemetoder.method-events.v1';
 const kafka = testKafka();

@@ -1,7 +1,7 @@
 /** Method histories for the financing tests: a medicine taken from proposal to a decision, legally. */
 import type { MethodDetails, MethodEvent } from '../../contracts/generated/types.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { medicineDetails } from '../../test/support/fixtures.ts';
+import { medicineDetails } from '../../core/demo/fixtures.ts';
 
 /** An instant `day` days after 2024-01-01 at 10:00 UTC (a working hour, so its UTC and Oslo dates agree). */
 export const dayAt = (day: number): string =>

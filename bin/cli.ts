@@ -3,30 +3,24 @@
  * Every subcommand has --help. Reads the same environment as the hub (see `metodehub config`).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { MethodState } from '../../contracts/generated/types.ts';
-import { adapterCatalogue } from '../../adapters/catalogue.ts';
-import { financingCommand } from '../../adapters/financing/cli.ts';
-import { hdirCommand } from '../../adapters/hdir/cli.ts';
-import { configurationMarkdown, hubSettingsSections } from '../config/document.ts';
-import { type Config, ConfigError, loadConfig, loadSettings } from '../config/spec.ts';
-import { demoHistory, demoSummary } from '../demo/history.ts';
-import {
-  componentDescriptions,
-  componentNames,
-  devScopes,
-  Hub,
-  parseComponents,
-  UnknownComponentError,
-} from '../hub/hub.ts';
-import type { ChangeLogEntry, DecisionRound } from '../lifecycle/changeLog.ts';
-import type { RegionExceptions } from '../lifecycle/regionalExceptions.ts';
+import type { MethodState } from '../contracts/generated/types.ts';
+import { adapterCatalogue } from '../adapters/catalogue.ts';
+import { financingCommand } from '../adapters/financing/cli.ts';
+import { hdirCommand } from '../adapters/hdir/cli.ts';
+import { configurationMarkdown, hubSettingsSections } from '../core/config/document.ts';
+import { type Config, ConfigError, loadConfig, loadSettings } from '../core/config/spec.ts';
+import { demoHistory, demoSummary } from '../core/demo/history.ts';
+import { UnknownComponentError } from '../core/hub/hub.ts';
+import { componentDescriptions, componentNames, createHub, devScopes, parseComponents } from './hub.ts';
+import type { ChangeLogEntry, DecisionRound } from '../core/lifecycle/changeLog.ts';
+import type { RegionExceptions } from '../core/lifecycle/regionalExceptions.ts';
 import {
   type AssessmentClockStatistics,
   dimensions,
   type DurationGroup,
   type NewPriceOfferRound,
   type StageWaiting,
-} from '../lifecycle/stageStatistics.ts';
+} from '../core/lifecycle/stageStatistics.ts';
 import {
   type ApiTarget,
   ApiError,
@@ -35,12 +29,12 @@ import {
   defaultHubUrl,
   type TargetOptions,
   tokenFor,
-} from './apiClient.ts';
-import type { TraceEntry } from '../ops/trace.ts';
-import { deadLetterCommand } from './deadLetterCommands.ts';
-import { followUpCommand } from './followUpCommands.ts';
-import { replay } from './simulate.ts';
-import { out, table } from './tables.ts';
+} from '../core/cli/apiClient.ts';
+import type { TraceEntry } from '../core/ops/trace.ts';
+import { deadLetterCommand } from '../core/cli/deadLetterCommands.ts';
+import { followUpCommand } from '../core/cli/followUpCommands.ts';
+import { replay } from '../core/cli/simulate.ts';
+import { out, table } from '../core/cli/tables.ts';
 
 const integer = (name: string, min: number) => (raw: string) => {
   const n = Number(raw);
@@ -56,7 +50,10 @@ const withTarget = (command: Command) =>
     .option('--json', 'print the API answer as JSON');
 
 async function targetOf(config: Config, options: TargetOptions): Promise<ApiTarget> {
-  return { url: options.hub ?? defaultHubUrl(config), token: await tokenFor(config, options.token) };
+  return {
+    url: options.hub ?? defaultHubUrl(config),
+    token: await tokenFor(config, options.token, devScopes(config)),
+  };
 }
 
 export function buildProgram(config: () => Config): Command {
@@ -71,7 +68,7 @@ export function buildProgram(config: () => Config): Command {
     )
     .addOption(new Option('--adapters <list>', 'comma-separated adapters to run (default: all)'))
     .action(async (options: { adapters?: string }) => {
-      const hub = new Hub({ config: config(), components: parseComponents(options.adapters) });
+      const hub = createHub({ config: config(), components: parseComponents(options.adapters) });
       await hub.start();
       out(`metodehub running: ${hub.components.join(', ')}${hub.url ? ` — API at ${hub.url}` : ''}`);
       await untilSignal(() => hub.stop());
@@ -228,7 +225,7 @@ export function buildProgram(config: () => Config): Command {
     .option('--expires <duration>', 'lifetime, e.g. 12h, 30m', '12h')
     .action(async (options: { scopes?: string; expires: string }) => {
       const c = config();
-      const { DevIssuer } = await import('../http/devIssuer.ts');
+      const { DevIssuer } = await import('../core/http/devIssuer.ts');
       const { resolve } = await import('node:path');
       const issuer = await DevIssuer.fromFile(resolve(c.DEV_ISSUER_KEY_FILE));
       out(
@@ -245,7 +242,7 @@ export function buildProgram(config: () => Config): Command {
     .command('metrics')
     .description('Every Prometheus metric the hub serves at /metrics, with its type, labels and meaning')
     .action(async () => {
-      const { metricsTable } = await import('../metrics/registry.ts');
+      const { metricsTable } = await import('../core/metrics/registry.ts');
       out(await metricsTable());
     });
 
@@ -263,9 +260,9 @@ export function buildProgram(config: () => Config): Command {
 Without --apply nothing is changed: each line says what would be allowed, in kafka-acls.sh's terms.`,
     )
     .action(async (options: { apply?: boolean; adapters?: string }) => {
-      const { aclsFor, applyAcls, describeAcl, hubAcls } = await import('../bus/acls.ts');
-      const { principalSettingsOf, kafkaFromConfig } = await import('../bus/kafka.ts');
-      const { coreFlows } = await import('../ops/flow.ts');
+      const { aclsFor, applyAcls, describeAcl, hubAcls } = await import('../core/bus/acls.ts');
+      const { principalSettingsOf, kafkaFromConfig } = await import('../core/bus/kafka.ts');
+      const { coreFlows } = await import('../core/ops/flow.ts');
       const cfg = config();
       const wanted = options.adapters?.split(',').map((a) => a.trim());
       const chosen = adapterCatalogue.filter((a) => a.flow && (!wanted || wanted.includes(a.name)));
