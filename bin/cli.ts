@@ -29,6 +29,7 @@ import {
   defaultHubUrl,
   type TargetOptions,
   tokenFor,
+  withTarget,
 } from '../core/cli/apiClient.ts';
 import type { TraceEntry } from '../core/ops/trace.ts';
 import { deadLetterCommand } from '../core/cli/deadLetterCommands.ts';
@@ -42,12 +43,6 @@ const integer = (name: string, min: number) => (raw: string) => {
     throw new InvalidArgumentError(`${name} must be a whole number ≥ ${min}`);
   return n;
 };
-
-const withTarget = (command: Command) =>
-  command
-    .option('--hub <url>', 'hub API base URL (default METODEHUB_URL or http://HUB_HOST:HUB_PORT)')
-    .option('--token <jwt>', 'bearer token (default METODEHUB_TOKEN, or one minted by the local dev issuer)')
-    .option('--json', 'print the API answer as JSON');
 
 async function targetOf(config: Config, options: TargetOptions): Promise<ApiTarget> {
   return {

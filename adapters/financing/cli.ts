@@ -8,14 +8,11 @@ import { rename, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ApiError, defaultHubUrl } from '../../core/cli/apiClient.ts';
+import { callApi, defaultHubUrl, tokenFor } from '../../core/cli/apiClient.ts';
 import { loadConfig, loadSettings } from '../../core/config/spec.ts';
-import { DevIssuer } from '../../core/http/devIssuer.ts';
-import type { Problem } from '../../core/http/problem.ts';
 import { BOM, csvHeader, csvRows } from './csv.ts';
 import type { FeedEntry, PeriodBy } from './decisionFeed.ts';
 import { isCalendarDate } from './mapping.ts';
-import { cliSettings } from '../../core/cli/settings.ts';
 import { financingSettings } from './settings.ts';
 
 export interface ExportOptions {
@@ -48,29 +45,8 @@ interface Page {
   decisions: FeedEntry[];
 }
 
-async function fetchPage(hub: string, token: string, path: string): Promise<Page> {
-  let response: Response;
-  try {
-    response = await fetch(`${hub}${path}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-    });
-  } catch (error) {
-    throw new ApiError(
-      `the hub is not answering at ${hub} (${(error as Error).message}); start it with npx metodehub run`,
-      0,
-    );
-  }
-  const text = await response.text();
-  if (response.status >= 400) {
-    const problem = (text ? JSON.parse(text) : undefined) as Problem | undefined;
-    throw new ApiError(
-      `${response.status} ${problem?.code ?? ''}: ${problem?.detail ?? text}`,
-      response.status,
-      problem,
-    );
-  }
-  return JSON.parse(text) as Page;
-}
+const fetchPage = async (hub: string, token: string, path: string): Promise<Page> =>
+  (await callApi<Page>({ url: hub, token }, path)).body;
 
 export async function exportDecisions(options: ExportOptions): Promise<ExportResult> {
   const file = resolve(options.out);
@@ -135,22 +111,8 @@ const pageSize = (raw: string) => {
 };
 
 /** A token with the financing read scope: --token, METODEHUB_TOKEN, or one minted by the local dev issuer. */
-async function financingToken(given: string | undefined): Promise<string> {
-  const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
-  if (token) return token;
-  const config = loadConfig();
-  const keyFile = resolve(config.DEV_ISSUER_KEY_FILE);
-  const issuer = await DevIssuer.fromFile(keyFile).catch(() => {
-    throw new ApiError(`no token: pass --token or set METODEHUB_TOKEN (no dev issuer key at ${keyFile})`, 0);
-  });
-  return issuer.mint({
-    scopes: [loadSettings(financingSettings).FINANCING_READ_SCOPE],
-    audience: config.AUTH_AUDIENCE,
-    issuer: config.AUTH_ISSUER,
-    subject: 'metodehub-cli',
-    expiresIn: '1h',
-  });
-}
+const financingToken = (given: string | undefined): Promise<string> =>
+  tokenFor(loadConfig(), given, [loadSettings(financingSettings).FINANCING_READ_SCOPE]);
 
 export function financingCommand(): Command {
   const financing = new Command('financing').description(

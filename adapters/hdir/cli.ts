@@ -1,18 +1,10 @@
-/**
- * `metodehub hdir ...`: the operator's way to the Helsedirektoratet adapter. Lists flags and overdue runs,
- * shows implementation times, and sets a run's status when Helsedirektoratet reports it another way
- * (through the same API and the same checks as Helsedirektoratet's own reports).
- */
-import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { type ApiTarget, callApi, defaultHubUrl } from '../../core/cli/apiClient.ts';
+import { type ApiTarget, callApi, defaultHubUrl, tokenFor, withTarget } from '../../core/cli/apiClient.ts';
 import { table } from '../../core/cli/tables.ts';
 import { type Config, loadConfig, loadSettings } from '../../core/config/spec.ts';
-import { DevIssuer } from '../../core/http/devIssuer.ts';
 import { ImplementationStatusValues } from '../../contracts/generated/types.ts';
 import { osloDate } from './implementationStatus.ts';
 import type { GuidelineTimes, OverdueAlert } from './monitoring.ts';
-import { cliSettings } from '../../core/cli/settings.ts';
 import { type HdirSettings, hdirSettings } from './settings.ts';
 
 interface TargetOptions {
@@ -54,18 +46,14 @@ export async function reportImplementationStatus(target: ApiTarget, input: Statu
 }
 
 /** --token, METODEHUB_TOKEN, or one minted by the local dev issuer with the hdir read and status scopes. */
-export async function operatorToken(config: Config, settings: HdirSettings, given?: string): Promise<string> {
-  const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
-  if (token) return token;
-  const issuer = await DevIssuer.fromFile(resolve(config.DEV_ISSUER_KEY_FILE));
-  return issuer.mint({
-    scopes: [settings.HDIR_READ_SCOPE, settings.HDIR_STATUS_SCOPE],
-    audience: config.AUTH_AUDIENCE,
-    issuer: config.AUTH_ISSUER,
-    subject: `operator:${process.env.USER ?? 'unknown'}`,
-    expiresIn: '1h',
-  });
-}
+/** A token with Hdir's read and status scopes, for the operator: --token, METODEHUB_TOKEN, or the local dev issuer. */
+export const operatorToken = (config: Config, settings: HdirSettings, given?: string): Promise<string> =>
+  tokenFor(
+    config,
+    given,
+    [settings.HDIR_READ_SCOPE, settings.HDIR_STATUS_SCOPE],
+    `operator:${process.env.USER ?? 'unknown'}`,
+  );
 
 const statusArgument = (raw: string): string => {
   const status = raw.toUpperCase().replaceAll('-', '_');
@@ -73,12 +61,6 @@ const statusArgument = (raw: string): string => {
     throw new InvalidArgumentError(`must be one of ${ImplementationStatusValues.join(', ')}`);
   return status;
 };
-
-const withTarget = (command: Command) =>
-  command
-    .option('--hub <url>', 'hub API base URL (default METODEHUB_URL or http://HUB_HOST:HUB_PORT)')
-    .option('--token <jwt>', 'bearer token (default METODEHUB_TOKEN, or one minted by the local dev issuer)')
-    .option('--json', 'print the API answer as JSON');
 
 export function hdirCommand(out: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): Command {
   let loaded: { config: Config; settings: HdirSettings } | undefined;

@@ -1,5 +1,6 @@
 /** The CLI's way to the hub API: a bearer token (given, or minted by the local dev issuer) and clear errors. */
 import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { type Config, loadSettings } from '../config/spec.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
@@ -30,7 +31,12 @@ export const defaultHubUrl = (config: Config, env: NodeJS.ProcessEnv = process.e
  * The token to use: --token, METODEHUB_TOKEN, or one the local dev issuer's key mints with `scopes` (the entry
  * point knows which: bin/cli.ts gives every adapter's, an adapter's command its own).
  */
-export async function tokenFor(config: Config, given: string | undefined, scopes: string[]): Promise<string> {
+export async function tokenFor(
+  config: Config,
+  given: string | undefined,
+  scopes: string[],
+  subject = 'metodehub-cli',
+): Promise<string> {
   const token = given ?? loadSettings(cliSettings).METODEHUB_TOKEN;
   if (token) return token;
   const keyFile = resolve(config.DEV_ISSUER_KEY_FILE);
@@ -45,7 +51,7 @@ export async function tokenFor(config: Config, given: string | undefined, scopes
     scopes,
     audience: config.AUTH_AUDIENCE,
     issuer: config.AUTH_ISSUER,
-    subject: 'metodehub-cli',
+    subject,
     expiresIn: '1h',
   });
 }
@@ -85,6 +91,13 @@ export async function callApi<T>(
   }
   return { status: response.status, body: body as T };
 }
+
+/** Adds the options every command that talks to a hub takes (`--hub`, `--token`, `--json`). */
+export const withTarget = (command: Command): Command =>
+  command
+    .option('--hub <url>', 'hub API base URL (default METODEHUB_URL or http://HUB_HOST:HUB_PORT)')
+    .option('--token <jwt>', 'bearer token (default METODEHUB_TOKEN, or one minted by the local dev issuer)')
+    .option('--json', 'print the API answer as JSON');
 
 /** The options every command that talks to a hub takes (`--hub`, `--token`, `--json`). */
 export interface TargetOptions {
