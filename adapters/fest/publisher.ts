@@ -5,6 +5,7 @@
  * changes. One publisher per deployment: it is the single writer of catalogue versions, so with several
  * instances only the leader of the `fest` role publishes (`lead()`); the others follow the catalogue and stand by.
  */
+import { backoff } from '../../core/retry/backoff.ts';
 import type { FestVilkar, MethodState } from '../../contracts/generated/types.ts';
 import { guardOutbound, withoutConfidential } from '../../core/bus/confidential.ts';
 import { ConfidentialLeak, TransientError } from '../../core/bus/errors.ts';
@@ -157,7 +158,7 @@ export class VilkarPublisher {
           this.lastError = (error as Error).message;
           failures++;
           log.warn({ err: this.lastError, failures }, 'could not publish conditions; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** failures)));
+          await new Promise((r) => setTimeout(r, backoff(failures + 1, 200, 30_000)));
         }
       }
     })().finally(() => {

@@ -5,6 +5,7 @@
  * Each POST goes through the core URL guard (again at send time, and in the connection's own DNS lookup),
  * and `lastError` tells the vendor only about its own endpoint.
  */
+import { backoff } from '../../core/retry/backoff.ts';
 import { createHmac, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -128,11 +129,7 @@ export class WebhookPusher {
   }
 
   backoff(failures: number): number {
-    const ceiling = Math.min(
-      this.options.retryMaxMs,
-      this.options.retryBaseMs * 2 ** Math.max(0, failures - 1),
-    );
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+    return backoff(failures, this.options.retryBaseMs, this.options.retryMaxMs);
   }
 
   /** POSTs the next batch after the vendor's cursor. */

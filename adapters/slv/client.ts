@@ -5,9 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RetryLater, TransientError } from '../../core/bus/errors.ts';
-import { backoff } from '../../core/bus/runner.ts';
+import { backoff } from '../../core/retry/backoff.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
-import { CircuitBreaker, type CircuitOpenError, type CircuitState } from './circuitBreaker.ts';
+import { CircuitBreaker, type CircuitOpenError, type CircuitState } from '../../core/retry/circuitBreaker.ts';
 import type { SlvSettings } from './settings.ts';
 
 const apiPath = '/api/data/v9.2';

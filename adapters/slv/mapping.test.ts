@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MethodEvent, MethodState, SlvCaseUpdate } from '../../contracts/generated/types.ts';
 import { methodEvent } from '../../core/lifecycle/eventBuilder.ts';
-import { CircuitBreaker, CircuitOpenError } from './circuitBreaker.ts';
+import { CircuitBreaker, CircuitOpenError } from '../../core/retry/circuitBreaker.ts';
 import type { SlvCase } from './client.ts';
 import {
   type CaseSnapshot,

@@ -9,6 +9,7 @@
  * - while it retries, the runner says so (`trouble`), for health and the dashboard;
  * - a redelivered event id is dropped; shutdown finishes the message at hand and commits what is done.
  */
+import { backoff } from '../retry/backoff.ts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { dlqTopicOf } from '../../contracts/topics.ts';
 import type { Config } from '../config/spec.ts';
@@ -338,11 +339,6 @@ export class ConsumerRunner<T> {
     for (const listener of this.listeners)
       listener({ topic, partition, offset: message.offset, errorClass, reason });
   }
-}
-
-export function backoff(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2)); // "equal jitter"
 }
 
 async function sleepWithHeartbeat(ms: number, heartbeat: () => Promise<void>, cancelled: () => boolean) {

@@ -3,6 +3,7 @@
  * chosen rate, in batches, with a progress bar. Resending is harmless (the hub drops known event ids), so
  * a replay can be stopped and run again.
  */
+import { backoff } from '../retry/backoff.ts';
 import cliProgress from 'cli-progress';
 import type { MethodEvent } from '../../contracts/generated/types.ts';
 import { type ApiTarget, ApiError, callApi } from './apiClient.ts';
@@ -84,7 +85,7 @@ async function postWithRetry(target: ApiTarget, batch: MethodEvent[]): Promise<I
     } catch (error) {
       const transient = error instanceof ApiError && (error.status === 0 || error.status >= 500);
       if (!transient || attempt >= 8) throw error;
-      await sleep(Math.min(10_000, 250 * 2 ** attempt));
+      await sleep(backoff(attempt + 1, 250, 10_000));
     }
   }
 }

@@ -2,6 +2,7 @@
  * Starting a part while Kafka or the registry is away: a failure known to pass (see `transientCause`) is
  * waited out, with backoff, instead of ending the start; anything else is thrown as before.
  */
+import { backoff } from '../retry/backoff.ts';
 import { transientCause } from '../bus/errors.ts';
 
 export interface Startable {
@@ -45,7 +46,7 @@ export async function startPatiently(
       if (!options.retryAll && transientCause(error) === null) throw error;
       await part.stop().catch(() => undefined);
       if (cancelled()) return 'cancelled';
-      const waitMs = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+      const waitMs = backoff(attempt, baseMs, maxMs);
       options.onRetry?.(attempt, reasonOf(error), waitMs);
       await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
     }

@@ -1,5 +1,5 @@
 /**
- * A circuit breaker for calls to SLV: after `failureThreshold` consecutive failures it opens and refuses
+ * The circuit breaker of the partner clients (core/retry): after `failureThreshold` consecutive failures, for calls to a partner, after `failureThreshold` consecutive failures it opens and refuses
  * calls at once for `openMs`, then lets one trial call through (half-open); its success closes it.
  */
 export type CircuitState = 'closed' | 'open' | 'half-open';
