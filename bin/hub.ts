@@ -4,7 +4,7 @@
  * benchmarks and the tests that run a whole hub build it here.
  */
 import { adapterCatalogue } from '../adapters/catalogue.ts';
-import { caseEventIngress } from '../adapters/case-system/inbound.ts';
+import { caseSystemDoor } from '../adapters/case-system/adapter.ts';
 import type { Config } from '../core/config/spec.ts';
 import {
   type ComponentName,
@@ -31,5 +31,5 @@ export const devScopes = (config: Config, env: NodeJS.ProcessEnv = process.env):
 
 /** A hub with every adapter of the catalogue and the case system's door; `options` may narrow or replace them. */
 export function createHub(options: HubOptions): Hub {
-  return new Hub({ adapters: adapterCatalogue, caseEvents: caseEventIngress, ...options });
+  return new Hub({ adapters: adapterCatalogue, caseEvents: caseSystemDoor, ...options });
 }
