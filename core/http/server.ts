@@ -16,7 +16,7 @@ import Fastify, {
 import type { Config } from '../config/spec.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { metricsRegistry } from '../metrics/registry.ts';
-import type { TokenVerifier } from './auth.ts';
+import type { TokenVerifier, VerifiedToken } from './auth.ts';
 import type { DevIssuer } from './devIssuer.ts';
 import { problemSchema, sendProblem, sendValidationProblem } from './problem.ts';
 import { queryFormats } from './queryFormats.ts';
@@ -178,7 +178,10 @@ declare module 'fastify' {
     requireScope(scope: string): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
   interface FastifyRequest {
+    /** The verified token's subject (`sub`), once `requireScope` has passed the request. */
     subject?: string;
+    /** The verified token (subject, scopes, claims), once `requireScope` has passed the request. */
+    token?: VerifiedToken;
   }
 }
 
@@ -303,6 +306,7 @@ export async function createHubServer(options: ServerOptions): Promise<FastifyIn
     const result = await options.verifier.verify(request.headers.authorization, scope);
     if (result.ok) {
       request.subject = result.subject;
+      request.token = { subject: result.subject, scopes: result.scopes, claims: result.claims };
       return;
     }
     if (result.status === 401)
