@@ -2,6 +2,7 @@
  * The typed producer: every value is checked against its topic's contract before it is sent, framed with
  * its registered schema id, and written idempotently with acks from all in-sync replicas.
  */
+import { withDeadline } from '../retry/deadline.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import kafkajs, { type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
@@ -30,13 +31,8 @@ const REQUEST_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
 /** A transaction left open by a crashed writer blocks every read_committed reader this long at most. */
 const TRANSACTION_TIMEOUT_MS = 10_000;
 
-const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WriteUncertain(`${what} took more than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-};
+const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
+  withDeadline(work, ms, () => new WriteUncertain(`${what} took more than ${ms} ms`));
 
 export class ContractProducer {
   private readonly producer: Producer;

@@ -3,6 +3,7 @@
  * how each hub instance builds its read model, and how the projection restores its state. It knows how
  * far it has read, so callers can wait until it has caught up with the log.
  */
+import { withDeadline } from '../retry/deadline.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
@@ -126,7 +127,11 @@ export class TopicFollower<T> {
     const deadline = Date.now() + timeoutMs;
     let ends: Map<number, bigint>;
     try {
-      ends = await withDeadline(this.liveEndOffsets(), timeoutMs);
+      ends = await withDeadline(
+        this.liveEndOffsets(),
+        timeoutMs,
+        () => new Error(`no answer from Kafka within ${timeoutMs} ms`),
+      );
     } catch {
       return false;
     }
@@ -200,12 +205,3 @@ export class TopicFollower<T> {
     });
   }
 }
-
-const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Kafka within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-};
