@@ -11,6 +11,8 @@ import { configurationMarkdown, hubSettingsSections } from '../core/config/docum
 import { type Config, ConfigError, loadConfig, loadSettings } from '../core/config/spec.ts';
 import { demoHistory, demoSummary } from '../core/demo/history.ts';
 import { UnknownComponentError } from '../core/hub/hub.ts';
+import { guardRejections } from '../core/hub/processGuard.ts';
+import { loggerFor } from '../core/log/logger.ts';
 import { componentDescriptions, componentNames, createHub, devScopes, parseComponents } from './hub.ts';
 import type { ChangeLogEntry, DecisionRound } from '../core/lifecycle/changeLog.ts';
 import type { RegionExceptions } from '../core/lifecycle/regionalExceptions.ts';
@@ -64,6 +66,8 @@ export function buildProgram(config: () => Config): Command {
     .addOption(new Option('--adapters <list>', 'comma-separated adapters to run (default: all)'))
     .action(async (options: { adapters?: string }) => {
       const hub = createHub({ config: config(), components: parseComponents(options.adapters) });
+      // A rejection nobody handled with Kafka away must not end every part that would recover (processGuard.ts).
+      guardRejections(loggerFor('hub'));
       await hub.start();
       out(`metodehub running: ${hub.components.join(', ')}${hub.url ? ` — API at ${hub.url}` : ''}`);
       await untilSignal(() => hub.stop());

@@ -13,6 +13,8 @@ import { cliSettings } from '../core/cli/settings.ts';
 import { demoHistory, demoSummary } from '../core/demo/history.ts';
 import { DEMO_SUBSCRIPTIONS, nextDemoChange, subscribeDemo } from '../core/demo/subscriptions.ts';
 import { createHub } from './hub.ts';
+import { guardRejections } from '../core/hub/processGuard.ts';
+import { loggerFor } from '../core/log/logger.ts';
 import { untilSignal } from './cli.ts';
 import { replay } from '../core/cli/simulate.ts';
 
@@ -100,6 +102,7 @@ async function start(): Promise<void> {
   say(`Topics and contracts applied (${created} of ${applied.length} topics created or updated).`);
 
   const hub = createHub({ config, kafka });
+  guardRejections(loggerFor('hub'));
   await hub.start();
   await hub.waitUntilReady();
   say(`Hub started (${hub.components.join(', ')}); it had ${hub.store.size} methods in its event log.`);

@@ -7,6 +7,7 @@
  * carries its instance name and advertised URL, so any member can ask the group who leads and where to reach it.
  * A leader steps down as soon as a rebalance starts, so two never lead at once while both still talk to Kafka.
  */
+import { backoff } from '../retry/backoff.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import kafkajs, {
@@ -291,10 +292,22 @@ export class Leadership {
       // A gain already undone by a loss behind it is skipped; the loss still runs.
       if (leading && !this.leading) return;
       for (const listener of listeners) {
-        try {
-          await listener();
-        } catch (error) {
-          this.log.error({ role: this.role, err: (error as Error).message }, 'leadership listener failed');
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await listener();
+            break;
+          } catch (error) {
+            // A gain whose listener failed (Kafka away while it read what the last leader left) would lead and do
+            // nothing: it is tried again while this instance still leads. A loss's listener is not repeated.
+            const again = leading && this.leading;
+            this.log.error(
+              { role: this.role, err: (error as Error).message, attempt, again },
+              'leadership listener failed',
+            );
+            if (!again) break;
+            await new Promise((r) => setTimeout(r, backoff(attempt, 500, 10_000)).unref());
+            if (!this.leading) return;
+          }
         }
       }
       if (leading) await this.record();
