@@ -82,12 +82,16 @@ export class FestAdapter implements HubComponent {
     this.forwardBudgetMs = context.config.INGRESS_WRITE_TIMEOUT_MS;
     this.leadership = context
       .leadership('fest')
-      .onGain(async () => {
-        // Cursors and registrations as the last leader left them, and every version it published, before going on.
-        await this.webhooks.load();
-        await this.publisher.lead();
-        this.pusher.start();
-      })
+      .onGain(
+        async () => {
+          // Cursors and registrations as the last leader left them, and every version it published, before going on.
+          // Each step may run again after a failure (Kafka away): the gain is tried until it succeeds or is lost.
+          await this.webhooks.load();
+          await this.publisher.lead();
+          this.pusher.start();
+        },
+        { retry: true },
+      )
       .onLose(async () => {
         await this.pusher.stop();
         await this.publisher.standBy();

@@ -61,7 +61,7 @@ export interface LeadershipOptions {
   producer?: ContractProducer;
 }
 
-type Listener = () => Promise<void> | void;
+type Listener = (() => Promise<void> | void) & { retry?: boolean };
 
 /** Host, pid and a few random characters: a hub started again in the same process is not taken for its predecessor. */
 export const instanceName = (): string => `${hostname()}-${process.pid}-${randomUUID().slice(0, 4)}`;
@@ -127,8 +127,13 @@ export class Leadership {
     return [...Leadership.all];
   }
 
-  onGain(listener: Listener): this {
-    this.gainListeners.push(listener);
+  /**
+   * Runs `listener` on each gain of the role. With `retry`, a listener that fails is tried again, with backoff,
+   * while this instance still leads (it must then be safe to run again after a failure); without, the failure is
+   * logged and the gain goes on.
+   */
+  onGain(listener: Listener, options: { retry?: boolean } = {}): this {
+    this.gainListeners.push(options.retry ? Object.assign(listener, { retry: true }) : listener);
     return this;
   }
 
@@ -298,8 +303,8 @@ export class Leadership {
             break;
           } catch (error) {
             // A gain whose listener failed (Kafka away while it read what the last leader left) would lead and do
-            // nothing: it is tried again while this instance still leads. A loss's listener is not repeated.
-            const again = leading && this.leading;
+            // nothing: one that asked for it is tried again while this instance still leads.
+            const again = leading && this.leading && listener.retry === true;
             this.log.error(
               { role: this.role, err: (error as Error).message, attempt, again },
               'leadership listener failed',
