@@ -78,6 +78,11 @@ export interface StreamOptions {
    * /readyz says and the hub's last log lines (default 240 s), instead of resending until the test times out.
    */
   stallMs?: number;
+  /**
+   * How long the partner outputs may take to be complete after the stream (default 60 s). A hub SIGKILLed with a
+   * standby leaves its consumer groups' partitions to the survivor only after their session (30 s) and a rejoin.
+   */
+  settleMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -196,7 +201,13 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     resendsNotDuplicate += batch.length - duplicates;
   }
 
-  const outputs = await countOutputs(stack, events, acknowledged, partners);
+  const outputs = await countOutputs(stack, events, acknowledged, partners, options.settleMs ?? 60_000);
+  // What is still missing after the settle window is judged lost: the hubs' last lines say what they were doing.
+  if (outputs.some((o) => o.lost > 0))
+    for (const h of hubs)
+      process.stderr.write(
+        `[faults] outputs incomplete; last lines of the hub on ${h.url} (${h.running ? 'running' : 'not running'}):\n${h.recentLog().slice(-30).join('\n')}\n`,
+      );
   return {
     scenario: scenario.name,
     sent: events.length,
@@ -243,7 +254,8 @@ async function countOutputs(
   stack: FaultStack,
   events: MethodEvent[],
   acknowledged: Set<string>,
-  partners?: Partners,
+  partners: Partners | undefined,
+  settleMs: number,
 ): Promise<OutputCount[]> {
   const kafka = new Kafka({ brokers: stack.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
   const registry = new ContractRegistry(stack.schemaRegistryUrl);
@@ -311,7 +323,7 @@ async function countOutputs(
   stateCount.rule =
     "each method's latest version reaches its event count; versions may skip, never repeat or go back";
   if (!partners) return [eventCount, stateCount];
-  const settleBy = Date.now() + 60_000;
+  const settleBy = Date.now() + settleMs;
   for (;;) {
     const topics = {
       fest: await readDecoded<FestVilkar>(kafka, registry, 'fest.vilkar.v1'),

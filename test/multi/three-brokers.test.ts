@@ -67,6 +67,8 @@ it('loses, doubles and reorders nothing, in the log and at every partner, when a
     durationMs: 10_000,
     faultAtMs: 2_000,
     run: 21,
+    // Hub a's consumer groups pass to hub b after their 30 s session, with a broker of three away.
+    settleMs: 120_000,
   });
   results.push(result);
   process.stderr.write(
