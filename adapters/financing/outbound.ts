@@ -1,6 +1,8 @@
 /**
- * Method events -> `financing.drug-decisions.v1`. At start it folds the event log to its end (so it knows
- * every method even when its consumer group resumes mid-log), then consumes in its own group: each
+ * Method events -> `financing.drug-decisions.v1`. It folds the whole event log, at start to its end and then on
+ * (so it knows every method also when its group is given another instance's partitions mid-log: a fold that
+ * stopped at start lost the decisions of methods whose earlier events that instance had read), and consumes in
+ * its own group: each
  * medicine decision, phase-out or correction is published as new records (ids derived from the source
  * event, so a record already in the feed is not sent again); one that cannot be published goes to the
  * dead-letter topic with the reason.
@@ -45,6 +47,8 @@ const log = loggerFor('financing-outbound');
 export class DecisionPublisher {
   readonly fold = new DecisionFold();
   private runner: ConsumerRunner<MethodEvent> | undefined;
+  /** Reads every partition of the event log into the fold, for the publisher's life. */
+  private follower: TopicFollower<MethodEvent> | undefined;
   readonly deadLetters: DeadLetteredEvent[] = [];
   publishedCount = 0;
 
@@ -69,8 +73,9 @@ export class DecisionPublisher {
       await catchUp.start();
       caughtUp = await catchUp.waitUntilCaughtUp(this.options.startTimeoutMs);
     } finally {
-      await catchUp.stop();
+      if (!caughtUp) await catchUp.stop();
     }
+    this.follower = caughtUp ? catchUp : undefined;
     if (!caughtUp)
       throw new TransientError(
         `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
@@ -94,10 +99,20 @@ export class DecisionPublisher {
 
   async stop(): Promise<void> {
     await this.runner?.stop();
+    await this.follower?.stop();
+    this.follower = undefined;
   }
 
   private async handle(delivery: Delivery<MethodEvent>): Promise<void> {
     const event = delivery.value;
+    // The fold is the follower's: it has every earlier event of the method once it has read this one.
+    if (
+      this.follower &&
+      !(await this.follower.waitUntilRead(delivery.partition, BigInt(delivery.offset), 30_000))
+    )
+      throw new TransientError(
+        `financing: the fold has not read ${delivery.topic}/${delivery.partition}@${delivery.offset} yet`,
+      );
     const outcome = this.fold.offer(event);
     if (!outcome) return;
     if (outcome.problem) throw new DomainRuleError(`financing feed: ${outcome.problem}`);

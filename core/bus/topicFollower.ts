@@ -183,6 +183,12 @@ export class TopicFollower<T> {
     return this.startEnds !== undefined && this.reached(this.startEnds);
   }
 
+  /** Waits until the record at `offset` of `partition` has been read; false on timeout. */
+  waitUntilRead(partition: number, offset: bigint, timeoutMs: number): Promise<boolean> {
+    const past = new Map([[partition, offset + 1n]]);
+    return this.waitUntil(() => this.reached(past), timeoutMs);
+  }
+
   /** Waits until everything in the log when it started has been read; false on timeout. */
   waitUntilCaughtUp(timeoutMs: number): Promise<boolean> {
     return this.waitUntil(() => this.caughtUp, timeoutMs);
