@@ -103,7 +103,13 @@ type Accepted = {
 };
 
 async function stateOf(methodId: string): Promise<MethodState> {
-  const r = await h.call(`/api/v1/methods/${methodId}`);
+  // A proposal the intake wrote (201) reaches the API's read model a moment later (it folds the log), so a 404 is
+  // asked again for a few seconds; anything else, or a 404 that stays, fails.
+  let r = await h.call(`/api/v1/methods/${methodId}`);
+  for (let tries = 0; r.status === 404 && tries < 50; tries++) {
+    await new Promise((done) => setTimeout(done, 200));
+    r = await h.call(`/api/v1/methods/${methodId}`);
+  }
   expect(r.status).toBe(200);
   return ((await r.json()) as { state: MethodState }).state;
 }
