@@ -8,7 +8,7 @@ import { ensureDeadLetterTopics } from '../../core/bus/deadLetter.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { loadSettings } from '../../core/config/spec.ts';
 import type { AdapterDefinition, HubComponent, HubContext } from '../../core/hub/component.ts';
-import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { jcaIntakeRoutes } from './inbound.ts';
 import { JcaProcedures } from './procedures.ts';
@@ -27,7 +27,9 @@ export function createJcaIntake(context: HubContext): HubComponent & {
   const log = loggerFor('eu-jca');
   const eventsTopic = context.topic(EVENTS_TOPIC);
   const notificationsTopic = context.topic(NOTIFICATIONS_TOPIC);
-  const store = new MethodStore();
+  // The national methods, as the hub's one fold of the event log has them.
+  const methods = context.methodLog;
+  const store = methods.store;
   const procedures = new JcaProcedures();
   const rejected = new RejectedDocuments(
     context.producer,
@@ -35,11 +37,6 @@ export function createJcaIntake(context: HubContext): HubComponent & {
     settings.JCA_REJECTED_KEPT,
     log,
   );
-  const methods = new TopicFollower<MethodEvent>(context.kafka, context.registry, {
-    name: 'eu-jca-methods',
-    topic: eventsTopic,
-    onMessage: (event, position) => store.offer(event, position),
-  });
   const notifications = new TopicFollower<JcaNotification>(context.kafka, context.registry, {
     name: 'eu-jca-notifications',
     topic: notificationsTopic,
@@ -71,7 +68,6 @@ export function createJcaIntake(context: HubContext): HubComponent & {
     },
     async stop() {
       await notifications.stop();
-      await methods.stop();
     },
     health() {
       return ready()
@@ -91,6 +87,7 @@ export const euJcaAdapter: AdapterDefinition = {
   settings: jcaSettings,
   flow: {
     consumes: [Topics.methodEvents, Topics.jcaNotifications],
+    throughHub: [Topics.methodEvents],
     produces: [Topics.jcaNotifications, Topics.methodEvents],
     partner: 'EU HTA platform',
     direction: 'from-partner',

@@ -29,6 +29,7 @@ export function createFinancing(context: HubContext): HubComponent & {
     kafka: context.kafka,
     registry: context.registry,
     producer: context.producer,
+    methodLog: context.methodLog,
     eventsTopic: context.topic(EVENTS_TOPIC),
     feedTopic,
     groupId: context.group('financing'),
@@ -94,6 +95,7 @@ export const financingAdapter: AdapterDefinition = {
   settings: financingSettings,
   flow: {
     consumes: [Topics.methodEvents, Topics.financingDrugDecisions],
+    throughHub: [Topics.methodEvents],
     produces: [Topics.financingDrugDecisions],
     partner: 'financing schemes',
     direction: 'to-partner',

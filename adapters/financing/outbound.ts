@@ -1,9 +1,8 @@
 /**
- * Method events -> `financing.drug-decisions.v1`. It folds the whole event log, at start to its end and then on
- * (so it knows every method also when its group is given another instance's partitions mid-log: a fold that
- * stopped at start lost the decisions of methods whose earlier events that instance had read), and consumes in
- * its own group: each
- * medicine decision, phase-out or correction is published as new records (ids derived from the source
+ * Method events -> `financing.drug-decisions.v1`. Its fold is fed by the hub's method log (every event, from the
+ * start and then on, so it knows every method also when its group is given another instance's partitions mid-log:
+ * a fold that stopped at start lost the decisions of methods whose earlier events that instance had read), and it
+ * consumes in its own group: each medicine decision, phase-out or correction is published as new records (ids derived from the source
  * event, so a record already in the feed is not sent again); one that cannot be published goes to the
  * dead-letter topic with the reason.
  */
@@ -20,7 +19,7 @@ import {
   type DeadLetteredEvent,
   type Delivery,
 } from '../../core/bus/runner.ts';
-import { TopicFollower } from '../../core/bus/topicFollower.ts';
+import type { MethodLog, MethodLogReader } from '../../core/lifecycle/methodLog.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import { DecisionFold } from './decisionFold.ts';
 import { Topics } from '../../contracts/topics.ts';
@@ -32,6 +31,8 @@ export interface PublisherOptions {
   kafka: Kafka;
   registry: ContractRegistry;
   producer: ContractProducer;
+  /** The hub's fold of the event log, which feeds this publisher's fold. */
+  methodLog: MethodLog;
   /** Physical topic names. */
   eventsTopic: string;
   feedTopic: string;
@@ -47,12 +48,18 @@ const log = loggerFor('financing-outbound');
 export class DecisionPublisher {
   readonly fold = new DecisionFold();
   private runner: ConsumerRunner<MethodEvent> | undefined;
-  /** Reads every partition of the event log into the fold, for the publisher's life. */
-  private follower: TopicFollower<MethodEvent> | undefined;
+  /** Feeds every event of every partition into the fold, for the publisher's life. */
+  private readonly events: MethodLogReader;
+  private caughtUp = false;
   readonly deadLetters: DeadLetteredEvent[] = [];
   publishedCount = 0;
 
-  constructor(private readonly options: PublisherOptions) {}
+  constructor(private readonly options: PublisherOptions) {
+    this.events = options.methodLog.subscribe(
+      'financing-catch-up',
+      ({ event }) => void this.fold.offer(event),
+    );
+  }
 
   /** Folds the event log to its end, then consumes in the group. */
   async start(): Promise<void> {
@@ -62,21 +69,15 @@ export class DecisionPublisher {
 
   /** Folds the whole event log as it is now, so every method is known before consuming resumes. */
   async catchUp(): Promise<void> {
-    const { kafka, registry, eventsTopic } = this.options;
-    const catchUp = new TopicFollower<MethodEvent>(kafka, registry, {
-      name: 'financing-catch-up',
-      topic: eventsTopic,
-      onMessage: (event) => void this.fold.offer(event),
-    });
-    let caughtUp = false;
+    const { eventsTopic } = this.options;
+    this.caughtUp = false;
     try {
-      await catchUp.start();
-      caughtUp = await catchUp.waitUntilCaughtUp(this.options.startTimeoutMs);
+      await this.events.start();
+      this.caughtUp = await this.events.waitUntilCaughtUp(this.options.startTimeoutMs);
     } finally {
-      if (!caughtUp) await catchUp.stop();
+      if (!this.caughtUp) await this.events.stop();
     }
-    this.follower = caughtUp ? catchUp : undefined;
-    if (!caughtUp)
+    if (!this.caughtUp)
       throw new TransientError(
         `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
       );
@@ -99,16 +100,16 @@ export class DecisionPublisher {
 
   async stop(): Promise<void> {
     await this.runner?.stop();
-    await this.follower?.stop();
-    this.follower = undefined;
+    await this.events.stop();
+    this.caughtUp = false;
   }
 
   private async handle(delivery: Delivery<MethodEvent>): Promise<void> {
     const event = delivery.value;
-    // The fold is the follower's: it has every earlier event of the method once it has read this one.
+    // The fold is the method log's: it has every earlier event of the method once the log has read this one.
     if (
-      this.follower &&
-      !(await this.follower.waitUntilRead(delivery.partition, BigInt(delivery.offset), 30_000))
+      this.caughtUp &&
+      !(await this.events.waitUntilRead(delivery.partition, BigInt(delivery.offset), 30_000))
     )
       throw new TransientError(
         `financing: the fold has not read ${delivery.topic}/${delivery.partition}@${delivery.offset} yet`,

@@ -33,7 +33,7 @@ export function createHdirComponent(context: HubContext): HubComponent {
   context.registry.alias(context.topic(FLAGS_TOPIC), FLAGS_TOPIC);
   const book = new FlagBook(context.kafka, context.registry, context.topic(FLAGS_TOPIC));
   const directory = new MethodDirectory(context.kafka, context.registry, context.topic(Topics.methodState));
-  const history = new MethodHistory(context.kafka, context.registry, context.topic(Topics.methodEvents));
+  const history = new MethodHistory(context.methodLog);
   const watch = new OverdueWatch(rules, settings.HDIR_DEADLINE_DAYS, log);
   const flagger = new Flagger({ context, book, history, rules });
   const followUp = new ReassessmentWatch({
@@ -135,6 +135,7 @@ export const hdirAdapter: AdapterDefinition = {
   settings: hdirSettings,
   flow: {
     consumes: [Topics.methodEvents, Topics.hdirGuidelineFlags, Topics.methodState],
+    throughHub: [Topics.methodEvents],
     produces: [Topics.hdirGuidelineFlags],
     partner: 'Helsedirektoratet',
     direction: 'to-partner',

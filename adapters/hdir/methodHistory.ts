@@ -1,15 +1,13 @@
 /**
- * Every method's history, folded by the state machine from `nyemetoder.method-events.v1`, followed from the
- * start: what became of an event and the method's state right after it. The flagger judges each event on
+ * Every method's history, folded by the state machine from `nyemetoder.method-events.v1` (the hub's method log),
+ * followed from the start: what became of an event and the method's state right after it. The flagger judges each event on
  * that state, not on the latest one: after a restart or a lag it reads events the projection folded long
  * ago, and the latest state would lend an earlier record links (assessment, price note) from later events.
  */
-import type { Kafka } from 'kafkajs';
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
-import type { ContractRegistry } from '../../core/bus/registry.ts';
-import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { describeErrors } from '../../core/lifecycle/errors.ts';
-import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import type { MethodLog } from '../../core/lifecycle/methodLog.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { TransientError } from '../../core/bus/errors.ts';
 
 export type EventFate =
@@ -20,25 +18,22 @@ export type EventFate =
   | { fate: 'pending' };
 
 export class MethodHistory {
-  private readonly store = new MethodStore();
-  private readonly follower: TopicFollower<MethodEvent>;
+  private readonly store: MethodStore;
 
-  constructor(kafka: Kafka, registry: ContractRegistry, eventsTopic: string) {
-    this.follower = new TopicFollower<MethodEvent>(kafka, registry, {
-      name: 'hdir-method-history',
-      topic: eventsTopic,
-      onMessage: (event, position) => this.store.offer(event, position),
-    });
+  /** The history is the hub's one fold of the event log: its ledgers keep every event with its position. */
+  constructor(private readonly log: MethodLog) {
+    this.store = log.store;
   }
 
   async start(timeoutMs = 120_000): Promise<void> {
-    await this.follower.start();
-    if (!(await this.follower.waitUntilCaughtUp(timeoutMs)))
+    await this.log.start();
+    if (!(await this.log.waitUntilCaughtUp(timeoutMs)))
       throw new TransientError(`could not read the method-events topic to its end in ${timeoutMs} ms`);
   }
 
+  /** The log is the hub's: it goes on for the others. */
   stop(): Promise<void> {
-    return this.follower.stop();
+    return this.log.stop();
   }
 
   /**

@@ -21,7 +21,8 @@ import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { arrayOf, json, nullable, object, text } from '../../core/http/responses.ts';
 import { methodIdError } from '../../core/lifecycle/identifiers.ts';
 import { loggerFor } from '../../core/log/logger.ts';
-import { MethodStore } from '../../core/lifecycle/methodStore.ts';
+import type { MethodLogReader } from '../../core/lifecycle/methodLog.ts';
+import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { SlvClient } from './client.ts';
 import { ExchangeLog } from './exchanges.ts';
 import { SlvCaseUpdateMapper, SlvChangePoller } from './inbound.ts';
@@ -60,9 +61,11 @@ const exchangesAnswer = object({
 export class SlvAdapter implements HubComponent {
   readonly settings: SlvSettings;
   readonly client: SlvClient;
-  readonly store = new MethodStore();
+  /** Method state as the fold feeding `events` has it. */
+  readonly store: MethodStore;
   readonly exchanges = new ExchangeLog();
-  readonly events: TopicFollower<MethodEvent>;
+  /** The method log, read through the hub's one fold: each applied event that concerns DMP becomes an exchange. */
+  readonly events: MethodLogReader;
   readonly updates: TopicFollower<SlvCaseUpdate>;
   readonly outbound: SlvOutbound;
   readonly poller: SlvChangePoller;
@@ -91,17 +94,12 @@ export class SlvAdapter implements HubComponent {
     this.outboundGroup = context.group('slv-outbound');
     const caseUpdatesTopic = context.topic(Topics.slvCaseUpdates);
     this.client = new SlvClient(this.settings);
-    this.events = new TopicFollower<MethodEvent>(context.kafka, context.registry, {
-      name: 'slv-read-model',
-      topic: eventsTopic,
-      onMessage: (event, position) => {
-        const before = this.store.ledger(event.methodId)?.current;
-        const verdict = this.store.offer(event, position);
-        if (verdict.outcome !== 'applied') return;
-        const work = slvWorkFor(event, before, verdict.state);
-        if (work) this.exchanges.recordOutbound(event, work, position);
-      },
+    this.events = context.methodLog.subscribe('slv-read-model', ({ event, position, before, verdict }) => {
+      if (verdict.outcome !== 'applied') return;
+      const work = slvWorkFor(event, before, verdict.state);
+      if (work) this.exchanges.recordOutbound(event, work, position);
     });
+    this.store = this.events.store;
     this.updates = new TopicFollower<SlvCaseUpdate>(context.kafka, context.registry, {
       name: 'slv-exchanges',
       topic: caseUpdatesTopic,
@@ -294,6 +292,7 @@ export const slvAdapter: AdapterDefinition = {
   settings: slvSettings,
   flow: {
     consumes: [Topics.methodEvents, Topics.slvCaseUpdates, Topics.slvInboundState, Topics.leadership],
+    throughHub: [Topics.methodEvents],
     restores: [Topics.slvInboundState],
     produces: [Topics.slvCaseUpdates, Topics.methodEvents, Topics.slvInboundState, Topics.leadership],
     partner: 'DMP, formerly SLV (Dynamics 365)',

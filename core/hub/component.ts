@@ -12,6 +12,7 @@ import type { ContractProducer } from '../bus/producer.ts';
 import type { BusPolicy } from '../bus/runner.ts';
 import type { ContractRegistry } from '../bus/registry.ts';
 import type { Config, Setting } from '../config/spec.ts';
+import type { MethodLog } from '../lifecycle/methodLog.ts';
 import type { MethodStore } from '../lifecycle/methodStore.ts';
 import type { Clock } from '../time/clock.ts';
 
@@ -34,6 +35,11 @@ export interface HubContext {
   clock: Clock;
   /** Who of the hub instances runs `role`, work that must run once at a time (core/bus/leadership.ts); started by the caller. */
   leadership(role: string): Leadership;
+  /**
+   * The event log folded once for the whole process (core/lifecycle/methodLog.ts): its store for method state, and
+   * `subscribe` for each event as it is folded. An adapter reads method events through it, never by a follower of its own.
+   */
+  methodLog: MethodLog;
 }
 
 export interface ComponentHealth {
@@ -70,6 +76,8 @@ export interface AdapterFlow {
   consumes: DeclaredTopic[];
   /** Of `consumes`, the compacted topics it reads whole (at start, on demand) and does not follow. */
   restores?: DeclaredTopic[];
+  /** Of `consumes`, what it reads through the hub's one fold of the event log (`HubContext.methodLog`), not by a reader of its own. */
+  throughHub?: DeclaredTopic[];
   /** Declared topics it writes. */
   produces: DeclaredTopic[];
   /** The partner it talks to, as operators call it (SLV, Helsedirektoratet, ...). */

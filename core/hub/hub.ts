@@ -11,7 +11,6 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
-import type { MethodEvent } from '../../contracts/generated/types.ts';
 import {
   adapterPrincipal,
   createKafka,
@@ -23,7 +22,6 @@ import { transientCause } from '../bus/errors.ts';
 import { instanceName, Leadership } from '../bus/leadership.ts';
 import { ContractProducer } from '../bus/producer.ts';
 import { ContractRegistry, registryAuthOf } from '../bus/registry.ts';
-import { TopicFollower } from '../bus/topicFollower.ts';
 import { busPolicyOf, runnersInTrouble } from '../bus/runner.ts';
 import { withheldRecords } from '../bus/withheld.ts';
 import { type Config, ConfigError, loadSettings } from '../config/spec.ts';
@@ -31,7 +29,8 @@ import { TokenVerifier } from '../http/auth.ts';
 import { DevIssuer } from '../http/devIssuer.ts';
 import { methodRoutes } from '../http/methodRoutes.ts';
 import { createHubServer } from '../http/server.ts';
-import { MethodStore } from '../lifecycle/methodStore.ts';
+import type { MethodStore } from '../lifecycle/methodStore.ts';
+import { MethodLog } from '../lifecycle/methodLog.ts';
 import { MethodStateProjection } from '../lifecycle/projection.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { countFollowUpFrom, FollowUp } from '../followup/followUp.ts';
@@ -130,11 +129,13 @@ export class Hub {
   readonly kafka: Kafka;
   readonly registry: ContractRegistry;
   readonly producer: ContractProducer;
-  readonly store = new MethodStore();
+  /** The event log, folded once for every part of this process (read model, door, adapters). */
+  readonly methodLog: MethodLog;
   readonly components: readonly ComponentName[];
   readonly eventsTopic: string;
   readonly stateTopic: string;
-  follower: TopicFollower<MethodEvent> | undefined;
+  /** The API's read model: the method log, when the `api` part runs. */
+  follower: MethodLog | undefined;
   projection: MethodStateProjection | undefined;
   server: FastifyInstance | undefined;
   devIssuer: DevIssuer | undefined;
@@ -170,6 +171,12 @@ export class Hub {
       if (physical !== declared) this.registry.alias(physical, declared);
     this.eventsTopic = this.topic(Topics.methodEvents);
     this.stateTopic = this.topic(Topics.methodState);
+    this.methodLog = new MethodLog(this.kafka, this.registry, this.eventsTopic);
+  }
+
+  /** Every method's ledger, as the method log folded it. */
+  get store(): MethodStore {
+    return this.methodLog.store;
   }
 
   /** The physical name of a declared topic. */
@@ -210,6 +217,7 @@ export class Hub {
       group: (name) => this.group(name),
       clock: this.clock,
       leadership: (role) => this.leadership(role, kafka, producer),
+      methodLog: this.methodLog,
     };
   }
 
@@ -411,11 +419,7 @@ export class Hub {
           .catch((error: Error) =>
             this.log.warn({ err: error.message }, 'could not fence an earlier ingress'),
           );
-      this.follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
-        name: 'api-read-model',
-        topic: this.eventsTopic,
-        onMessage: (event, position) => this.store.offer(event, position),
-      });
+      this.follower = this.methodLog;
       await startPatiently(this.follower, {
         cancelled: () => this.stopping,
         onRetry: (attempt, reason, waitMs) =>
@@ -579,7 +583,7 @@ export class Hub {
       if (!this.refused.has(name)) await step(`adapter ${name}`, () => adapter.stop());
     for (const [name, producer] of this.ownProducers)
       await step(`producer of ${name}`, () => producer.disconnect());
-    await step('read model', () => this.follower?.stop());
+    await step('method log', () => this.methodLog.close());
     await step('projection', () => this.projection?.stop());
     await step('producer', () => this.producer.disconnect());
   }

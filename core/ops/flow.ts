@@ -77,6 +77,7 @@ export const coreFlows: FlowComponent[] = [
     name: 'api',
     flow: {
       consumes: [Topics.methodEvents, Topics.leadership],
+      throughHub: [Topics.methodEvents],
       produces: [Topics.methodEvents, Topics.leadership],
       partner: 'case system',
       direction: 'from-partner',

@@ -33,6 +33,16 @@ const components: FlowComponent[] = [
   ...adapterCatalogue.map((a) => ({ name: a.name, flow: a.flow! })),
 ];
 const declaredNames = Object.values(Topics) as string[];
+/** The follower of core/lifecycle/methodLog.ts: the one fold of the event log every part shares. */
+const METHOD_LOG = 'method-log';
+/** Components that read a topic they share through the hub in a consumer group of their own too (their effects). */
+const OWN_GROUP_READS: Record<string, string[]> = {
+  slv: [Topics.methodEvents],
+  hdir: [Topics.methodEvents],
+  financing: [Topics.methodEvents],
+};
+const ownGroupReads = (component: string, topic: string) =>
+  OWN_GROUP_READS[component]?.includes(topic) ?? false;
 
 /** The components whose flow says they read (or write) a topic. */
 const whoFlows = (topic: string, side: 'consumes' | 'produces') =>
@@ -173,7 +183,14 @@ describe('a hub running every adapter', () => {
         role === (groupAliases[c.name] ?? c.name) || role.startsWith(`${groupAliases[c.name] ?? c.name}-`),
     )?.name;
 
-  async function joined(): Promise<{ byComponent: Record<string, string[]>; unknown: string[] }> {
+  const running = () => components.filter((c) => c.name === 'ops' || hub.components.includes(c.name));
+
+  async function joined(): Promise<{
+    byComponent: Record<string, string[]>;
+    /** Declared topic -> the followers (roles) that read it whole. */
+    followersOf: Record<string, string[]>;
+    unknown: string[];
+  }> {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -187,13 +204,15 @@ describe('a hub running every adapter', () => {
         );
       const declaredOf = new Map(Object.entries(physical).map(([d, p]) => [p, d]));
       const byComponent: Record<string, Set<string>> = {};
+      const followersOf: Record<string, string[]> = {};
       const unknown: string[] = [];
       for (const group of (await admin.describeGroups(ours)).groups) {
         if (group.members.length === 0) continue;
         const role = group.groupId.startsWith(`${groupPrefix}.`)
           ? group.groupId.slice(groupPrefix.length + 1)
           : group.groupId.slice('metodehub.follow.'.length, group.groupId.indexOf(follower));
-        const component = componentOf(role);
+        const isFollower = !group.groupId.startsWith(`${groupPrefix}.`);
+        const component = role === METHOD_LOG ? METHOD_LOG : componentOf(role);
         if (!component) {
           unknown.push(group.groupId);
           continue;
@@ -201,12 +220,17 @@ describe('a hub running every adapter', () => {
         for (const member of group.members) {
           const { topics } = AssignerProtocol.MemberMetadata.decode(member.memberMetadata)!;
           const read = byComponent[component] ?? new Set<string>();
-          for (const topic of topics) read.add(declaredOf.get(topic) ?? topic);
+          for (const topic of topics) {
+            const declared = declaredOf.get(topic) ?? topic;
+            read.add(declared);
+            if (isFollower) followersOf[declared] = [...new Set([...(followersOf[declared] ?? []), role])];
+          }
           byComponent[component] = read;
         }
       }
       return {
         byComponent: Object.fromEntries(Object.entries(byComponent).map(([c, t]) => [c, [...t].sort()])),
+        followersOf,
         unknown,
       };
     } finally {
@@ -215,17 +239,36 @@ describe('a hub running every adapter', () => {
   }
 
   it('joins the groups and subscribes to the topics the declarations say, and no others', async () => {
-    const running = components.filter((c) => c.name === 'ops' || hub.components.includes(c.name));
-    // What each component follows: what it reads, less what it only reads whole (its own state at start).
-    const declared = Object.fromEntries(
-      running
-        .map((c) => [c.name, c.flow.consumes.filter((t) => !c.flow.restores?.includes(t)).sort()] as const)
+    // What each component reads in groups and followers of its own: what it reads, less what it only reads whole
+    // (its own state at start) and what it reads through the hub's one fold of the event log, the method log's.
+    const declared: Record<string, string[]> = Object.fromEntries(
+      running()
+        .map(
+          (c) =>
+            [
+              c.name,
+              c.flow.consumes
+                .filter((t) => !c.flow.restores?.includes(t))
+                .filter((t) => !c.flow.throughHub?.includes(t) || ownGroupReads(c.name, t))
+                .sort(),
+            ] as const,
+        )
         .filter(([, t]) => t.length > 0),
     );
+    declared[METHOD_LOG] = [Topics.methodEvents];
     await expect
       .poll(async () => (await joined()).byComponent, { timeout: 60_000, interval: 1_000 })
       .toEqual(declared);
     expect((await joined()).unknown).toEqual([]);
+  });
+
+  it('folds the event log once: the method log is the one follower of method events in the hub', async () => {
+    const { followersOf } = await joined();
+    expect(followersOf[Topics.methodEvents]).toEqual([METHOD_LOG]);
+    const sharing = running()
+      .filter((c) => c.flow.throughHub?.includes(Topics.methodEvents))
+      .map((c) => c.name);
+    expect(sharing.sort()).toEqual(['api', 'eu-jca', 'financing', 'hdir', 'slv']);
   });
 
   it('runs every consumer runner with the BUS_* settings, partners their own retry waits', async () => {
