@@ -41,6 +41,7 @@ import type { JcaConfig } from './settings.ts';
 import { osloToday, timelineLists, timelineOf } from './timeline.ts';
 import { documentFromXml } from './xmlDocument.ts';
 import { Topics } from '../../contracts/topics.ts';
+import { oneAtATime as serialQueue } from '../../core/concurrency/oneAtATime.ts';
 
 export interface JcaIntakeOptions {
   settings: JcaConfig;
@@ -104,12 +105,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   const { settings, producer, store, procedures, rejected, log } = options;
   const now = options.now ?? (() => new Date());
   const issuedIds = new Set<string>();
-  let queue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const oneAtATime = serialQueue();
   const rules = {
     scopeDueDays: settings.JCA_SCOPE_DUE_DAYS,
     scopeDaysAfterClockStop: settings.JCA_SCOPE_DAYS_AFTER_CLOCK_STOP,

@@ -31,6 +31,7 @@ import { implementationDays, implementationTimes, type OverdueWatch, runOf } fro
 import type { RuleBook } from './rules.ts';
 import type { HdirSettings } from './settings.ts';
 import { Topics } from '../../contracts/topics.ts';
+import { oneAtATime as serialQueue } from '../../core/concurrency/oneAtATime.ts';
 
 export interface RouteParts {
   context: HubContext;
@@ -63,12 +64,7 @@ const withheld = {
 
 export function hdirRoutes(parts: RouteParts) {
   const { settings, book, directory, rules, context } = parts;
-  let queue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const oneAtATime = serialQueue();
 
   const viewOf = (flag: GuidelineFlag, today: string, confidential: boolean) => {
     const state = directory.get(flag.methodId);

@@ -33,6 +33,7 @@ import {
   snapshotOf,
   writeLanded,
 } from './mapping.ts';
+import { oneAtATime } from '../../core/concurrency/oneAtATime.ts';
 
 const CASE_UPDATES = Topics.slvCaseUpdates;
 
@@ -51,7 +52,7 @@ export class SlvChangePoller {
   private state: InboundState | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly lock = oneAtATime();
   /** Counts the start and end of every write to SLV. */
   private writes = 0;
   private stopped = false;
@@ -101,9 +102,7 @@ export class SlvChangePoller {
    * a delta is never judged against a write whose version is not yet recorded.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(work);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.lock(work);
   }
 
   private async loaded(): Promise<InboundState> {

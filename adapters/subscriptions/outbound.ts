@@ -31,6 +31,7 @@ import {
 import type { SubscriptionSettings } from './settings.ts';
 import type { SubscriptionBook } from './subscriptionBook.ts';
 import { Topics } from '../../contracts/topics.ts';
+import { oneAtATime } from '../../core/concurrency/oneAtATime.ts';
 
 const STATE_TOPIC = Topics.methodState;
 
@@ -50,7 +51,7 @@ export const publicBase = (settings: SubscriptionSettings): string =>
 export class ChangeNotifier {
   private readonly runner: ConsumerRunner<MethodState>;
   /** One tells at a time: the change runner and the digest timer never race for one subscriber. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly oneAtATime = oneAtATime();
 
   constructor(private readonly parts: NotifierParts) {
     const { context, settings } = parts;
@@ -75,12 +76,6 @@ export class ChangeNotifier {
 
   stop(): Promise<void> {
     return this.runner.stop();
-  }
-
-  private oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private links(subscription: Subscription) {
