@@ -156,7 +156,7 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
     for (let attempt = 1; ; attempt++) {
       if (faultFailed) throw faultFailed;
       if (Date.now() - progressAt > stallMs)
-        throw await doorStalled(hubs[door]!, stallMs, acknowledged.size, events.length, unanswered);
+        throw await doorStalled(hubs, stallMs, acknowledged.size, events.length, unanswered);
       if (attempt > 1) resends++;
       const answer = await post(hubs[door]!, batch);
       if (answer.status === 200 || answer.status === 202) {
@@ -222,27 +222,30 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   };
 }
 
-/** The error a stalled door fails the run with: what it answered, what it says of itself, what it last logged. */
+/** The error a stalled door fails the run with: what every hub answered, says of itself and last logged. */
 async function doorStalled(
-  hub: HubProcess,
+  hubs: HubProcess[],
   stallMs: number,
   acknowledged: number,
   sent: number,
   unanswered: ScenarioResult['unanswered'],
 ): Promise<Error> {
-  const ready = await fetch(`${hub.url}/readyz`, { signal: AbortSignal.timeout(5_000) })
-    .then(async (r) => `${r.status} ${await r.text()}`)
-    .catch((error: unknown) => `no answer (${(error as Error).message})`);
-  return new Error(
-    [
-      `DOOR_STALLED: nothing acknowledged for ${stallMs / 1000} s (${acknowledged} of ${sent} so far)`,
-      `answered instead: ${JSON.stringify(unanswered)}`,
-      `the hub process: ${hub.running ? 'running' : 'not running'}`,
-      `/readyz: ${ready.slice(0, 4_000)}`,
-      `the hub's last log lines:`,
+  const lines = [
+    `DOOR_STALLED: nothing acknowledged for ${stallMs / 1000} s (${acknowledged} of ${sent} so far)`,
+    `answered instead: ${JSON.stringify(unanswered)}`,
+  ];
+  for (const hub of hubs) {
+    const ready = await fetch(`${hub.url}/readyz`, { signal: AbortSignal.timeout(5_000) })
+      .then(async (r) => `${r.status} ${await r.text()}`)
+      .catch((error: unknown) => `no answer (${(error as Error).message})`);
+    lines.push(
+      `the hub on ${hub.url}: ${hub.running ? 'running' : 'not running'}`,
+      `  /readyz: ${ready.slice(0, 4_000)}`,
+      '  its last log lines:',
       ...hub.recentLog().slice(-60),
-    ].join('\n'),
-  );
+    );
+  }
+  return new Error(lines.join('\n'));
 }
 
 /**
