@@ -54,6 +54,8 @@ export function createHdirComponent(context: HubContext): HubComponent {
         url: settings.HDIR_NOTIFY_URL,
         token: settings.HDIR_NOTIFY_TOKEN,
         timeoutMs: settings.HDIR_NOTIFY_TIMEOUT_MS,
+        circuitFailures: settings.HDIR_CIRCUIT_FAILURES,
+        circuitOpenMs: settings.HDIR_CIRCUIT_OPEN_MS,
       })
     : undefined;
   const notifier = client
@@ -120,10 +122,12 @@ export function createHdirComponent(context: HubContext): HubComponent {
         ? {
             ok: false,
             detail: `${book.size} flags; Helsedirektoratet unreachable (${client.lastError})${waiting}`,
+            circuit: client.circuit,
           }
         : {
             ok: true,
             detail: `${book.size} flags; ${client.delivered} notification(s) delivered${client.lastDeliveredAt ? `, last ${client.lastDeliveredAt}` : ''}`,
+            circuit: client.circuit,
           };
     },
   };

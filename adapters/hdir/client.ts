@@ -3,14 +3,19 @@
  * `Idempotency-Key` header (the same key for every attempt of one notification). 2xx is delivered;
  * 408, 425, 429, 5xx and network failures are transient (the caller retries with backoff); any other
  * 4xx means the notification can never be taken and goes to the dead-letter topic with the answer.
+ * After `circuitFailures` transient failures in a row the circuit opens (core/retry/circuitBreaker.ts, as SLV's
+ * client): for `circuitOpenMs` no request goes out and the notifier waits that long, then one trial goes.
  */
 import { PermanentError, RetryLater, retryAfterMs } from '../../core/bus/errors.ts';
+import { CircuitBreaker, CircuitOpenError, type CircuitState } from '../../core/retry/circuitBreaker.ts';
 import { notificationsSent } from './monitoring.ts';
 
 export interface ClientSettings {
   url: string;
   token: string;
   timeoutMs: number;
+  circuitFailures: number;
+  circuitOpenMs: number;
 }
 
 // A longer Retry-After is cut to five minutes: later notifications in the partition wait behind this one.
@@ -31,10 +36,24 @@ export class HdirClient {
   failures = 0;
   lastError: string | undefined;
   lastDeliveredAt: string | undefined;
+  private readonly breaker: CircuitBreaker;
 
-  constructor(private readonly settings: ClientSettings) {}
+  constructor(private readonly settings: ClientSettings) {
+    this.breaker = new CircuitBreaker(settings.circuitFailures, settings.circuitOpenMs);
+  }
+
+  get circuit(): CircuitState {
+    return this.breaker.state;
+  }
 
   async deliver(notification: unknown, idempotencyKey: string): Promise<DeliveryOutcome> {
+    try {
+      this.breaker.admit('Helsedirektoratet');
+    } catch (error) {
+      if (!(error instanceof CircuitOpenError)) throw error;
+      // Not sent, so not a failure of its own: the notifier waits until the trial call may go.
+      throw new HdirUnavailable(error.message, this.breaker.retryInMs);
+    }
     let response: Response;
     try {
       response = await fetch(this.settings.url, {
@@ -60,6 +79,7 @@ export class HdirClient {
         // an answer that is not JSON is still a delivery
       }
       this.delivered++;
+      this.breaker.succeeded();
       this.lastError = undefined;
       this.lastDeliveredAt = new Date().toISOString();
       notificationsSent.inc({ outcome: duplicate ? 'duplicate' : 'delivered' });
@@ -71,6 +91,8 @@ export class HdirClient {
         `Helsedirektoratet answered ${answer}`,
         retryAfterMs(response.headers.get('retry-after'), MAX_RETRY_AFTER_MS),
       );
+    // It answered: the partner is up, whatever it thought of this one.
+    this.breaker.succeeded();
     notificationsSent.inc({ outcome: 'rejected' });
     throw new PermanentError(
       'PARTNER_REJECTED',
@@ -80,6 +102,7 @@ export class HdirClient {
 
   private failed(reason: string, waitMs = 0): HdirUnavailable {
     this.failures++;
+    this.breaker.failed();
     this.lastError = reason;
     notificationsSent.inc({ outcome: 'failed' });
     return new HdirUnavailable(reason, waitMs);

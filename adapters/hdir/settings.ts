@@ -32,6 +32,17 @@ export const hdirSettings = {
     default: 300_000,
     parse: positive,
   },
+  HDIR_CIRCUIT_FAILURES: {
+    description:
+      'Consecutive failed notifications that open the circuit breaker: no request goes out until it half-opens.',
+    default: 5,
+    parse: positive,
+  },
+  HDIR_CIRCUIT_OPEN_MS: {
+    description: 'How long the circuit stays open before one trial notification (half-open).',
+    default: 30_000,
+    parse: positive,
+  },
   HDIR_RULES_FILE: {
     description:
       'JSON file with the guideline catalogue and the flag rules (specialty, ATC prefix, indication -> guideline). Empty: adapters/hdir/rules.default.json.',

@@ -1,6 +1,7 @@
 /**
- * The circuit breaker of the partner clients (core/retry): after `failureThreshold` consecutive failures, for calls to a partner, after `failureThreshold` consecutive failures it opens and refuses
- * calls at once for `openMs`, then lets one trial call through (half-open); its success closes it.
+ * The circuit breaker of the partner clients (SLV's and Helsedirektoratet's): after `failureThreshold` consecutive
+ * failed calls to a partner it opens and refuses calls at once for `openMs`, then lets one trial call through
+ * (half-open); its success closes it, its failure opens it again.
  */
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -25,6 +26,11 @@ export class CircuitBreaker {
     return this.now() - this.openedAt >= this.openMs ? 'half-open' : 'open';
   }
 
+  /** How long until a refused call may go out (0 when closed or half-open). */
+  get retryInMs(): number {
+    return this.state === 'open' ? Math.max(0, this.openMs - (this.now() - this.openedAt)) : 0;
+  }
+
   /** Throws CircuitOpenError when a call may not go out now. */
   admit(partner: string): void {
     const state = this.state;
@@ -33,7 +39,7 @@ export class CircuitBreaker {
       this.trialInFlight = true;
       return;
     }
-    const waitMs = Math.max(0, this.openMs - (this.now() - this.openedAt));
+    const waitMs = this.retryInMs;
     throw new CircuitOpenError(
       `CIRCUIT_OPEN: ${partner} failed ${this.failures} times in a row; next trial call in ${waitMs} ms`,
     );

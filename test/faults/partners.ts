@@ -50,6 +50,7 @@ export async function startPartners(): Promise<Partners> {
     HDIR_NOTIFY_URL: hdir.notifyUrl,
     HDIR_RETRY_BASE_MS: '100',
     HDIR_RETRY_MAX_MS: '1000',
+    HDIR_CIRCUIT_OPEN_MS: '1000',
     // Vendor secrets are stored sealed in Kafka; the same key across hub restarts opens them.
     FEST_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     FEST_PUSH_RETRY_BASE_MS: '100',
