@@ -2,7 +2,7 @@
  * The EU HTA Joint Clinical Assessment channel (Regulation (EU) 2021/2282): JCA notifications in over
  * HTTP, linked to national methods, out on eu.jca-notifications.v1 and in the methods' history.
  */
-import type { JcaNotification, MethodEvent } from '../../contracts/generated/types.ts';
+import type { JcaNotification } from '../../contracts/generated/types.ts';
 import { dlqTopicOf, Topics } from '../../contracts/topics.ts';
 import { ensureDeadLetterTopics } from '../../core/bus/deadLetter.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';

@@ -34,11 +34,11 @@ import {
   withLinks,
 } from './mapping.ts';
 import { type Checked, documentFromJson, type JcaDocument } from './notification.ts';
-import { norwayPicosFor, picosOf } from './picos.ts';
-import type { JcaProcedures, Procedure } from './procedures.ts';
+import type { JcaProcedures } from './procedures.ts';
 import type { RejectedDocuments } from './rejections.ts';
 import type { JcaConfig } from './settings.ts';
-import { osloToday, timelineLists, timelineOf } from './timeline.ts';
+import { timelineSchema } from './routes.ts';
+import { jcaReadRoutes, timelineFor } from './routes.ts';
 import { documentFromXml } from './xmlDocument.ts';
 import { Topics } from '../../contracts/topics.ts';
 import { oneAtATime as serialQueue } from '../../core/concurrency/oneAtATime.ts';
@@ -74,7 +74,6 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const itemsOf = (problems: { code: string; path: string; reason: string }[]): ProblemItem[] =>
   problems.map((p) => ({ code: p.code, path: p.path, reason: p.reason }));
 
-const timelineSchema = described('A procedure timeline: stage, and each step with its due date and state');
 const intakeDuplicate = object({
   outcome: { type: 'string', enum: ['duplicate'] },
   procedureId: text,
@@ -106,15 +105,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
   const now = options.now ?? (() => new Date());
   const issuedIds = new Set<string>();
   const oneAtATime = serialQueue();
-  const rules = {
-    scopeDueDays: settings.JCA_SCOPE_DUE_DAYS,
-    scopeDaysAfterClockStop: settings.JCA_SCOPE_DAYS_AFTER_CLOCK_STOP,
-    dossierDaysBeforeOpinion: settings.JCA_DOSSIER_DAYS_BEFORE_OPINION,
-    endorsementDaysAfterAuthorisation: settings.JCA_ENDORSEMENT_DAYS_AFTER_AUTHORISATION,
-    publicationWorkingDaysAfterEndorsement: settings.JCA_PUBLICATION_WORKING_DAYS_AFTER_ENDORSEMENT,
-  };
-  const timeline = (procedure: Procedure, today = osloToday(now()), within = settings.JCA_UPCOMING_DAYS) =>
-    timelineOf(procedure, today, within, rules);
+  const timeline = timelineFor(settings, now);
 
   /** Refuses a request and keeps what was sent. */
   async function refuse(
@@ -438,7 +429,6 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
 
   function registerRoutes(app: FastifyInstance) {
     const write = settings.JCA_WRITE_SCOPE;
-    const read = settings.JCA_READ_SCOPE;
     const problems = { 400: problemSchema, 401: problemSchema, 403: problemSchema, 503: problemSchema };
 
     app.post(
@@ -603,166 +593,6 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
       },
     );
 
-    app.get(
-      '/jca/v1/procedures',
-      {
-        onRequest: app.requireScope(read),
-        schema: {
-          operationId: 'listJcaProcedures',
-          summary: 'Every JCA procedure taken in, with where it stands',
-          tags: ['eu-jca'],
-          security: [{ bearer: [read] }],
-          response: {
-            200: json('Each procedure with its timeline', object({ procedures: arrayOf(timelineSchema) })),
-          },
-        },
-      },
-      async () => ({ procedures: procedures.all().map((p) => timeline(p)) }),
-    );
-
-    app.get<{ Params: { procedureId: string } }>(
-      '/jca/v1/procedures/:procedureId',
-      {
-        onRequest: app.requireScope(read),
-        schema: {
-          operationId: 'getJcaProcedure',
-          summary: 'One JCA procedure: every version taken in, its links and its timeline',
-          tags: ['eu-jca'],
-          security: [{ bearer: [read] }],
-          response: {
-            200: json(
-              'The procedure',
-              object({
-                procedureId: text,
-                versions: arrayOf(described('One version taken in (the eu.jca-notifications.v1 contract)')),
-                picos: described("The PICOs of the latest version, Norway's marked"),
-                timeline: timelineSchema,
-              }),
-            ),
-            404: problemSchema,
-          },
-        },
-      },
-      async (request, reply) => {
-        const procedure = procedures.procedure(request.params.procedureId);
-        if (!procedure)
-          return sendProblem(
-            reply,
-            404,
-            'UNKNOWN_PROCEDURE',
-            `no JCA ${request.params.procedureId} was taken in`,
-          );
-        return {
-          procedureId: procedure.procedureId,
-          versions: procedure.versions,
-          picos: picosOf(procedure),
-          timeline: timeline(procedure),
-        };
-      },
-    );
-
-    app.get<{ Params: { methodId: string } }>(
-      '/jca/v1/methods/:methodId/picos',
-      {
-        onRequest: app.requireScope(read),
-        schema: {
-          operationId: 'listJcaPicosForMethod',
-          summary: 'The PICOs Norway asked for in every JCA linked to a national method',
-          tags: ['eu-jca'],
-          security: [{ bearer: [read] }],
-          params: {
-            type: 'object',
-            properties: { methodId: { type: 'string', pattern: '^ID\\d{4}_\\d{3}$' } },
-          },
-          response: {
-            200: json(
-              'Per linked procedure, the PICOs Norway asked for',
-              object({
-                methodId: text,
-                procedures: arrayOf(
-                  described('A linked procedure: its id, stage and the PICOs Norway asked for'),
-                ),
-              }),
-            ),
-            400: problemSchema,
-            404: problemSchema,
-          },
-        },
-      },
-      async (request, reply) => {
-        const { methodId } = request.params;
-        const answer = norwayPicosFor(methodId, procedures.all(), (p) => timeline(p).stage);
-        if (answer.procedures.length === 0)
-          return sendProblem(reply, 404, 'NO_LINKED_JCA', `no JCA taken in is linked to ${methodId}`);
-        return answer;
-      },
-    );
-
-    app.get<{ Querystring: { on?: string; withinDays?: number } }>(
-      '/jca/v1/timeline',
-      {
-        onRequest: app.requireScope(read),
-        schema: {
-          operationId: 'getJcaTimeline',
-          summary: 'Overdue and upcoming JCA milestones',
-          description:
-            'on: the day to judge from (default today in Norway); withinDays: how far ahead counts as upcoming.',
-          tags: ['eu-jca'],
-          security: [{ bearer: [read] }],
-          querystring: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              on: { type: 'string', format: 'date' },
-              withinDays: { type: 'integer', minimum: 0, maximum: 3650 },
-            },
-          },
-          response: {
-            200: json(
-              'Milestones past due and those due within withinDays, over every procedure',
-              object({
-                on: { type: 'string', format: 'date' },
-                withinDays: integer,
-                procedures: integer,
-                overdue: arrayOf(described('A milestone: procedure, step, due date, days')),
-                upcoming: arrayOf(described('A milestone: procedure, step, due date, days')),
-              }),
-            ),
-            400: problemSchema,
-          },
-        },
-      },
-      async (request) => {
-        const on = request.query.on ?? osloToday(now());
-        const within = request.query.withinDays ?? settings.JCA_UPCOMING_DAYS;
-        const timelines = procedures.all().map((p) => timeline(p, on, within));
-        return { on, withinDays: within, procedures: timelines.length, ...timelineLists(timelines) };
-      },
-    );
-
-    app.get(
-      '/jca/v1/rejected',
-      {
-        onRequest: app.requireScope(read),
-        schema: {
-          summary:
-            'The latest refused JCA documents, with why (the bodies are on eu.jca-notifications.v1.dlq)',
-          operationId: 'listRejectedJcaDocuments',
-          tags: ['eu-jca'],
-          security: [{ bearer: [read] }],
-          response: {
-            200: json(
-              'Newest first',
-              object({
-                rejected: arrayOf(
-                  described('A refused document: when, who sent it, the reason, where on the DLQ'),
-                ),
-              }),
-            ),
-          },
-        },
-      },
-      async () => ({ rejected: rejected.list() }),
-    );
+    jcaReadRoutes({ settings, procedures, rejected, timeline, now })(app);
   }
 }

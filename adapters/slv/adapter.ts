@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { MethodEvent, SlvCaseUpdate } from '../../contracts/generated/types.ts';
+import type { SlvCaseUpdate } from '../../contracts/generated/types.ts';
 import type { Leadership } from '../../core/bus/leadership.ts';
 import { StateStore } from '../../core/bus/stateStore.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
