@@ -5,9 +5,11 @@
  */
 import type { Kafka, RecordMetadata } from 'kafkajs';
 import type { GuidelineFlag } from '../../contracts/generated/types.ts';
+import type { ContractProducer, OutgoingMessage } from '../../core/bus/producer.ts';
 import type { ContractRegistry } from '../../core/bus/registry.ts';
 import { TopicFollower } from '../../core/bus/topicFollower.ts';
 import { TransientError } from '../../core/bus/errors.ts';
+import { Topics } from '../../contracts/topics.ts';
 
 export class FlagBook {
   private readonly flags = new Map<string, GuidelineFlag>();
@@ -18,7 +20,11 @@ export class FlagBook {
   private readonly follower: TopicFollower<GuidelineFlag>;
   private readonly listeners: ((record: GuidelineFlag) => void)[] = [];
 
-  constructor(kafka: Kafka, registry: ContractRegistry, topic: string) {
+  constructor(
+    kafka: Kafka,
+    registry: ContractRegistry,
+    private readonly topic: string,
+  ) {
     this.follower = new TopicFollower<GuidelineFlag>(kafka, registry, {
       name: 'hdir-flags',
       topic,
@@ -83,11 +89,15 @@ export class FlagBook {
       const next = BigInt(m.baseOffset ?? '0') + BigInt(count);
       if ((ends.get(m.partition) ?? 0n) < next) ends.set(m.partition, next);
     }
-    const until = Date.now() + timeoutMs;
-    while (!this.follower.reached(ends)) {
-      if (Date.now() > until) return false;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return true;
+    return this.follower.waitUntilReached(ends, timeoutMs);
+  }
+
+  /**
+   * The one way records are written (the flagger's and the status reports'): to the flags topic, then read back,
+   * so the writer answers only once every reader of this book sees them. False if not read back in time.
+   */
+  async append(producer: ContractProducer, messages: OutgoingMessage<GuidelineFlag>[]): Promise<boolean> {
+    const written = await producer.send(Topics.hdirGuidelineFlags, messages, { to: this.topic });
+    return this.readBack(written, messages.length);
   }
 }

@@ -96,8 +96,8 @@ export class Flagger {
       if (error instanceof ConfidentialLeak) throw new PermanentError('DOMAIN_RULE', error.message);
       throw error;
     }
-    const written = await context.producer.send(
-      FLAGS_TOPIC,
+    const readBack = await book.append(
+      context.producer,
       records.map((record) => ({
         key: record.methodId,
         value: record,
@@ -108,9 +108,8 @@ export class Flagger {
           subject: record.flagId,
         }),
       })),
-      { to: context.topic(FLAGS_TOPIC) },
     );
-    if (!(await book.readBack(written, records.length)))
+    if (!readBack)
       throw new TransientError('the flag records were written but not read back in time; will look again');
     this.records += records.length;
     log.info(

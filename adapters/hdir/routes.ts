@@ -24,7 +24,6 @@ import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { arrayOf, described, integer, json, nullable, object, text } from '../../core/http/responses.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 import type { FlagBook } from './flagBook.ts';
-import { FLAGS_TOPIC } from './flagger.ts';
 import { judgeStatusReport, osloDate, type StatusReport } from './implementationStatus.ts';
 import type { MethodDirectory } from './methodDirectory.ts';
 import { implementationDays, implementationTimes, type OverdueWatch, runOf } from './monitoring.ts';
@@ -309,23 +308,18 @@ export function hdirRoutes(parts: RouteParts) {
             return { outcome: 'unchanged', flag: viewOf(verdict.record, osloDate(), false) };
           const record = verdict.record;
           try {
-            const written = await context.producer.send(
-              FLAGS_TOPIC,
-              [
-                {
-                  key: record.methodId,
-                  value: record,
-                  headers: newHeaders({
-                    id: eventId,
-                    source: '/metodehub/hdir/implementation-status',
-                    type: 'no.nyemetoder.hdir.IMPLEMENTATION_STATUS',
-                    subject: record.flagId,
-                  }),
-                },
-              ],
-              { to: context.topic(FLAGS_TOPIC) },
-            );
-            await book.readBack(written, 1);
+            await book.append(context.producer, [
+              {
+                key: record.methodId,
+                value: record,
+                headers: newHeaders({
+                  id: eventId,
+                  source: '/metodehub/hdir/implementation-status',
+                  type: 'no.nyemetoder.hdir.IMPLEMENTATION_STATUS',
+                  subject: record.flagId,
+                }),
+              },
+            ]);
           } catch (error) {
             // The contract refusing the record is no outage: resending the same report cannot help.
             if (error instanceof ContractViolation)

@@ -185,8 +185,12 @@ export class TopicFollower<T> {
 
   /** Waits until the record at `offset` of `partition` has been read; false on timeout. */
   waitUntilRead(partition: number, offset: bigint, timeoutMs: number): Promise<boolean> {
-    const past = new Map([[partition, offset + 1n]]);
-    return this.waitUntil(() => this.reached(past), timeoutMs);
+    return this.waitUntilReached(new Map([[partition, offset + 1n]]), timeoutMs);
+  }
+
+  /** Waits until every partition has been read up to `ends` (next offsets); false on timeout. */
+  waitUntilReached(ends: Map<number, bigint>, timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => this.reached(ends), timeoutMs);
   }
 
   /** Waits until everything in the log when it started has been read; false on timeout. */
