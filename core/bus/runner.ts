@@ -63,7 +63,7 @@ export interface RunnerOptions<T> {
   retryMaxMs?: number;
 }
 
-/** How a runner retries and what it remembers: BUS_RETRY_*, BUS_TRANSIENT_BUDGET_MS, BUS_IDEMPOTENCY_WINDOW. */
+/** How a runner retries, what it remembers and how many partitions it handles at once: the BUS_* settings. */
 export interface BusPolicy {
   retryBaseMs: number;
   retryMaxMs: number;
@@ -71,18 +71,25 @@ export interface BusPolicy {
   transientBudgetMs: number;
   /** How many processed event ids the runner remembers to drop redeliveries. */
   idempotencyWindow: number;
+  /** Partitions handled at once (kafkajs partitionsConsumedConcurrently); order within each is kept. */
+  partitionsConcurrently: number;
 }
 
 export const busPolicyOf = (
   config: Pick<
     Config,
-    'BUS_RETRY_BASE_MS' | 'BUS_RETRY_MAX_MS' | 'BUS_TRANSIENT_BUDGET_MS' | 'BUS_IDEMPOTENCY_WINDOW'
+    | 'BUS_RETRY_BASE_MS'
+    | 'BUS_RETRY_MAX_MS'
+    | 'BUS_TRANSIENT_BUDGET_MS'
+    | 'BUS_IDEMPOTENCY_WINDOW'
+    | 'BUS_PARTITIONS_CONCURRENTLY'
   >,
 ): BusPolicy => ({
   retryBaseMs: config.BUS_RETRY_BASE_MS,
   retryMaxMs: config.BUS_RETRY_MAX_MS,
   transientBudgetMs: config.BUS_TRANSIENT_BUDGET_MS,
   idempotencyWindow: config.BUS_IDEMPOTENCY_WINDOW,
+  partitionsConcurrently: config.BUS_PARTITIONS_CONCURRENTLY,
 });
 
 /** What one running runner reads and the policy it runs with: for health, the operations view and tests. */
@@ -197,6 +204,8 @@ export class ConsumerRunner<T> {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
+      // Partitions are independent (a method's events share one): a slow one need not hold the others.
+      partitionsConsumedConcurrently: this.options.bus.partitionsConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }

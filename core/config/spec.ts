@@ -162,6 +162,12 @@ export const settings = {
     default: 100_000,
     parse: positive,
   },
+  BUS_PARTITIONS_CONCURRENTLY: {
+    description:
+      "How many partitions of its topics each consumer handles at once; within a partition (one method's events) the order is kept. 1 handles one partition at a time.",
+    default: 6,
+    parse: positive,
+  },
   AUTH_JWKS_URL: {
     description:
       'JWKS URL of the OAuth2 issuer whose access tokens the API accepts. Leave empty with AUTH_DEV_ISSUER=true to use the dev issuer.',

@@ -128,6 +128,7 @@ describe('a hub running every adapter', () => {
     BUS_RETRY_BASE_MS: '77',
     BUS_RETRY_MAX_MS: '777',
     BUS_TRANSIENT_BUDGET_MS: '7777',
+    BUS_PARTITIONS_CONCURRENTLY: '2',
   };
   let hub: Hub;
   let slv: DynamicsEmulator;
@@ -289,11 +290,12 @@ describe('a hub running every adapter', () => {
       'subscriptions-notifier': [1_000, 60_000],
     };
     for (const r of runners) {
-      expect({ runner: r.runner, window: r.idempotencyWindow, budget: r.transientBudgetMs }).toEqual({
+      expect({
         runner: r.runner,
-        window: 5,
-        budget: 7777,
-      });
+        window: r.idempotencyWindow,
+        budget: r.transientBudgetMs,
+        partitions: r.partitionsConcurrently,
+      }).toEqual({ runner: r.runner, window: 5, budget: 7777, partitions: 2 });
       expect({ runner: r.runner, waits: [r.retryBaseMs, r.retryMaxMs] }).toEqual({
         runner: r.runner,
         waits: partnerWaits[r.runner] ?? [77, 777],
