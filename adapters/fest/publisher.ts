@@ -35,6 +35,8 @@ export class VilkarPublisher {
   private stateFollower: TopicFollower<MethodState> | undefined;
   private readonly pending = new Map<string, MethodState>();
   private draining: Promise<void> | undefined;
+  /** A send failed: it may have written its batch all the same, so the topic is read to its end before the next. */
+  private unsure = false;
   private stopped = false;
   /** Conditions the trust-boundary guard refused, and the last failure to publish. */
   refused = 0;
@@ -153,7 +155,9 @@ export class VilkarPublisher {
           await this.publish(states);
           failures = 0;
         } catch (error) {
-          // Kafka or the registry away: keep the states (newer ones win) and try again.
+          // Kafka or the registry away: keep the states (newer ones win) and try again. The send may still have
+          // written the batch (its answer lost with the broker), so its catalogue versions are not free.
+          this.unsure = true;
           for (const s of states) if (!this.pending.has(s.methodId)) this.pending.set(s.methodId, s);
           this.lastError = (error as Error).message;
           failures++;
@@ -170,6 +174,14 @@ export class VilkarPublisher {
 
   /** The changes these states make to the catalogue, published as one batch with consecutive versions. */
   private async publish(states: MethodState[]): Promise<void> {
+    // After a send whose outcome is unknown, what it may have written is read first: numbering the retry from the
+    // old version would give a method's newer condition a lower catalogueVersion than the older one it follows, so
+    // the older would win for every reader (seen once in the broker-outage fault test: INNFORT lost to UNDER_VURDERING).
+    if (this.unsure) {
+      if (!(await this.catalogueFollower?.reachEnd(30_000)))
+        throw new TransientError(`fest: could not read ${this.context.topic(VILKAR_TOPIC)} to its end`);
+      this.unsure = false;
+    }
     // Never earlier than what is published: incremental extracts are asked for by time.
     const nowMs = Math.max(Date.now(), this.catalogue.latestChangedAt);
     const now = new Date(nowMs).toISOString();
