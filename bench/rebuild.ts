@@ -208,7 +208,8 @@ const hubTopics = { ...topicsFor(run), [EVENTS]: eventsTopic };
 
 /**
  * A whole hub (the API, the projection and every adapter, delivering to the partner stand-ins) in its own process,
- * started on the log: until the read model is ready, /readyz answers 200, and every consumer group has caught up.
+ * started on the log: its figure is until /readyz answers 200; also until the read model is ready and until every
+ * consumer group but DMP's (throttled by service protection) has caught up.
  */
 async function wholeHub(): Promise<Figures> {
   await createRunTopics(kafka, hubTopics);
@@ -226,8 +227,14 @@ async function wholeHub(): Promise<Figures> {
     const readyzMs = (await untilReadyz(hub.url, 900_000)) - started;
     let caughtUpMs: number | undefined;
     let behind: [string, number][] = [];
+    let slvBehind = 0;
+    // DMP's writes drain at Dataverse's service-protection pace (6,000 requests per 5 minutes, the stand-in as
+    // documented): hours for this many cases. Their backlog is reported, not waited for.
+    const isSlv = (group: string) => group.startsWith(`${hub.groupPrefix}.slv-`);
     for (let quiet = 0, until = Date.now() + 900_000; Date.now() < until; ) {
-      behind = [...(await groupLag(kafka, hub.groupPrefix))].filter(([, lag]) => lag > 0);
+      const lags = [...(await groupLag(kafka, hub.groupPrefix))];
+      slvBehind = lags.filter(([group]) => isSlv(group)).reduce((a, [, lag]) => a + lag, 0);
+      behind = lags.filter(([group, lag]) => lag > 0 && !isSlv(group));
       quiet = behind.length === 0 ? quiet + 1 : 0;
       caughtUpMs ??= quiet > 0 ? performance.now() - started : undefined;
       if (quiet === 0) caughtUpMs = undefined;
@@ -235,7 +242,8 @@ async function wholeHub(): Promise<Figures> {
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const memory = await hub.peakMemory();
-    const seconds = (caughtUpMs ?? performance.now() - started) / 1000;
+    // Ready is what a client sees: /readyz 200, the read model folded and every part started.
+    const seconds = readyzMs / 1000;
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     return {
       name: 'whole hub',
@@ -246,7 +254,8 @@ async function wholeHub(): Promise<Figures> {
         `API listening ${s(hub.listeningMs)}, read model ready ${s(readModelMs)}, /readyz 200 ${s(readyzMs)}, ` +
         (caughtUpMs === undefined
           ? `consumer groups NOT caught up in 900 s: ${behind.map(([g, lag]) => `${g} ${lag} behind`).join(', ')}`
-          : `every consumer group caught up ${s(caughtUpMs)}`) +
+          : `every consumer group but DMP's caught up ${s(caughtUpMs)}`) +
+        `; DMP's groups ${slvBehind} behind (service protection)` +
         `; ${hub.partners.slv.records().length} SLV cases at the stand-in, ${hub.partners.vendor.deliveries.length} FEST vendor deliveries`,
     };
   } finally {
