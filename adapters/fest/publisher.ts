@@ -29,6 +29,8 @@ import { Topics } from '../../contracts/topics.ts';
 const STATE_TOPIC = Topics.methodState;
 const VILKAR_TOPIC = Topics.festVilkar;
 const log = loggerFor('fest-publisher');
+/** Conditions per catalogue batch: one send, well under the broker's 1 MB message.max.bytes. */
+const PUBLISH_SLICE = 200;
 
 export class VilkarPublisher {
   private catalogueFollower: TopicFollower<FestVilkar> | undefined;
@@ -149,8 +151,14 @@ export class VilkarPublisher {
     this.draining = (async () => {
       let failures = 0;
       while (this.pending.size > 0 && !this.stopped && this.publishing) {
-        const states = [...this.pending.values()];
-        this.pending.clear();
+        // In slices: a whole catalogue in one request (8,000 conditions at start) is refused by the broker as larger
+        // than its max message size, and was tried again for ever, so nothing was published at all.
+        const states: MethodState[] = [];
+        for (const state of this.pending.values()) {
+          states.push(state);
+          if (states.length >= PUBLISH_SLICE) break;
+        }
+        for (const state of states) this.pending.delete(state.methodId);
         try {
           await this.publish(states);
           failures = 0;
