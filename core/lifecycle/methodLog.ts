@@ -69,14 +69,17 @@ function folding(store: MethodStore, log: Logger, listeners: () => Iterable<Fold
 /** Makes one start of `follower` shared by every caller, and repeatable after a start that threw. */
 class SharedStart {
   private starting: Promise<void> | undefined;
+  /** Once a start was asked for, the reading may have read something, even if that start later threw. */
+  private asked = false;
 
   constructor(private readonly follower: TopicFollower<MethodEvent>) {}
 
   get begun(): boolean {
-    return this.starting !== undefined;
+    return this.asked;
   }
 
   start(): Promise<void> {
+    this.asked = true;
     if (!this.starting) {
       this.starting = this.follower.start().catch((error: unknown) => {
         this.starting = undefined;
