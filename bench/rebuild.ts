@@ -26,7 +26,14 @@ import { loadConfig } from '../core/config/spec.ts';
 import { MethodStore } from '../core/lifecycle/methodStore.ts';
 import { MethodStateProjection } from '../core/lifecycle/projection.ts';
 import { Topics } from '../contracts/topics.ts';
-import { createRunTopics, groupLag, startBenchHub, topicsFor, untilReadyz } from './support/benchHub.ts';
+import {
+  createRunTopics,
+  groupLag,
+  isDmpGroup,
+  startBenchHub,
+  topicsFor,
+  untilReadyz,
+} from './support/benchHub.ts';
 import { lifecycle } from './support/lifecycle.ts';
 
 const options = new Command('bench:rebuild')
@@ -228,9 +235,8 @@ async function wholeHub(): Promise<Figures> {
     let caughtUpMs: number | undefined;
     let behind: [string, number][] = [];
     let slvBehind = 0;
-    // DMP's writes drain at Dataverse's service-protection pace (6,000 requests per 5 minutes, the stand-in as
-    // documented): hours for this many cases. Their backlog is reported, not waited for.
-    const isSlv = (group: string) => group.startsWith(`${hub.groupPrefix}.slv-`);
+    // DMP's backlog is reported, not waited for.
+    const isSlv = (group: string) => isDmpGroup(hub.groupPrefix, group);
     for (let quiet = 0, until = Date.now() + 900_000; Date.now() < until; ) {
       const lags = [...(await groupLag(kafka, hub.groupPrefix))];
       slvBehind = lags.filter(([group]) => isSlv(group)).reduce((a, [, lag]) => a + lag, 0);

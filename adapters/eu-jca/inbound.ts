@@ -38,7 +38,7 @@ import type { JcaProcedures } from './procedures.ts';
 import type { RejectedDocuments } from './rejections.ts';
 import type { JcaConfig } from './settings.ts';
 import { timelineSchema } from './routes.ts';
-import { jcaReadRoutes, timelineFor } from './routes.ts';
+import { jcaReadRoutes, timelineFor, unknownProcedure } from './routes.ts';
 import { documentFromXml } from './xmlDocument.ts';
 import { Topics } from '../../contracts/topics.ts';
 import { oneAtATime as serialQueue } from '../../core/concurrency/oneAtATime.ts';
@@ -535,13 +535,7 @@ export function jcaIntakeRoutes(options: JcaIntakeOptions) {
           return sendProblem(reply, 400, 'INVALID_REQUEST', 'send {"methodId": "ID2024_010"}');
         return oneAtATime(async () => {
           const procedure = procedures.procedure(request.params.procedureId);
-          if (!procedure)
-            return sendProblem(
-              reply,
-              404,
-              'UNKNOWN_PROCEDURE',
-              `no JCA ${request.params.procedureId} was taken in`,
-            );
+          if (!procedure) return unknownProcedure(reply, request.params.procedureId);
           if (!store.stateOf(methodId))
             return sendProblem(reply, 404, 'UNKNOWN_METHOD', `${methodId} is not a method the hub knows`);
           if (procedure.linkedMethodIds.includes(methodId))

@@ -3,7 +3,7 @@
  * one procedure, Norway's PICOs for a national method, the timeline of overdue and upcoming milestones, and the
  * documents refused. They read the adapter's folds only; the intake (inbound.ts) is what writes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { problemSchema, sendProblem } from '../../core/http/problem.ts';
 import { arrayOf, described, integer, json, object, text } from '../../core/http/responses.ts';
 import { norwayPicosFor, picosOf } from './picos.ts';
@@ -15,6 +15,10 @@ import { osloToday, type ProcedureTimeline, timelineLists, timelineOf } from './
 export const timelineSchema = described(
   'A procedure timeline: stage, and each step with its due date and state',
 );
+
+/** 404 for a procedure id no notification was taken in under. */
+export const unknownProcedure = (reply: FastifyReply, procedureId: string) =>
+  sendProblem(reply, 404, 'UNKNOWN_PROCEDURE', `no JCA ${procedureId} was taken in`);
 
 export type TimelineOf = (procedure: Procedure, today?: string, within?: number) => ProcedureTimeline;
 
@@ -86,13 +90,7 @@ export function jcaReadRoutes(parts: JcaReadParts) {
       },
       async (request, reply) => {
         const procedure = procedures.procedure(request.params.procedureId);
-        if (!procedure)
-          return sendProblem(
-            reply,
-            404,
-            'UNKNOWN_PROCEDURE',
-            `no JCA ${request.params.procedureId} was taken in`,
-          );
+        if (!procedure) return unknownProcedure(reply, request.params.procedureId);
         return {
           procedureId: procedure.procedureId,
           versions: procedure.versions,

@@ -50,7 +50,6 @@ export class DecisionPublisher {
   private runner: ConsumerRunner<MethodEvent> | undefined;
   /** Feeds every event of every partition into the fold, for the publisher's life. */
   private readonly events: MethodLogReader;
-  private caughtUp = false;
   readonly deadLetters: DeadLetteredEvent[] = [];
   publishedCount = 0;
 
@@ -70,14 +69,14 @@ export class DecisionPublisher {
   /** Folds the whole event log as it is now, so every method is known before consuming resumes. */
   async catchUp(): Promise<void> {
     const { eventsTopic } = this.options;
-    this.caughtUp = false;
+    let caughtUp = false;
     try {
       await this.events.start();
-      this.caughtUp = await this.events.waitUntilCaughtUp(this.options.startTimeoutMs);
+      caughtUp = await this.events.waitUntilCaughtUp(this.options.startTimeoutMs);
     } finally {
-      if (!this.caughtUp) await this.events.stop();
+      if (!caughtUp) await this.events.stop();
     }
-    if (!this.caughtUp)
+    if (!caughtUp)
       throw new TransientError(
         `financing: could not read ${eventsTopic} to its end in ${this.options.startTimeoutMs} ms`,
       );
@@ -101,16 +100,12 @@ export class DecisionPublisher {
   async stop(): Promise<void> {
     await this.runner?.stop();
     await this.events.stop();
-    this.caughtUp = false;
   }
 
   private async handle(delivery: Delivery<MethodEvent>): Promise<void> {
     const event = delivery.value;
     // The fold is the method log's: it has every earlier event of the method once the log has read this one.
-    if (
-      this.caughtUp &&
-      !(await this.events.waitUntilRead(delivery.partition, BigInt(delivery.offset), 30_000))
-    )
+    if (!(await this.events.waitUntilRead(delivery.partition, BigInt(delivery.offset), 30_000)))
       throw new TransientError(
         `financing: the fold has not read ${delivery.topic}/${delivery.partition}@${delivery.offset} yet`,
       );

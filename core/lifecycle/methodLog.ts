@@ -66,16 +66,37 @@ function folding(store: MethodStore, log: Logger, listeners: () => Iterable<Fold
   };
 }
 
-/** Makes one start of `follower` shared by every caller, and repeatable after a start that threw. */
-class SharedStart {
+/**
+ * One follower of the log and the fold it feeds: started once for every caller (a start that threw may be asked
+ * again), and asked how far it has read.
+ */
+class Reading implements MethodLogReader {
+  readonly store = new MethodStore();
+  private readonly follower: TopicFollower<MethodEvent>;
   private starting: Promise<void> | undefined;
   /** Once a start was asked for, the reading may have read something, even if that start later threw. */
   private asked = false;
 
-  constructor(private readonly follower: TopicFollower<MethodEvent>) {}
+  constructor(
+    kafka: Kafka,
+    registry: ContractRegistry,
+    topic: string,
+    name: string,
+    listeners: Set<FoldListener>,
+  ) {
+    this.follower = new TopicFollower<MethodEvent>(kafka, registry, {
+      name,
+      topic,
+      onMessage: folding(this.store, loggerFor(name), () => listeners),
+    });
+  }
 
   get begun(): boolean {
     return this.asked;
+  }
+
+  get caughtUp(): boolean {
+    return this.follower.caughtUp;
   }
 
   start(): Promise<void> {
@@ -95,83 +116,6 @@ class SharedStart {
     await starting?.catch(() => undefined);
     await this.follower.stop();
   }
-}
-
-export class MethodLog implements MethodLogReader {
-  /** Every method's ledger, folded once from the log. */
-  readonly store = new MethodStore();
-  private readonly follower: TopicFollower<MethodEvent>;
-  private readonly shared: SharedStart;
-  private readonly listeners = new Set<FoldListener>();
-  private readonly own = new Set<MethodLogReader>();
-  private readonly log: Logger = loggerFor('method-log');
-
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly registry: ContractRegistry,
-    private readonly topic: string,
-  ) {
-    this.follower = new TopicFollower<MethodEvent>(kafka, registry, {
-      name: 'method-log',
-      topic,
-      onMessage: folding(this.store, this.log, () => this.listeners),
-    });
-    this.shared = new SharedStart(this.follower);
-  }
-
-  /**
-   * Calls `listener` with every event of the log, in log order per partition. Subscribed before the shared reading
-   * starts, it is fed by that reading (the reader returned is this log); later, by a reading of its own from the start.
-   */
-  subscribe(name: string, listener: FoldListener): MethodLogReader {
-    if (!this.shared.begun) {
-      this.listeners.add(listener);
-      return this;
-    }
-    const store = new MethodStore();
-    const follower = new TopicFollower<MethodEvent>(this.kafka, this.registry, {
-      name,
-      topic: this.topic,
-      onMessage: folding(store, loggerFor(name), () => [listener]),
-    });
-    const shared = new SharedStart(follower);
-    const reader: MethodLogReader = {
-      store,
-      get caughtUp() {
-        return follower.caughtUp;
-      },
-      start: () => shared.start(),
-      stop: () => shared.stop(),
-      waitUntilRead: (partition, offset, timeoutMs) => follower.waitUntilRead(partition, offset, timeoutMs),
-      waitUntilCaughtUp: (timeoutMs) => follower.waitUntilCaughtUp(timeoutMs),
-      reachEnd: (timeoutMs) => follower.reachEnd(timeoutMs),
-    };
-    this.own.add(reader);
-    return reader;
-  }
-
-  get caughtUp(): boolean {
-    return this.follower.caughtUp;
-  }
-
-  /** Messages the reading could not decode, and ones whose fold threw: skipped, so the read goes on. */
-  get skipped(): number {
-    return this.follower.skipped + this.follower.failed;
-  }
-
-  start(): Promise<void> {
-    return this.shared.start();
-  }
-
-  /** A subscriber's stop leaves the shared reading on: the others still read by it. */
-  async stop(): Promise<void> {}
-
-  /** Stops the shared reading and every subscriber's own: the hub's, when it stops. */
-  async close(): Promise<void> {
-    await Promise.all([...this.own].map((reader) => reader.stop()));
-    this.own.clear();
-    await this.shared.stop();
-  }
 
   waitUntilRead(partition: number, offset: bigint, timeoutMs: number): Promise<boolean> {
     return this.follower.waitUntilRead(partition, offset, timeoutMs);
@@ -183,5 +127,45 @@ export class MethodLog implements MethodLogReader {
 
   reachEnd(timeoutMs: number): Promise<boolean> {
     return this.follower.reachEnd(timeoutMs);
+  }
+}
+
+/** The shared reading: the one every part of the hub subscribes to. */
+export class MethodLog extends Reading {
+  private readonly listeners: Set<FoldListener>;
+  private readonly own = new Set<Reading>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly registry: ContractRegistry,
+    private readonly topic: string,
+  ) {
+    const listeners = new Set<FoldListener>();
+    super(kafka, registry, topic, 'method-log', listeners);
+    this.listeners = listeners;
+  }
+
+  /**
+   * Calls `listener` with every event of the log, in log order per partition. Subscribed before the shared reading
+   * starts, it is fed by that reading (the reader returned is this log); later, by a reading of its own from the start.
+   */
+  subscribe(name: string, listener: FoldListener): MethodLogReader {
+    if (!this.begun) {
+      this.listeners.add(listener);
+      return this;
+    }
+    const reading = new Reading(this.kafka, this.registry, this.topic, name, new Set([listener]));
+    this.own.add(reading);
+    return reading;
+  }
+
+  /** A subscriber's stop leaves the shared reading on: the others still read by it. */
+  override async stop(): Promise<void> {}
+
+  /** Stops the shared reading and every subscriber's own: the hub's, when it stops. */
+  async close(): Promise<void> {
+    await Promise.all([...this.own].map((reading) => reading.stop()));
+    this.own.clear();
+    await super.stop();
   }
 }

@@ -115,6 +115,6 @@ async function stopConcurrently(hub: Hub): Promise<void> {
   // As hub.stop does: the roles' groups are left first, so the next hub leads at once.
   await Promise.all([...hub.leaderships.values()].map((leadership) => leadership.stop()));
   await Promise.all([...hub.adapters.values()].map((adapter) => adapter.stop()));
-  await Promise.all([hub.follower?.stop(), hub.projection?.stop()]);
+  await Promise.all([hub.methodLog.close(), hub.projection?.stop()]);
   await hub.producer.disconnect();
 }
