@@ -69,7 +69,6 @@ export function createHdirComponent(context: HubContext): HubComponent {
       })
     : undefined;
   let timer: NodeJS.Timeout | undefined;
-  let checkQueued = false;
   let listening = false;
 
   return {
@@ -81,14 +80,7 @@ export function createHdirComponent(context: HubContext): HubComponent {
       await Promise.all([directory.start(), book.start(), history.start()]);
       if (!listening) {
         listening = true; // a start tried again must not add a second listener
-        book.onRecord(() => {
-          if (checkQueued) return;
-          checkQueued = true;
-          setImmediate(() => {
-            checkQueued = false;
-            watch.check(book.all());
-          });
-        });
+        book.onRecord((record) => watch.update(record));
       }
       watch.check(book.all());
       timer = setInterval(() => {

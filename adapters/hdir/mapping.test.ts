@@ -4,7 +4,7 @@ import type { GuidelineFlag, MethodEvent } from '../../contracts/generated/types
 import { medicineDetails } from '../../core/demo/fixtures.ts';
 import { judgeStatusReport, osloDate } from './implementationStatus.ts';
 import { flagRecordsFor } from './mapping.ts';
-import { implementationTimes, OverdueWatch, runOf } from './monitoring.ts';
+import { implementationTimes, OverdueWatch, overdueRuns, runOf } from './monitoring.ts';
 import { defaultRulesFile, guidelinesFor, loadRules, parseRules, RulesError } from './rules.ts';
 import { loggerFor } from '../../core/log/logger.ts';
 
@@ -238,5 +238,38 @@ describe('monitoring', () => {
     expect(watch.check([decidedFlag], now)).toHaveLength(1);
     expect(watch.check([decidedFlag], now)).toHaveLength(1);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('keeps the overdue gauge per record as a full check over every flag would', async () => {
+    const gauge = async () =>
+      Object.fromEntries((await overdueRuns.get()).values.map((v) => [String(v.labels.guideline), v.value]));
+    const log = loggerFor('test');
+    const warnings: unknown[] = [];
+    log.warn = ((...args: unknown[]) => void warnings.push(args)) as typeof log.warn;
+    const now = Date.parse('2024-06-01T12:00:00Z');
+    const second = { ...decidedFlag, flagId: 'y/HP-BLAERE', methodId: 'ID2024_002' };
+    const watch = new OverdueWatch(() => book, 30, log);
+    watch.check([], now);
+    watch.update(decidedFlag, now);
+    watch.update(second, now);
+    expect(await gauge()).toEqual({ 'HP-BLAERE': 2 });
+    expect(warnings).toHaveLength(2);
+    const implemented = {
+      ...second,
+      implementationStatus: 'IMPLEMENTED' as const,
+      implementationStatusOn: '2024-02-01',
+    };
+    watch.update(implemented, now);
+    expect(await gauge()).toEqual({ 'HP-BLAERE': 1 });
+    watch.update({ ...decidedFlag, active: false }, now);
+    expect(await gauge()).toEqual({ 'HP-BLAERE': 0 });
+    watch.update({ ...implemented, active: false }, now);
+    expect(await gauge()).toEqual({});
+    // The same records in one full check give the same gauge.
+    watch.check([decidedFlag, second], now);
+    expect(await gauge()).toEqual({ 'HP-BLAERE': 2 });
+    watch.update(decidedFlag, now);
+    expect(await gauge()).toEqual({ 'HP-BLAERE': 2 });
+    expect(warnings).toHaveLength(4);
   });
 });

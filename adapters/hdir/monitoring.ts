@@ -142,9 +142,24 @@ export interface OverdueAlert {
   daysOverdue: number;
 }
 
-/** Keeps the overdue gauge current and logs each run once, when it first is seen overdue. */
+/** What one flag counts for in the overdue gauge. */
+interface Standing {
+  guidelineId: string;
+  /** Active with a decision: its guideline is on the gauge, at 0 when nothing is overdue. */
+  counted: boolean;
+  overdue: boolean;
+}
+
+/**
+ * Keeps the overdue gauge current and logs each run once, when it first is seen overdue. `check` looks at
+ * every flag (at start, on the clock, for the alert list); `update` looks at one new record, so a stream of
+ * flag records costs O(1) each instead of O(flags).
+ */
 export class OverdueWatch {
   private readonly raised = new Set<string>();
+  private readonly standing = new Map<string, Standing>();
+  /** Per guideline on the gauge: its counted flags and how many of them are overdue. */
+  private readonly perGuideline = new Map<string, { counted: number; overdue: number }>();
 
   constructor(
     private readonly book: () => RuleBook,
@@ -155,37 +170,69 @@ export class OverdueWatch {
   check(flags: Iterable<GuidelineFlag>, now: number = Date.now()): OverdueAlert[] {
     const today = osloDate(now);
     const alerts: OverdueAlert[] = [];
-    const perGuideline = new Map<string, number>();
-    for (const flag of flags) {
-      const run = runOf(flag, this.book(), this.defaultDays, today);
-      if (flag.active && flag.decidedOn)
-        perGuideline.set(flag.guidelineId, perGuideline.get(flag.guidelineId) ?? 0);
-      if (!run.overdue) {
-        this.raised.delete(flag.flagId);
-        continue;
-      }
-      perGuideline.set(flag.guidelineId, (perGuideline.get(flag.guidelineId) ?? 0) + 1);
-      const alert: OverdueAlert = {
-        flagId: flag.flagId,
-        methodId: flag.methodId,
-        methodName: flag.methodName,
-        guidelineId: flag.guidelineId,
-        implementationStatus: flag.implementationStatus,
-        decidedOn: flag.decidedOn!,
-        deadline: run.deadline!,
-        daysOverdue: run.daysOverdue,
-      };
-      alerts.push(alert);
-      if (!this.raised.has(flag.flagId)) {
-        this.raised.add(flag.flagId);
-        this.log.warn(
-          { alert: 'HDIR_IMPLEMENTATION_OVERDUE', ...alert },
-          `implementation of ${flag.methodId} in ${flag.guidelineId} is ${run.daysOverdue} day(s) past its deadline ${run.deadline} (decided ${flag.decidedOn}, status ${flag.implementationStatus})`,
-        );
-      }
-    }
+    this.standing.clear();
+    this.perGuideline.clear();
     overdueRuns.reset();
-    for (const [guideline, count] of perGuideline) overdueRuns.set({ guideline }, count);
+    for (const flag of flags) {
+      const alert = this.judge(flag, today);
+      if (alert) alerts.push(alert);
+    }
     return alerts.sort((a, b) => b.daysOverdue - a.daysOverdue || a.flagId.localeCompare(b.flagId));
+  }
+
+  /** One flag record, new or replacing its earlier version: the gauge of its guideline follows. */
+  update(flag: GuidelineFlag, now: number = Date.now()): void {
+    this.judge(flag, osloDate(now));
+  }
+
+  private judge(flag: GuidelineFlag, today: string): OverdueAlert | undefined {
+    const run = runOf(flag, this.book(), this.defaultDays, today);
+    const next: Standing = {
+      guidelineId: flag.guidelineId,
+      counted: flag.active && Boolean(flag.decidedOn),
+      overdue: run.overdue,
+    };
+    const previous = this.standing.get(flag.flagId);
+    if (previous) this.count(previous, -1);
+    this.standing.set(flag.flagId, next);
+    this.count(next, +1);
+    if (!run.overdue) {
+      this.raised.delete(flag.flagId);
+      return undefined;
+    }
+    const alert: OverdueAlert = {
+      flagId: flag.flagId,
+      methodId: flag.methodId,
+      methodName: flag.methodName,
+      guidelineId: flag.guidelineId,
+      implementationStatus: flag.implementationStatus,
+      decidedOn: flag.decidedOn!,
+      deadline: run.deadline!,
+      daysOverdue: run.daysOverdue,
+    };
+    if (!this.raised.has(flag.flagId)) {
+      this.raised.add(flag.flagId);
+      this.log.warn(
+        { alert: 'HDIR_IMPLEMENTATION_OVERDUE', ...alert },
+        `implementation of ${flag.methodId} in ${flag.guidelineId} is ${run.daysOverdue} day(s) past its deadline ${run.deadline} (decided ${flag.decidedOn}, status ${flag.implementationStatus})`,
+      );
+    }
+    return alert;
+  }
+
+  private count(standing: Standing, sign: 1 | -1): void {
+    // An overdue run is active and decided, so it is always counted too.
+    if (!standing.counted && !standing.overdue) return;
+    const { guidelineId } = standing;
+    const totals = this.perGuideline.get(guidelineId) ?? { counted: 0, overdue: 0 };
+    totals.counted += sign;
+    if (standing.overdue) totals.overdue += sign;
+    if (totals.counted <= 0) {
+      this.perGuideline.delete(guidelineId);
+      overdueRuns.remove({ guideline: guidelineId });
+      return;
+    }
+    this.perGuideline.set(guidelineId, totals);
+    overdueRuns.set({ guideline: guidelineId }, totals.overdue);
   }
 }
