@@ -5,11 +5,11 @@
 import { withDeadline } from '../retry/deadline.ts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import kafkajs, { type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+import kafkajs, { type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 
 const { Partitioners } = kafkajs; // CommonJS: named import fails under ESM
 import type { TopicValues } from '../../contracts/generated/types.ts';
-import { messagesOut } from '../metrics/registry.ts';
+import { messagesOut, produceRequests } from '../metrics/registry.ts';
 import { type EventHeaders, toKafkaHeaders } from './headers.ts';
 import type { ContractRegistry } from './registry.ts';
 
@@ -31,6 +31,9 @@ const REQUEST_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
 /** A transaction left open by a crashed writer blocks every read_committed reader this long at most. */
 const TRANSACTION_TIMEOUT_MS = 10_000;
 
+/** At most this many value bytes from several callers go in one request (the broker refuses a batch over 1 MB). */
+const COALESCE_MAX_BYTES = 256 * 1024;
+
 const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
   withDeadline(work, ms, () => new WriteUncertain(`${what} took more than ${ms} ms`));
 
@@ -44,6 +47,10 @@ export class ContractProducer {
   private readonly transactionalId: string;
   /** Set when a transactional write failed or timed out: its transaction may still be open or committed. */
   private uncertain = false;
+  /** Plain sends waiting for the request in flight to finish: they go together in the next one. */
+  private waiting: WaitingSend[] = [];
+  private sending = false;
+  private readonly partitionOf = new WeakMap<object, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -56,7 +63,15 @@ export class ContractProducer {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs's own partitioner, noting where each message went so a coalesced send can answer each caller.
+      createPartitioner: () => {
+        const partition = Partitioners.DefaultPartitioner();
+        return (args) => {
+          const chosen = partition(args);
+          this.partitionOf.set(args.message, chosen);
+          return chosen;
+        };
+      },
     });
   }
 
@@ -185,9 +200,86 @@ export class ContractProducer {
     if (messages.length === 0) return [];
     const encoded = await this.encodeAll(topic, messages);
     await this.connect();
-    const result = await this.producer.send({ topic, acks: -1, messages: encoded });
+    const result = await this.coalesced(topic, encoded);
     messagesOut.inc({ topic }, messages.length);
     return result;
+  }
+
+  /**
+   * Sends as one request what callers sent while the one before was in flight (kafkajs has one request in flight
+   * per broker here): under load N sends cost one round trip instead of N, in the order they were asked for, so a
+   * method's records keep their order. Each caller gets the metadata of its own messages. If a request of several
+   * callers fails, each caller's messages are sent again alone, so one bad message fails only its own caller.
+   */
+  private coalesced(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+    return new Promise((resolve, reject) => {
+      const bytes = messages.reduce((sum, m) => sum + (m.value?.length ?? 0), 0);
+      this.waiting.push({ topic, messages, bytes, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.waiting.length > 0) {
+        let bytes = 0;
+        let taken = 0;
+        while (
+          taken < this.waiting.length &&
+          (taken === 0 || bytes + this.waiting[taken]!.bytes <= COALESCE_MAX_BYTES)
+        )
+          bytes += this.waiting[taken++]!.bytes;
+        const group = this.waiting.splice(0, taken);
+        if (group.length === 1) await this.sendAlone(group[0]!);
+        else {
+          try {
+            this.answer(group, await this.producer.sendBatch(this.requestOf(group)));
+          } catch {
+            for (const one of group) await this.sendAlone(one);
+          }
+        }
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private async sendAlone(one: WaitingSend): Promise<void> {
+    try {
+      this.answer([one], await this.producer.sendBatch(this.requestOf([one])));
+    } catch (error) {
+      one.reject(error);
+    }
+  }
+
+  private requestOf(group: WaitingSend[]) {
+    produceRequests.inc();
+    return { acks: -1, topicMessages: group.map(({ topic, messages }) => ({ topic, messages })) };
+  }
+
+  /** Each caller's own metadata: its first offset in each partition is the request's base plus what came before it. */
+  private answer(group: WaitingSend[], written: RecordMetadata[]): void {
+    const base = new Map(written.map((m) => [`${m.partition}@${m.topicName}`, m]));
+    const before = new Map<string, bigint>();
+    for (const one of group) {
+      const own = new Map<string, RecordMetadata>();
+      for (const message of one.messages) {
+        const where = `${this.partitionOf.get(message)}@${one.topic}`;
+        const metadata = base.get(where);
+        const earlier = before.get(where) ?? 0n;
+        before.set(where, earlier + 1n);
+        if (!metadata || own.has(where)) continue;
+        own.set(where, {
+          ...metadata,
+          ...(metadata.baseOffset === undefined
+            ? {}
+            : { baseOffset: String(BigInt(metadata.baseOffset) + earlier) }),
+        });
+      }
+      one.resolve([...own.values()]);
+    }
   }
 
   /** Raw bytes, for the dead-letter path and redrive: no contract applies. */
@@ -200,8 +292,17 @@ export class ContractProducer {
     }[],
   ) {
     await this.connect();
-    const result = await this.producer.send({ topic, acks: -1, messages });
+    const result = await this.coalesced(topic, messages);
     messagesOut.inc({ topic }, messages.length);
     return result;
   }
+}
+
+/** A plain send waiting for its request. */
+interface WaitingSend {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  resolve: (written: RecordMetadata[]) => void;
+  reject: (error: unknown) => void;
 }

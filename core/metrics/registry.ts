@@ -21,6 +21,12 @@ export const messagesOut = new Counter({
   registers: [metricsRegistry],
 });
 
+export const produceRequests = new Counter({
+  name: 'metodehub_produce_requests_total',
+  help: 'Produce requests of plain (not transactional) sends; sends asked for while one is in flight share the next, so messages_out / produce_requests is how many rode together.',
+  registers: [metricsRegistry],
+});
+
 export const messagesFailed = new Counter({
   name: 'metodehub_messages_failed_total',
   help: 'Handling attempts that failed, by error class (transient ones are retried).',
