@@ -221,8 +221,7 @@ export class OverdueWatch {
   }
 
   private count(standing: Standing, sign: 1 | -1): void {
-    // An overdue run is active and decided, so it is always counted too.
-    if (!standing.counted && !standing.overdue) return;
+    if (!standing.counted) return; // an overdue run is active and decided, so it is counted too
     const { guidelineId } = standing;
     const totals = this.perGuideline.get(guidelineId) ?? { counted: 0, overdue: 0 };
     totals.counted += sign;

@@ -232,13 +232,11 @@ export class ContractProducer {
         )
           bytes += this.waiting[taken++]!.bytes;
         const group = this.waiting.splice(0, taken);
-        if (group.length === 1) await this.sendAlone(group[0]!);
-        else {
-          try {
-            this.answer(group, await this.producer.sendBatch(this.requestOf(group)));
-          } catch {
-            for (const one of group) await this.sendAlone(one);
-          }
+        try {
+          this.answer(group, await this.producer.sendBatch(this.requestOf(group)));
+        } catch (error) {
+          if (group.length === 1) group[0]!.reject(error);
+          else for (const one of group) await this.sendAlone(one);
         }
       }
     } finally {
