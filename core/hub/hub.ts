@@ -265,6 +265,7 @@ export class Hub {
         eventsTopic: this.eventsTopic,
         stateTopic: this.stateTopic,
         groupId: this.group('method-state'),
+        partitionsConcurrently: config.BUS_PARTITIONS_CONCURRENTLY,
       });
       // Joining its group can wait out a killed predecessor's session (30 s); the door need not wait with it.
       projectionStarted = startPatiently(this.projection, {

@@ -27,6 +27,8 @@ export interface ProjectionOptions {
   groupId: string;
   /** How long to wait for the state topic to be read back when restoring (ms). */
   restoreTimeoutMs?: number;
+  /** Partitions folded at once (BUS_PARTITIONS_CONCURRENTLY); a method's events share one, so order is kept. */
+  partitionsConcurrently?: number;
 }
 
 export interface ProjectionCounts {
@@ -50,6 +52,8 @@ export class MethodStateProjection {
   };
   private consumer: Consumer | undefined;
   private restored = false;
+  /** The restore under way: the partitions folded at once share it. */
+  private restoring: Promise<void> | undefined;
   private readonly log: Logger = loggerFor(HANDLER);
   private readonly idle = new Set<() => void>();
 
@@ -76,6 +80,8 @@ export class MethodStateProjection {
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
+      // Each partition's batch writes and commits on its own, so one partition's round trips do not hold the others.
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
@@ -116,7 +122,12 @@ export class MethodStateProjection {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    if (!this.restored) await this.restore();
+    if (!this.restored) {
+      this.restoring ??= this.restore().finally(() => {
+        this.restoring = undefined;
+      });
+      await this.restoring;
+    }
     const before = new Map<string, MethodState | undefined>();
     const written = new Map<string, { state: MethodState; cause: KafkaMessage }>();
     const deadLetters: ReturnType<typeof deadLetterOf>[] = [];
