@@ -6,6 +6,12 @@
  */
 export class ProcessedIds {
   private readonly ids = new Set<string>();
+  /**
+   * The ids in the order added, as a ring: the oldest is forgotten in constant time. (Taking a Set's first
+   * value after many deletes walks over every deleted slot; at 100,000 ids that was 6% of a rebuild's CPU.)
+   */
+  private readonly order: string[] = [];
+  private oldest = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -16,10 +22,13 @@ export class ProcessedIds {
   add(id: string): void {
     if (this.ids.has(id)) return;
     this.ids.add(id);
-    if (this.ids.size > this.capacity) {
-      const oldest = this.ids.values().next().value;
-      if (oldest !== undefined) this.ids.delete(oldest);
+    if (this.order.length < this.capacity) {
+      this.order.push(id);
+      return;
     }
+    this.ids.delete(this.order[this.oldest]!);
+    this.order[this.oldest] = id;
+    this.oldest = (this.oldest + 1) % this.capacity;
   }
 
   get size(): number {
