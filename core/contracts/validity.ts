@@ -92,29 +92,41 @@ export function isCalendarDate(text: string): boolean {
  * (`23:59:60` has no millisecond an Avro timestamp could hold), offsets within +-18:00.
  */
 export function isInstant(text: string): boolean {
+  return !Number.isNaN(instantMs(text));
+}
+
+/** The epoch milliseconds of a real instant (see isInstant), or NaN. */
+function instantMs(text: string): number {
   const m = INSTANT.exec(text);
-  if (!m || !realDay(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
-  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) return false;
-  if (m[8] !== 'Z' && (Number(m[9]) > 18 || Number(m[10]) > 59)) return false;
-  return !Number.isNaN(Date.parse(text));
+  if (!m || !realDay(Number(m[1]), Number(m[2]), Number(m[3]))) return Number.NaN;
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59) return Number.NaN;
+  if (m[8] !== 'Z' && (Number(m[9]) > 18 || Number(m[10]) > 59)) return Number.NaN;
+  return Date.parse(text);
 }
 
 /** `+20y`, `+1d`, `+12h` from now, or an absolute date or instant; as epoch milliseconds. */
 export function boundMs(spec: string, now: number): number {
+  return boundOf(spec)(now);
+}
+
+/** A bound read once: the epoch milliseconds it means at `now`. */
+function boundOf(spec: string): (now: number) => number {
   const relative = /^\+(\d+)([ydh])$/.exec(spec);
   if (relative) {
     const n = Number(relative[1]);
-    if (relative[2] === 'y') {
-      const d = new Date(now);
-      d.setUTCFullYear(d.getUTCFullYear() + n);
-      return d.getTime();
-    }
-    return now + n * (relative[2] === 'd' ? DAY_MS : 3_600_000);
+    if (relative[2] === 'y')
+      return (now) => {
+        const d = new Date(now);
+        d.setUTCFullYear(d.getUTCFullYear() + n);
+        return d.getTime();
+      };
+    const step = n * (relative[2] === 'd' ? DAY_MS : 3_600_000);
+    return (now) => now + step;
   }
   const ms = Date.parse(DATE.test(spec) ? `${spec}T00:00:00Z` : spec);
   if (Number.isNaN(ms))
     throw new Error(`VALIDITY_UNREADABLE: "${spec}" is not a bound (+20y, +1d, a date or an instant)`);
-  return ms;
+  return () => ms;
 }
 
 /** How a bound reads to a person: the spec itself, and for a relative one the date it means now. */
@@ -273,19 +285,26 @@ function stringCheck(limits: FieldLimits, defaults: ValidityDefaults): Check {
 function timeCheck(limits: FieldLimits, kind: { earliest: string; latest: string }, asDate: boolean): Check {
   const earliest = limits.earliest ?? kind.earliest;
   const latest = limits.latest ?? kind.latest;
+  // Read once here, not per value: an unreadable bound fails when the contract's checks are compiled.
+  const earliestMs = boundOf(earliest);
+  const latestMs = boundOf(latest);
   return (value, path, out, now) => {
     if (typeof value !== 'string') return;
-    if (asDate ? !isCalendarDate(value) : !isInstant(value)) {
+    const ms = asDate
+      ? isCalendarDate(value)
+        ? Date.parse(`${value}T00:00:00Z`)
+        : Number.NaN
+      : instantMs(value);
+    if (Number.isNaN(ms)) {
       out.push({
         path,
         reason: `"${value.slice(0, 40)}" is not a real ${asDate ? 'date (YYYY-MM-DD)' : 'instant'}`,
       });
       return;
     }
-    const ms = Date.parse(asDate ? `${value}T00:00:00Z` : value);
-    if (ms < boundMs(earliest, now))
+    if (ms < earliestMs(now))
       out.push({ path, reason: `${value} is before ${describeBound(earliest, now, asDate)}` });
-    else if (ms > boundMs(latest, now))
+    else if (ms > latestMs(now))
       out.push({ path, reason: `${value} is after ${describeBound(latest, now, asDate)}` });
   };
 }
