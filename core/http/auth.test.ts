@@ -1,6 +1,6 @@
 /** Token checks: each way a token can fail gets its own status and code. */
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TokenVerifier } from './auth.ts';
 import { DEV_ISSUER, DevIssuer } from './devIssuer.ts';
 
@@ -58,6 +58,35 @@ describe('TokenVerifier', async () => {
       const claims = decodeJwt(await mint(expiresIn === undefined ? {} : { expiresIn }));
       expect(typeof claims.exp, String(expiresIn)).toBe('number');
     }
+  });
+
+  describe('a token accepted once', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('is refused as expired once its exp has passed, though it was accepted and kept before', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const own = new TokenVerifier({ jwks: issuer.jwks(), issuer: DEV_ISSUER, audience: 'metodehub' });
+      const header = `Bearer ${await mint({ expiresIn: 30 })}`;
+      expect(await own.verify(header, SCOPE)).toMatchObject({ ok: true });
+      vi.setSystemTime(Date.now() + 10_000);
+      expect(await own.verify(header, SCOPE)).toMatchObject({ ok: true });
+      vi.setSystemTime(Date.now() + 21_000);
+      expect(await own.verify(header, SCOPE)).toMatchObject({ ok: false, code: 'TOKEN_EXPIRED' });
+    });
+
+    it('does not let a token that differs from it in one character pass, nor another scope', async () => {
+      const token = await mint();
+      expect(await verifier.verify(`Bearer ${token}`, SCOPE)).toMatchObject({ ok: true });
+      const last = token.at(-1) === 'A' ? 'B' : 'A';
+      expect(await verifier.verify(`Bearer ${token.slice(0, -1)}${last}`, SCOPE)).toMatchObject({
+        ok: false,
+        code: 'TOKEN_INVALID',
+      });
+      expect(await verifier.verify(`Bearer ${token}`, 'nyemetoder:admin')).toMatchObject({
+        ok: false,
+        code: 'INSUFFICIENT_SCOPE',
+      });
+    });
   });
 
   it('reads scopes from "scp" arrays too', async () => {
