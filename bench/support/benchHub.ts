@@ -118,15 +118,24 @@ export async function startBenchHub(options: {
     await partners.close();
     throw error;
   }
-  const answer = await fetch(`${listening.url}/fest/v1/webhook`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${listening.vendorToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: partners.vendor.url, secret: partners.vendor.secret, fromVersion: 0 }),
-  });
-  if (!answer.ok)
-    throw new Error(
-      `WEBHOOK_NOT_REGISTERED: PUT /fest/v1/webhook answered ${answer.status}: ${await answer.text()}`,
-    );
+  // A hub still reading a long log may not yet lead FEST: it answers 503 with Retry-After, and a vendor resends.
+  const registerUntil = Date.now() + 900_000;
+  for (;;) {
+    const answer = await fetch(`${listening.url}/fest/v1/webhook`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${listening.vendorToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: partners.vendor.url, secret: partners.vendor.secret, fromVersion: 0 }),
+    });
+    if (answer.ok) break;
+    const detail = await answer.text();
+    if (answer.status !== 503 || Date.now() > registerUntil) {
+      proc.kill('SIGKILL');
+      await partners.close();
+      throw new Error(`WEBHOOK_NOT_REGISTERED: PUT /fest/v1/webhook answered ${answer.status}: ${detail}`);
+    }
+    const wait = Number(answer.headers.get('retry-after') ?? '1') * 1000;
+    await new Promise((done) => setTimeout(done, Math.min(Math.max(wait, 250), 5_000)));
+  }
   return {
     url: listening.url,
     token: listening.token,
