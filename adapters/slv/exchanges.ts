@@ -57,16 +57,25 @@ export class ExchangeLog {
     string,
     { exchange: Exchange; work: SlvWork; position?: LogPosition }
   >();
+  /** Ids of the writes still pending, kept beside `outbound` so health need not count them all per probe. */
+  private readonly pendingIds = new Set<string>();
+
+  /** Moves a write on from wherever it was; the pending set follows. */
+  private setDelivery(eventId: string, exchange: Exchange, delivery: Exchange['delivery']): void {
+    exchange.delivery = delivery;
+    if (delivery === 'pending') this.pendingIds.add(eventId);
+    else this.pendingIds.delete(eventId);
+  }
 
   /**
    * After a restart: a write whose event lies before the outbound consumer's committed offset was accepted
    * by SLV before (the offset is committed only then).
    */
   markDeliveredBefore(committed: Map<number, bigint>): void {
-    for (const { exchange, position } of this.outbound.values()) {
+    for (const [eventId, { exchange, position }] of this.outbound) {
       if (exchange.delivery !== 'pending' || !position) continue;
       const next = committed.get(position.partition);
-      if (next !== undefined && BigInt(position.offset) < next) exchange.delivery = 'delivered';
+      if (next !== undefined && BigInt(position.offset) < next) this.setDelivery(eventId, exchange, 'delivered');
     }
   }
 
@@ -89,6 +98,7 @@ export class ExchangeLog {
       delivery: 'pending',
     });
     this.outbound.set(event.eventId, { exchange, work, ...(position ? { position } : {}) });
+    this.pendingIds.add(event.eventId);
   }
 
   workFor(eventId: string): SlvWork | undefined {
@@ -98,7 +108,7 @@ export class ExchangeLog {
   markDelivered(eventId: string, outcome?: string): void {
     const entry = this.outbound.get(eventId);
     if (!entry || entry.exchange.delivery === 'confirmed') return;
-    entry.exchange.delivery = 'delivered';
+    this.setDelivery(eventId, entry.exchange, 'delivered');
     entry.exchange.deliveredAt = new Date().toISOString();
     if (outcome) entry.exchange.outcome = outcome;
   }
@@ -107,7 +117,7 @@ export class ExchangeLog {
   markDeadLettered(eventId: string, reason: string): void {
     const entry = this.outbound.get(eventId);
     if (!entry || entry.exchange.delivery !== 'pending') return;
-    entry.exchange.delivery = 'dead-lettered';
+    this.setDelivery(eventId, entry.exchange, 'dead-lettered');
     entry.exchange.outcome = reason;
   }
 
@@ -126,7 +136,7 @@ export class ExchangeLog {
       // Our own write, seen back: confirms it; not a change made at SLV.
       const entry = this.outbound.get(update.originEventId);
       if (entry) {
-        entry.exchange.delivery = 'confirmed';
+        this.setDelivery(update.originEventId, entry.exchange, 'confirmed');
         entry.exchange.deliveredAt ??= update.changedAt;
       }
       return;
@@ -155,9 +165,7 @@ export class ExchangeLog {
 
   /** Writes to SLV not yet accepted: the backlog. */
   get pending(): number {
-    let count = 0;
-    for (const { exchange } of this.outbound.values()) if (exchange.delivery === 'pending') count++;
-    return count;
+    return this.pendingIds.size;
   }
 
   private add(methodId: string, exchange: Omit<Exchange, 'changes'>): Exchange {
