@@ -9,7 +9,7 @@ const event = (n: number) =>
     methodId: 'ID2026_001',
     type: 'NOTE_ADDED',
     occurredAt: '2026-12-03T10:00:00Z',
-  }) as MethodEvent;
+  }) as unknown as MethodEvent;
 const note = (n: number) =>
   ({ kind: 'note', methodId: 'ID2026_001', eventId: `e${n}`, subject: 's', text: `t${n}` }) as const;
 
