@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { medicineDetails } from '../demo/fixtures.ts';
 import { methodEvent } from './eventBuilder.ts';
-import { MethodLedger } from './ledger.ts';
+import { demoHistory } from '../demo/history.ts';
+import type { MethodState } from '../../contracts/generated/types.ts';
+import { CHECKPOINT_EVERY, MethodLedger } from './ledger.ts';
 import { MethodStore } from './methodStore.ts';
 
 const at = (day: number) => new Date(Date.UTC(2020, 0, day, 12)).toISOString();
@@ -40,6 +42,31 @@ describe('MethodLedger', () => {
       'METHOD_REGISTERED',
       'STATUS_CHANGED',
     ]);
+  });
+});
+
+describe('MethodLedger keeping a state every CHECKPOINT_EVERY entries', () => {
+  it('gives after every entry, as of every instant and for every settled event the state the fold gave then', () => {
+    const store = new MethodStore();
+    const folded = new Map<string, MethodState[]>();
+    for (const event of demoHistory({ methods: 60 })) {
+      const verdict = store.offer(event);
+      if (verdict.outcome !== 'applied') continue;
+      folded.set(event.methodId, [...(folded.get(event.methodId) ?? []), structuredClone(verdict.state)]);
+    }
+    const longest = Math.max(...[...folded.values()].map((states) => states.length));
+    expect(longest).toBeGreaterThan(2 * CHECKPOINT_EVERY); // the demo has lives long enough to cross checkpoints
+    for (const [methodId, states] of folded) {
+      const ledger = store.ledger(methodId)!;
+      expect(ledger.entries.map((e) => e.state)).toEqual(states);
+      ledger.entries.forEach((entry, i) => {
+        expect(store.settlementOf(entry.event.eventId)).toEqual({ outcome: 'applied', state: states[i] });
+        // Entries at the same instant: as of it, the last of them.
+        const last = ledger.entries.findLastIndex((e) => e.at === entry.at);
+        expect(ledger.stateAsOf(entry.at)).toEqual(states[last]);
+      });
+      expect(ledger.current).toEqual(states.at(-1));
+    }
   });
 });
 

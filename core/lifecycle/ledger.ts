@@ -20,12 +20,39 @@ export interface LogPosition {
 }
 
 export interface LedgerEntry {
-  event: MethodEvent;
+  readonly event: MethodEvent;
   /** The method's state right after the event. */
-  state: MethodState;
+  readonly state: MethodState;
   /** occurredAt in epoch millis, for the binary search of time travel. */
-  at: number;
-  position: LogPosition | null;
+  readonly at: number;
+  readonly position: LogPosition | null;
+}
+
+/**
+ * Every how many entries the state after one is kept. The others' states are folded again from the nearest kept
+ * one when asked for (at most CHECKPOINT_EVERY - 1 events through the same pure state machine): a state per entry
+ * was nearly half the read model's memory (1,450 bytes an entry, 667 of them states, for 8,000 bench methods).
+ */
+export const CHECKPOINT_EVERY = 8;
+
+class Entry implements LedgerEntry {
+  /** The state after this entry, when kept: every CHECKPOINT_EVERY-th entry's, and the last one's. */
+  kept: MethodState | undefined;
+
+  constructor(
+    private readonly ledger: MethodLedger,
+    private readonly index: number,
+    readonly event: MethodEvent,
+    state: MethodState,
+    readonly at: number,
+    readonly position: LogPosition | null,
+  ) {
+    this.kept = state;
+  }
+
+  get state(): MethodState {
+    return this.kept ?? this.ledger.stateAfter(this.index);
+  }
 }
 
 /**
@@ -50,6 +77,20 @@ export class MethodLedger {
     return this.entries.at(-1)?.state;
   }
 
+  /** The state after entry `index`: folded again from the nearest kept state before it. */
+  stateAfter(index: number): MethodState {
+    let from = index;
+    while (from >= 0 && (this.entries[from] as Entry).kept === undefined) from--;
+    let state = from >= 0 ? (this.entries[from] as Entry).kept : undefined;
+    for (let i = from + 1; i <= index; i++) {
+      const result = applyEvent(state, this.entries[i]!.event);
+      // The same pure rule applied the same events in this order before; anything else is a bug here.
+      if (!result.ok) throw new Error(`LEDGER_REFOLD: ${this.methodId} entry ${i} no longer applies`);
+      state = result.value;
+    }
+    return state!;
+  }
+
   has(eventId: string): boolean {
     return this.ids.has(eventId);
   }
@@ -70,7 +111,11 @@ export class MethodLedger {
   offer(event: MethodEvent, position: LogPosition | null = null): Verdict {
     const verdict = this.judge(event);
     if (verdict.outcome === 'applied') {
-      this.entries.push({ event, state: verdict.state, at: Date.parse(event.occurredAt), position });
+      const previous = this.entries.at(-1) as Entry | undefined;
+      if (previous && this.entries.length % CHECKPOINT_EVERY !== 0) previous.kept = undefined;
+      this.entries.push(
+        new Entry(this, this.entries.length, event, verdict.state, Date.parse(event.occurredAt), position),
+      );
       this.ids.add(event.eventId);
     }
     return verdict;
