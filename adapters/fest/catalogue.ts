@@ -7,6 +7,13 @@ import type { FestVilkar } from '../../contracts/generated/types.ts';
 
 export class VilkarCatalogue {
   private readonly entries = new Map<string, FestVilkar>();
+  /**
+   * Every entry taken, in catalogueVersion order; an entry since replaced stays until it is swept. `since` finds
+   * where a vendor's cursor is by binary search instead of going through every condition per delivery.
+   */
+  private readonly byVersion: FestVilkar[] = [];
+  /** How many of byVersion have been replaced. */
+  private replaced = 0;
   private readonly listeners = new Set<() => void>();
   /** The highest catalogueVersion seen: the version of the catalogue. */
   version = 0;
@@ -26,6 +33,8 @@ export class VilkarCatalogue {
     const known = this.entries.get(entry.vilkarId);
     if (known && known.catalogueVersion >= entry.catalogueVersion) return;
     this.entries.set(entry.vilkarId, entry);
+    if (known) this.replaced++;
+    this.takeInOrder(entry);
     if (entry.catalogueVersion > this.version) this.version = entry.catalogueVersion;
     if (entry.vilkarNr !== null && entry.vilkarNr > this.highestVilkarNr)
       this.highestVilkarNr = entry.vilkarNr;
@@ -49,9 +58,36 @@ export class VilkarCatalogue {
   /** What changed or was withdrawn after `version`, oldest change first, at most `limit` entries. */
   since(version: number, limit = Number.POSITIVE_INFINITY): FestVilkar[] {
     const out: FestVilkar[] = [];
-    for (const entry of this.entries.values()) if (entry.catalogueVersion > version) out.push(entry);
-    out.sort((a, b) => a.catalogueVersion - b.catalogueVersion);
-    return out.length > limit ? out.slice(0, limit) : out;
+    for (let i = this.firstAfter(version); i < this.byVersion.length && out.length < limit; i++) {
+      const entry = this.byVersion[i]!;
+      if (this.entries.get(entry.vilkarId) === entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /** The index in byVersion of the first entry with a catalogueVersion above `version`. */
+  private firstAfter(version: number): number {
+    let low = 0;
+    let high = this.byVersion.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.byVersion[mid]!.catalogueVersion <= version) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  /** Puts an entry in byVersion where its version goes (at the end, unless partitions were read out of order). */
+  private takeInOrder(entry: FestVilkar): void {
+    const at = this.firstAfter(entry.catalogueVersion);
+    if (at === this.byVersion.length) this.byVersion.push(entry);
+    else this.byVersion.splice(at, 0, entry);
+    if (this.replaced > 1024 && this.replaced > this.byVersion.length / 2) {
+      let kept = 0;
+      for (const e of this.byVersion) if (this.entries.get(e.vilkarId) === e) this.byVersion[kept++] = e;
+      this.byVersion.length = kept;
+      this.replaced = 0;
+    }
   }
 
   /**
