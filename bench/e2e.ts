@@ -345,9 +345,16 @@ async function main() {
     );
     const rows: Row[] = [];
     const loads: string[] = [];
+    const cpu: string[] = [];
     for (const { rate, decisions } of lives) {
       say(`${rate} decisions/s for ${options.seconds} s...`);
+      const before = await hub.usage();
       const samples = await timedRun(hub, rate, decisions);
+      const after = await hub.usage();
+      const busy = after.busyMs - before.busyMs;
+      cpu.push(
+        `${rate}/s: ${((after.cpuMs - before.cpuMs) / decisions.length).toFixed(1)} ms CPU per decision (every thread), main thread busy ${Math.round((100 * busy) / (busy + after.idleMs - before.idleMs))}% from the first POST until every output was read`,
+      );
       loads.push(
         `${rate}/s: ${loadavg()
           .map((l) => l.toFixed(2))
@@ -363,7 +370,8 @@ async function main() {
     console.log(
       `machine: ${cpus().length} cores shared with other engineers' work; load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after each run ${loads.join('; ')}`,
     );
-    console.log(`hub peak heap ${memory.peakHeapMb} MB, peak RSS ${memory.peakRssMb} MB\n`);
+    console.log(`hub peak heap ${memory.peakHeapMb} MB, peak RSS ${memory.peakRssMb} MB`);
+    console.log(`hub ${cpu.join('; ')}\n`);
     console.log(table(rows));
     const judged = rows.filter((r) => r.target);
     const met = judged.every((r) => r.p99 < r.target! && r.missing === 0);

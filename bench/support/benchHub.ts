@@ -21,6 +21,8 @@ export interface BenchHub {
   listeningMs: number;
   ready: Promise<number>;
   peakMemory: () => Promise<{ peakHeapMb: number; peakRssMb: number }>;
+  /** The hub process's CPU time (every thread) and its main thread's busy and idle time since it started, ms. */
+  usage: () => Promise<{ cpuMs: number; busyMs: number; idleMs: number }>;
   stop: () => Promise<void>;
 }
 
@@ -144,6 +146,12 @@ export async function startBenchHub(options: {
     partners,
     listeningMs: Math.round(performance.now() - started),
     ready: readyMessage.then(() => Math.round(performance.now() - started)),
+    usage: async () => {
+      const reply = next('usage', 10_000);
+      proc.send({ type: 'usage' });
+      const { cpuMs, busyMs, idleMs } = await reply;
+      return { cpuMs, busyMs, idleMs };
+    },
     peakMemory: async () => {
       const reply = next('heap', 10_000);
       proc.send({ type: 'heap' });

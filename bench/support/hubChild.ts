@@ -19,6 +19,8 @@ export type HubChildMessage =
   | { type: 'listening'; url: string; token: string; vendorToken: string; ms: number }
   | { type: 'ready'; ms: number }
   | { type: 'heap'; peakHeapMb: number; peakRssMb: number }
+  /** CPU time of the whole process (every thread) and the main thread's busy and idle time, all since start, ms. */
+  | { type: 'usage'; cpuMs: number; busyMs: number; idleMs: number }
   | { type: 'failed'; reason: string };
 
 const send = (message: HubChildMessage) => process.send?.(message);
@@ -50,6 +52,12 @@ const hub = createHub({
 });
 
 process.on('message', (message: { type?: string }) => {
+  if (message.type === 'usage') {
+    const { user, system } = process.cpuUsage();
+    const { active, idle } = performance.eventLoopUtilization();
+    send({ type: 'usage', cpuMs: (user + system) / 1000, busyMs: active, idleMs: idle });
+    return;
+  }
   if (message.type !== 'heap') return;
   sample();
   send({
