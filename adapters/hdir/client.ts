@@ -7,6 +7,7 @@
  * client): for `circuitOpenMs` no request goes out and the notifier waits that long, then one trial goes.
  */
 import { PermanentError, RetryLater, retryAfterMs } from '../../core/bus/errors.ts';
+import { type PartnerAnswer, partnerRequest } from '../../core/http/partnerRequest.ts';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from '../../core/retry/circuitBreaker.ts';
 import { notificationsSent } from './monitoring.ts';
 
@@ -54,9 +55,9 @@ export class HdirClient {
       // Not sent, so not a failure of its own: the notifier waits until the trial call may go.
       throw new HdirUnavailable(error.message, this.breaker.retryInMs);
     }
-    let response: Response;
+    let response: PartnerAnswer;
     try {
-      response = await fetch(this.settings.url, {
+      response = await partnerRequest(this.settings.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -64,14 +65,13 @@ export class HdirClient {
           ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
         },
         body: JSON.stringify(notification),
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        timeoutMs: this.settings.timeoutMs,
       });
     } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-      throw this.failed(`Helsedirektoratet did not answer at ${this.settings.url}: ${cause}`);
+      throw this.failed(`Helsedirektoratet did not answer at ${this.settings.url}: ${(error as Error).message}`);
     }
-    const text = await response.text().catch(() => '');
-    if (response.ok) {
+    const { text } = response;
+    if (response.status >= 200 && response.status < 300) {
       let duplicate = false;
       try {
         duplicate = text ? (JSON.parse(text) as { duplicate?: boolean }).duplicate === true : false;
@@ -89,7 +89,7 @@ export class HdirClient {
     if ([408, 425, 429].includes(response.status) || response.status >= 500)
       throw this.failed(
         `Helsedirektoratet answered ${answer}`,
-        retryAfterMs(response.headers.get('retry-after'), MAX_RETRY_AFTER_MS),
+        retryAfterMs(response.header('retry-after'), MAX_RETRY_AFTER_MS),
       );
     // It answered: the partner is up, whatever it thought of this one.
     this.breaker.succeeded();
