@@ -42,13 +42,14 @@ export function guardOutbound(
   const leaks: string[] = [];
   if (options.outputTopic) leaks.push(...confidentialFieldsSet(options.outputTopic, output));
   const secrets = (options.sources ?? []).flatMap((s) => {
+    const carried = contractFor(s.topic).confidentialPaths.flatMap((path) =>
+      valuesAt(s.value, splitPath(path)).map((v) => ({ path: `${s.topic}:${path}`, text: String(v) })),
+    );
+    // Most sources carry no confidential value: then there is no public copy to make.
+    if (carried.length === 0) return [];
     // A value the source also carries in a public field (a note that only repeats the substance) is no secret.
     const publicText = JSON.stringify(withoutConfidential(s.topic, s.value));
-    return contractFor(s.topic).confidentialPaths.flatMap((path) =>
-      valuesAt(s.value, splitPath(path))
-        .map((v) => ({ path: `${s.topic}:${path}`, text: String(v) }))
-        .filter((secret) => !publicText.includes(JSON.stringify(secret.text).slice(1, -1))),
-    );
+    return carried.filter((secret) => !publicText.includes(JSON.stringify(secret.text).slice(1, -1)));
   });
   if (secrets.length > 0) {
     const text =
