@@ -68,7 +68,9 @@ export class HdirClient {
         timeoutMs: this.settings.timeoutMs,
       });
     } catch (error) {
-      throw this.failed(`Helsedirektoratet did not answer at ${this.settings.url}: ${(error as Error).message}`);
+      throw this.failed(
+        `Helsedirektoratet did not answer at ${this.settings.url}: ${(error as Error).message}`,
+      );
     }
     const { text } = response;
     if (response.status >= 200 && response.status < 300) {

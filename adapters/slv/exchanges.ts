@@ -75,7 +75,8 @@ export class ExchangeLog {
     for (const [eventId, { exchange, position }] of this.outbound) {
       if (exchange.delivery !== 'pending' || !position) continue;
       const next = committed.get(position.partition);
-      if (next !== undefined && BigInt(position.offset) < next) this.setDelivery(eventId, exchange, 'delivered');
+      if (next !== undefined && BigInt(position.offset) < next)
+        this.setDelivery(eventId, exchange, 'delivered');
     }
   }
 
