@@ -4,6 +4,7 @@
  * so an extract can stream a snapshot while the catalogue moves on.
  */
 import type { FestVilkar } from '../../contracts/generated/types.ts';
+import { countAtOrBelow } from '../../core/collections/sorted.ts';
 
 export class VilkarCatalogue {
   private readonly entries = new Map<string, FestVilkar>();
@@ -67,14 +68,7 @@ export class VilkarCatalogue {
 
   /** The index in byVersion of the first entry with a catalogueVersion above `version`. */
   private firstAfter(version: number): number {
-    let low = 0;
-    let high = this.byVersion.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.byVersion[mid]!.catalogueVersion <= version) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return countAtOrBelow(this.byVersion, (e) => e.catalogueVersion, version);
   }
 
   /** Puts an entry in byVersion where its version goes (at the end, unless partitions were read out of order). */

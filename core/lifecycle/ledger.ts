@@ -5,6 +5,7 @@
  * reader of the event log folds it to the same states.
  */
 import type { MethodEvent, MethodState } from '../../contracts/generated/types.ts';
+import { countAtOrBelow } from '../collections/sorted.ts';
 import { applyEvent } from './applyEvent.ts';
 import type { DomainError } from './errors.ts';
 
@@ -123,14 +124,7 @@ export class MethodLedger {
 
   /** How many entries had occurred by `instant` (epoch millis); entries are in occurredAt order. */
   private countUntil(instant: number): number {
-    let low = 0;
-    let high = this.entries.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.entries[mid]!.at <= instant) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return countAtOrBelow(this.entries, (e) => e.at, instant);
   }
 
   /** The state as things stood at `instant`; undefined before the method was registered. */
