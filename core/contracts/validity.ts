@@ -87,6 +87,11 @@ export function isCalendarDate(text: string): boolean {
   return m !== null && realDay(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
+/** The epoch milliseconds of a real calendar date's start (UTC), or NaN. */
+function dateMs(text: string): number {
+  return isCalendarDate(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
+}
+
 /**
  * A real instant with an explicit zone (`Z` or `+01:00`): a real day, hours 00-23, no leap second
  * (`23:59:60` has no millisecond an Avro timestamp could hold), offsets within +-18:00.
@@ -290,11 +295,7 @@ function timeCheck(limits: FieldLimits, kind: { earliest: string; latest: string
   const latestMs = boundOf(latest);
   return (value, path, out, now) => {
     if (typeof value !== 'string') return;
-    const ms = asDate
-      ? isCalendarDate(value)
-        ? Date.parse(`${value}T00:00:00Z`)
-        : Number.NaN
-      : instantMs(value);
+    const ms = asDate ? dateMs(value) : instantMs(value);
     if (Number.isNaN(ms)) {
       out.push({
         path,
