@@ -93,10 +93,16 @@ describe('SLV edits on real Dataverse semantics', () => {
   it('5: while a Retry-After runs, no request of the adapter goes to SLV', async () => {
     const id = 'ID2025_705';
     bed.slv.clearRequestLog();
+    const throttledBefore = bed.adapter().client.counts.throttled;
     await bed.slv.setFaults({ throttle: { retryAfterSeconds: 2, count: 1 } });
-    // A read of SLV's changes meets the 429; the write of a new assignment must wait with it.
+    // A read of SLV's changes meets the 429; the write of a new assignment must wait with it. The write is
+    // asked for once the adapter has read the 429, not merely once the stand-in has sent it.
     const poll = bed.adapter().poller.pollOnce();
-    await eventually(() => bed.slv.requestLog().some((e) => e.status === 429), 10_000, '429 answered');
+    await eventually(
+      () => bed.adapter().client.counts.throttled > throttledBefore,
+      10_000,
+      '429 answered and read by the adapter',
+    );
     await bed.post(orderedFromSlv(id, 'B'));
     await poll;
     await eventually(() => bed.slv.record(id)?.nm_status === 'Bestilt', 30_000, `SLV case of ${id}`);
