@@ -3,8 +3,7 @@
  * batch against the current state as if appended in order, and only if every event passes writes them in
  * one Kafka transaction (acks from all in-sync replicas). It answers once the read model has folded them.
  * Requests are handled one at a time, so each batch is judged against everything accepted before it, and
- * only after the read model has read the log to an end asked for after the last write (by the group before,
- * when it waited right behind, else by its own group): an event id in the log is a duplicate, also just
+ * only after the read model has read the log to its end: an event id in the log is a duplicate, also just
  * after a restart or a write whose answer was lost. Every request is answered within
  * INGRESS_WRITE_TIMEOUT_MS; what cannot be judged or written by then gets 503 with Retry-After.
  * With several hub instances only the leader of the `case-events` role judges (two judging at once could both
