@@ -101,9 +101,6 @@ export function caseEventIngress(options: IngressOptions) {
     if (draining) return;
     draining = true;
     try {
-      // True while the read model has read the log to the end the broker gave after the last write, and no
-      // request was waited for since: the next group waiting already can be judged without asking again.
-      let endKnown = false;
       while (waiting.length > 0) {
         // At least one request, and no more events than one request may carry, so the transaction stays one request's size.
         let events = 0;
@@ -115,9 +112,8 @@ export function caseEventIngress(options: IngressOptions) {
           events += waiting[taken++]!.events.length;
         const group = waiting.splice(0, taken);
         for (const turn of group) clearTimeout(turn.timer);
-        endKnown = await commitGroup(group, endKnown).catch((error: unknown) => {
+        await commitGroup(group).catch((error: unknown) => {
           for (const turn of group) turn.fail(error);
-          return false;
         });
       }
     } finally {
@@ -129,52 +125,44 @@ export function caseEventIngress(options: IngressOptions) {
     return sendProblem(reply, 503, code, detail);
   };
 
-  /**
-   * Judges, writes and answers one group of requests; a request's answer is as if it had been alone in its turn.
-   * `endKnown`: the group before it ended with the read model at the log's end (asked after its write), so this
-   * group need not ask again. Resolves, after answering, to whether the next group may rely on the same.
-   */
-  const commitGroup = async (group: Turn[], endKnown: boolean): Promise<boolean> => {
+  /** Judges, writes and answers one group of requests; a request's answer is as if it had been alone in its turn. */
+  const commitGroup = async (group: Turn[]): Promise<void> => {
     const deadline = Math.min(...group.map((t) => t.deadline));
     const left = () => Math.max(1, deadline - Date.now());
     const everyone = (answer: (turn: Turn) => FastifyReply) => {
       for (const turn of group) turn.done(answer(turn));
     };
     if (!options.log.caughtUp) {
-      everyone((t) =>
+      return everyone((t) =>
         unavailable(
           t.reply,
           'NOT_READY',
           `the hub is still reading the event log (${store.size} methods so far) and cannot yet tell a new event from a resend; nothing was written, resend the same request`,
         ),
       );
-      return false;
     }
     if (producer.outcomeUncertain) {
-      endKnown = false;
       try {
         await producer.reconcile(left());
       } catch (error) {
-        everyone((t) =>
+        return everyone((t) =>
           unavailable(
             t.reply,
             'BUS_UNAVAILABLE',
             `an earlier write to Kafka has no known outcome yet (${(error as Error).message}); nothing was written, resend the same request`,
           ),
         );
-        return false;
       }
     }
     // Judging against a read model behind the log would write a committed event again.
-    if (!endKnown && !(await options.log.reachEnd(left()))) {
-      everyone((t) =>
+    if (!(await options.log.reachEnd(left()))) {
+      return everyone((t) =>
         unavailable(
           t.reply,
           'BUS_UNAVAILABLE',
           `could not read the event log to its end within ${budget} ms (Kafka unreachable or slow); nothing was written, resend the same request`,
         ),
       );
-      return false;
     }
     const judge = store.judge();
     const writing: { turn: Turn; outcomes: string[]; fresh: MethodEvent[] }[] = [];
@@ -214,8 +202,7 @@ export function caseEventIngress(options: IngressOptions) {
         fresh: events.filter((_, i) => verdicts[i]!.outcome === 'applied'),
       });
     }
-    // Nothing written: the end just read is still the end for a group judged right after this one.
-    if (writing.length === 0) return true;
+    if (writing.length === 0) return;
     try {
       await producer.sendAtomically(
         EVENTS_TOPIC,
@@ -248,11 +235,8 @@ export function caseEventIngress(options: IngressOptions) {
             `Kafka did not confirm the events (${(error as Error).message}); resend the same request: what was written is then answered as a duplicate`,
           ),
         );
-      return false;
+      return;
     }
-    // Asked now, after the write: the end includes these events and whatever others wrote before them. The
-    // answer waits only for these events to be folded; the next group waits for the end.
-    const endAfterWrite = options.log.reachEnd(left());
     await store.whenSettled(
       writing.flatMap((w) => w.fresh.map((e) => e.eventId)),
       config.INGRESS_SETTLE_TIMEOUT_MS,
@@ -261,7 +245,6 @@ export function caseEventIngress(options: IngressOptions) {
       const settled = fresh.every((e) => store.settlementOf(e.eventId) !== undefined);
       turn.done(answer(turn.reply, turn.events, outcomes, settled, store));
     }
-    return endAfterWrite;
   };
 
   return async (app: FastifyInstance) => {
