@@ -32,6 +32,7 @@ import {
 } from './errors.ts';
 import { type EventHeaders, fromKafkaHeaders } from './headers.ts';
 import { ProcessedIds } from './idempotency.ts';
+import { LaterCommits } from './laterCommits.ts';
 import { namingResource } from './kafka.ts';
 import type { ContractProducer } from './producer.ts';
 import type { ContractRegistry } from './registry.ts';
@@ -73,6 +74,8 @@ export interface BusPolicy {
   idempotencyWindow: number;
   /** Partitions handled at once (kafkajs partitionsConsumedConcurrently); order within each is kept. */
   partitionsConcurrently: number;
+  /** How long after its effect a message's offset is committed, with the others done meanwhile (LaterCommits). */
+  commitDelayMs: number;
 }
 
 export const busPolicyOf = (
@@ -83,6 +86,7 @@ export const busPolicyOf = (
     | 'BUS_TRANSIENT_BUDGET_MS'
     | 'BUS_IDEMPOTENCY_WINDOW'
     | 'BUS_PARTITIONS_CONCURRENTLY'
+    | 'BUS_COMMIT_DELAY_MS'
   >,
 ): BusPolicy => ({
   retryBaseMs: config.BUS_RETRY_BASE_MS,
@@ -90,6 +94,7 @@ export const busPolicyOf = (
   transientBudgetMs: config.BUS_TRANSIENT_BUDGET_MS,
   idempotencyWindow: config.BUS_IDEMPOTENCY_WINDOW,
   partitionsConcurrently: config.BUS_PARTITIONS_CONCURRENTLY,
+  commitDelayMs: config.BUS_COMMIT_DELAY_MS,
 });
 
 /** What one running runner reads and the policy it runs with: for health, the operations view and tests. */
@@ -146,6 +151,9 @@ export class ConsumerRunner<T> {
   private readonly processed: ProcessedIds;
   private readonly log: Logger;
   private stopping = false;
+  private commits: LaterCommits | undefined;
+  /** The batches being handled now: a stop waits for them before it commits. */
+  private readonly batches = new Set<Promise<void>>();
   private readonly listeners: ((event: DeadLetteredEvent) => void)[] = [];
 
   constructor(
@@ -168,6 +176,11 @@ export class ConsumerRunner<T> {
       retryBaseMs: this.options.retryBaseMs ?? this.options.bus.retryBaseMs,
       retryMaxMs: this.options.retryMaxMs ?? this.options.bus.retryMaxMs,
     };
+  }
+
+  /** Commit requests sent since the last start and the offsets they carried. */
+  get commitCounts(): LaterCommits['counts'] | undefined {
+    return this.commits?.counts;
   }
 
   onDeadLetter(listener: (event: DeadLetteredEvent) => void): void {
@@ -193,6 +206,15 @@ export class ConsumerRunner<T> {
     // A consumer of its own per start: one that failed to join is not used again.
     const consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false });
     this.consumer = consumer;
+    const commits = new LaterCommits(consumer, this.options.bus.commitDelayMs, this.log);
+    this.commits = commits;
+    // Before partitions move, what is done is committed, so their next owner need not read it again.
+    consumer.on(consumer.events.REBALANCING, () => void commits.flush());
+    // Batches of only transaction markers (or aborted messages) are not handed to eachBatch but are done all the same.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0)
+        void commits.done(payload.topic, payload.partition, String(BigInt(payload.lastOffset) + 1n));
+    });
     await consumer.connect();
     for (const topic of this.options.topics) {
       await consumer
@@ -202,30 +224,54 @@ export class ConsumerRunner<T> {
         });
     }
     await consumer.run({
-      autoCommit: true,
+      autoCommit: false, // committed by LaterCommits once each batch has had its effects
       eachBatchAutoResolve: false,
       // Partitions are independent (a method's events share one): a slow one need not hold the others.
       partitionsConsumedConcurrently: this.options.bus.partitionsConcurrently,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (payload) => this.tracked(payload),
     });
   }
 
-  /** Finishes the message at hand, commits, leaves the group. */
+  /** Finishes the message at hand, commits what is done, leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
     running.delete(this as ConsumerRunner<unknown>);
     const consumer = this.consumer;
     this.consumer = undefined;
+    await Promise.allSettled([...this.batches]);
+    await this.commits?.flush();
+    this.commits = undefined;
     await consumer?.disconnect();
   }
 
+  private async tracked(payload: EachBatchPayload): Promise<void> {
+    const batch = this.eachBatch(payload);
+    this.batches.add(batch);
+    try {
+      await batch;
+    } finally {
+      this.batches.delete(batch);
+    }
+  }
+
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopping) break;
-      await this.handleOne(batch.topic, batch.partition, message, heartbeat);
-      resolveOffset(message.offset);
-      await commitOffsetsIfNecessary();
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    let done: string | undefined;
+    let whole = false;
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale() || this.stopping) break;
+        await this.handleOne(batch.topic, batch.partition, message, heartbeat);
+        resolveOffset(message.offset);
+        done = message.offset;
+      }
+      whole = done === batch.messages.at(-1)?.offset;
+    } finally {
+      // A batch handled whole is done up to its last offset, past any transaction marker after its last message.
+      if (whole) resolveOffset(batch.lastOffset());
+      const last = whole ? batch.lastOffset() : done;
+      if (last !== undefined)
+        await this.commits?.done(batch.topic, batch.partition, String(BigInt(last) + 1n));
     }
     consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition), handler: this.options.name },
@@ -260,7 +306,10 @@ export class ConsumerRunner<T> {
     let firstFailureAt = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { value, schemaId } = await this.registry.decode<T>(topic, message.value);
+        const { value, schemaId } = await this.registry.decode<T>(topic, message.value, {
+          partition,
+          offset: message.offset,
+        });
         await this.options.handle({
           topic,
           partition,

@@ -81,7 +81,10 @@ export class TopicFollower<T> {
           if (BigInt(message.offset) < folded) continue;
           let value: T | undefined;
           try {
-            ({ value } = await this.registry.decode<T>(this.options.topic, message.value));
+            ({ value } = await this.registry.decode<T>(this.options.topic, message.value, {
+              partition: batch.partition,
+              offset: message.offset,
+            }));
           } catch (error) {
             if (!(error instanceof PermanentError)) throw error; // registry away: kafkajs retries the batch
             this.skipped++;

@@ -25,6 +25,11 @@ export const positive = (raw: string): number => {
   if (!Number.isFinite(n) || n <= 0) throw new Error('must be a positive number');
   return n;
 };
+export const nonNegative = (raw: string): number => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error('must be 0 or a positive number');
+  return n;
+};
 export const url = (raw: string): string => {
   if (raw === '') return raw;
   try {
@@ -161,6 +166,12 @@ export const settings = {
       'How many processed event ids each consumer remembers to drop redeliveries; the oldest is forgotten first.',
     default: 100_000,
     parse: positive,
+  },
+  BUS_COMMIT_DELAY_MS: {
+    description:
+      "How long after a message's effect its consumer commits its offset, in one request with every other partition it finished meanwhile. 0 commits after every batch; a crash or rebalance in between means those messages are read again (and dropped as seen).",
+    default: 200,
+    parse: nonNegative,
   },
   BUS_PARTITIONS_CONCURRENTLY: {
     description:

@@ -266,6 +266,7 @@ export class Hub {
         stateTopic: this.stateTopic,
         groupId: this.group('method-state'),
         partitionsConcurrently: config.BUS_PARTITIONS_CONCURRENTLY,
+        commitDelayMs: config.BUS_COMMIT_DELAY_MS,
       });
       // Joining its group can wait out a killed predecessor's session (30 s); the door need not wait with it.
       projectionStarted = startPatiently(this.projection, {

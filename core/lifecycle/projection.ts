@@ -19,6 +19,7 @@ import { type Logger, loggerFor } from '../log/logger.ts';
 import { messagesDeadLettered, messagesDuplicate, messagesIn } from '../metrics/registry.ts';
 import { describeErrors } from './errors.ts';
 import { verdictOn } from './ledger.ts';
+import { LaterCommits } from '../bus/laterCommits.ts';
 
 export interface ProjectionOptions {
   /** Physical topic of the method events (aliased to the declared one in tests). */
@@ -29,6 +30,8 @@ export interface ProjectionOptions {
   restoreTimeoutMs?: number;
   /** Partitions folded at once (BUS_PARTITIONS_CONCURRENTLY); a method's events share one, so order is kept. */
   partitionsConcurrently?: number;
+  /** How long after its states are written a batch's offset is committed (BUS_COMMIT_DELAY_MS; 0 at once). */
+  commitDelayMs?: number;
 }
 
 export interface ProjectionCounts {
@@ -51,6 +54,10 @@ export class MethodStateProjection {
     restores: 0,
   };
   private consumer: Consumer | undefined;
+  private commits: LaterCommits | undefined;
+  private stopping = false;
+  /** The batches being folded now: a stop waits for them before it commits. */
+  private readonly batches = new Set<Promise<void>>();
   private restored = false;
   /** The restore under way: the partitions folded at once share it. */
   private restoring: Promise<void> | undefined;
@@ -72,23 +79,49 @@ export class MethodStateProjection {
       maxBytes: 50 * 1024 * 1024,
     });
     this.consumer = consumer;
+    this.stopping = false;
+    const commits = new LaterCommits(consumer, this.options.commitDelayMs ?? 0, this.log);
+    this.commits = commits;
+    // Before partitions move, what is written is committed, so their next owner need not fold it again.
+    consumer.on(consumer.events.REBALANCING, () => void commits.flush());
+    // Batches of only transaction markers (or aborted messages) are not handed to eachBatch but are done all the same.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0)
+        void commits.done(payload.topic, payload.partition, String(BigInt(payload.lastOffset) + 1n));
+    });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.restored = false; // partitions may have moved: what others wrote since must be read back
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.options.eventsTopic, fromBeginning: true });
     await consumer.run({
-      autoCommit: true,
+      autoCommit: false, // committed by LaterCommits once each batch's states are written
       eachBatchAutoResolve: false,
       // Each partition's batch writes and commits on its own, so one partition's round trips do not hold the others.
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => this.eachBatch(payload),
+      eachBatch: (payload) => this.tracked(payload),
     });
   }
 
+  /** Finishes the batches at hand, commits what is written, leaves the group. */
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    this.stopping = true;
+    const consumer = this.consumer;
     this.consumer = undefined;
+    await Promise.allSettled([...this.batches]);
+    await this.commits?.flush();
+    this.commits = undefined;
+    await consumer?.disconnect();
+  }
+
+  private async tracked(payload: EachBatchPayload): Promise<void> {
+    const batch = this.eachBatch(payload);
+    this.batches.add(batch);
+    try {
+      await batch;
+    } finally {
+      this.batches.delete(batch);
+    }
   }
 
   /** Reads the compacted state topic to its end: the latest state of every method. */
@@ -121,7 +154,7 @@ export class MethodStateProjection {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (!this.restored) {
       this.restoring ??= this.restore().finally(() => {
         this.restoring = undefined;
@@ -132,11 +165,12 @@ export class MethodStateProjection {
     const written = new Map<string, { state: MethodState; cause: KafkaMessage }>();
     const deadLetters: ReturnType<typeof deadLetterOf>[] = [];
     let last: string | undefined;
+    let whole = false;
     try {
       for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
+        if (!isRunning() || isStale() || this.stopping) break;
         messagesIn.inc({ topic: batch.topic, handler: HANDLER });
-        const problem = await this.fold(message, before, written);
+        const problem = await this.fold(batch.partition, message, before, written);
         if (problem) {
           deadLetters.push(
             deadLetterOf(message, {
@@ -153,6 +187,7 @@ export class MethodStateProjection {
         }
         last = message.offset;
       }
+      whole = last === batch.messages.at(-1)?.offset;
       await this.write(written, deadLetters, batch.topic);
     } catch (error) {
       for (const [id, state] of before) {
@@ -161,14 +196,19 @@ export class MethodStateProjection {
       }
       throw error; // kafkajs reads the batch again from the last commit
     }
-    if (last !== undefined) resolveOffset(last);
-    await commitOffsetsIfNecessary();
+    // A batch folded whole is done up to its last offset, past any transaction marker after its last message.
+    if (whole) last = batch.lastOffset();
+    if (last !== undefined) {
+      resolveOffset(last);
+      await this.commits?.done(batch.topic, batch.partition, String(BigInt(last) + 1n));
+    }
     await heartbeat();
     for (const wake of this.idle) wake();
   }
 
   /** Folds one message; returns why it goes to the dead-letter topic, or nothing. */
   private async fold(
+    partition: number,
     message: KafkaMessage,
     before: Map<string, MethodState | undefined>,
     written: Map<string, { state: MethodState; cause: KafkaMessage }>,
@@ -177,7 +217,12 @@ export class MethodStateProjection {
     if (!isForConsumer(message.headers, HANDLER)) return undefined;
     let event: MethodEvent;
     try {
-      event = (await this.registry.decode<MethodEvent>(this.options.eventsTopic, message.value)).value;
+      event = (
+        await this.registry.decode<MethodEvent>(this.options.eventsTopic, message.value, {
+          partition,
+          offset: message.offset,
+        })
+      ).value;
     } catch (error) {
       if (error instanceof PermanentError) return { errorClass: error.errorClass, reason: error.reason };
       throw error;

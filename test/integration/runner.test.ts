@@ -78,6 +78,34 @@ afterAll(async () => {
   await deleteTopics(kafka, created);
 });
 
+describe('the registry', () => {
+  it('shares one decode of a message among readers of the same bytes at the same place, frozen; other bytes are decoded anew', async () => {
+    const topic = await topicPair();
+    const a = registration('ID2022_080');
+    const b = registration('ID2022_081');
+    const bytesA = await registry.encode(topic, a);
+    const at = { partition: 0, offset: '7' };
+    const before = { ...registry.decodes };
+    const first = await registry.decode<MethodEvent>(topic, Buffer.from(bytesA), at);
+    const second = await registry.decode<MethodEvent>(topic, Buffer.from(bytesA), at);
+    expect(second.value).toBe(first.value);
+    expect(registry.decodes.shared - before.shared).toBe(1);
+    expect(Object.isFrozen(first.value)).toBe(true);
+    expect(Object.isFrozen(first.value.details)).toBe(true);
+    expect(() => {
+      (first.value as { methodId: string }).methodId = 'ID2022_999';
+    }).toThrow(TypeError);
+    // The topic made again (same place, other bytes): decoded anew.
+    const other = await registry.decode<MethodEvent>(topic, await registry.encode(topic, b), at);
+    expect(other.value.eventId).toBe(b.eventId);
+    // Without a place the reader gets its own copy.
+    const own = await registry.decode<MethodEvent>(topic, bytesA);
+    expect(own.value).not.toBe(first.value);
+    expect(Object.isFrozen(own.value)).toBe(false);
+    expect(own.value).toEqual(first.value);
+  });
+});
+
 describe('the typed producer', () => {
   it('writes Confluent-framed Avro with CloudEvents, correlation and trace headers', async () => {
     const topic = await topicPair();
@@ -359,5 +387,52 @@ describe('the consumer runner', () => {
     await new Promise((res) => setTimeout(res, 500));
     await r2.stop();
     expect(second).toEqual(['ID2022_052']);
+  });
+
+  it('commits a moment after the effects, several batches in one request, to the end of the log past transaction markers', async () => {
+    const topic = await topicPair();
+    const groupId = `test-${randomUUID()}`;
+    const seen: string[] = [];
+    const bus = busPolicyOf(loadConfig({ BUS_COMMIT_DELAY_MS: '2000' }));
+    const r = runner(topic, async ({ value }) => void seen.push(value.eventId), { groupId, bus });
+    await r.start();
+    // Transactions end with a marker after the last message: a consumer at the end has committed past it.
+    const txProducer = kafka.producer({
+      transactionalId: `test-${randomUUID()}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await txProducer.connect();
+    const events = Array.from({ length: 8 }, (_, i) => registration(`ID2022_07${i}`));
+    try {
+      for (const event of events) {
+        const tx = await txProducer.transaction();
+        await tx.send({
+          topic,
+          messages: [{ key: event.methodId, value: await registry.encode(topic, event) }],
+        });
+        await tx.commit();
+        await eventually(() => seen.includes(event.eventId), 20_000, `handled ${event.methodId}`);
+      }
+    } finally {
+      await txProducer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [end] = await admin.fetchTopicOffsets(topic);
+      expect(BigInt(end!.high)).toBe(16n); // 8 messages, 8 markers
+      // With no more messages coming, what is done is committed all the same.
+      const committed = async () =>
+        (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions[0]!.offset;
+      await eventually(async () => (await committed()) === end!.high, 10_000, 'committed to the end');
+      // Eight batches at least (each sent once the one before was handled), committed in fewer requests than that.
+      expect(r.commitCounts!.requests).toBeGreaterThan(0);
+      expect(r.commitCounts!.requests).toBeLessThan(8);
+    } finally {
+      await admin.disconnect();
+      await r.stop();
+    }
+    expect(seen).toEqual(events.map((e) => e.eventId));
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * A consumer's offsets, committed a moment after their effects, in one request for every partition done meanwhile.
+ *
+ * kafkajs's own auto-commit sends one OffsetCommit per batch; at a steady trickle a batch is one message, so each of a
+ * hub's dozen groups sent one request (and the broker one log append) per event. Here a batch done marks its partition's
+ * next offset, and one commit for all of them leaves `delayMs` later, also when the flow has stopped, so lag reaches 0.
+ * Commits run one after another, so a later position is never overwritten by an earlier one.
+ *
+ * A commit lost (a crash, a rebalance) means those messages are read again by the partition's next owner: the same as
+ * a crash between an effect and its commit, which every consumer already makes harmless.
+ */
+import type { Consumer } from 'kafkajs';
+import type { Logger } from '../log/logger.ts';
+
+export class LaterCommits {
+  private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  /** Commit requests sent and offsets they carried, for tests and health. */
+  readonly counts = { requests: 0, offsets: 0, failed: 0 };
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly delayMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Everything before `nextOffset` in this partition has had its effect. With no delay, commits now. */
+  done(topic: string, partition: number, nextOffset: string): Promise<void> {
+    this.pending.set(`${topic}\u0000${partition}`, { topic, partition, offset: nextOffset });
+    if (this.delayMs <= 0) return this.flush();
+    this.timer ??= setTimeout(() => void this.flush(), this.delayMs);
+    return Promise.resolve();
+  }
+
+  /** Commits what is marked done now; resolves once every commit asked so far has been answered. */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size > 0) {
+      const offsets = [...this.pending.values()];
+      this.pending.clear();
+      this.chain = this.chain.then(async () => {
+        try {
+          this.counts.requests++;
+          this.counts.offsets += offsets.length;
+          await this.consumer.commitOffsets(offsets);
+        } catch (error) {
+          // A rebalance took the partition: its next owner reads those messages again and drops what it has seen.
+          this.counts.failed++;
+          this.log.info(
+            { err: (error as Error).message, offsets },
+            'could not commit; the next owner reads them again',
+          );
+        }
+      });
+    }
+    return this.chain;
+  }
+}
