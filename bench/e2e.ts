@@ -352,8 +352,10 @@ async function main() {
       const samples = await timedRun(hub, rate, decisions);
       const after = await hub.usage();
       const busy = after.busyMs - before.busyMs;
+      const shared = after.decodes.shared - before.decodes.shared;
+      const decoded = shared + after.decodes.done - before.decodes.done;
       cpu.push(
-        `${rate}/s: ${((after.cpuMs - before.cpuMs) / decisions.length).toFixed(1)} ms CPU per decision (every thread), main thread busy ${Math.round((100 * busy) / (busy + after.idleMs - before.idleMs))}% from the first POST until every output was read`,
+        `${rate}/s: ${((after.cpuMs - before.cpuMs) / decisions.length).toFixed(1)} ms CPU per decision (every thread), main thread busy ${Math.round((100 * busy) / (busy + after.idleMs - before.idleMs))}% from the first POST until every output was read, ${decoded} messages read by its consumers of which ${shared} (${Math.round((100 * shared) / Math.max(1, decoded))}%) shared another reader's decode`,
       );
       loads.push(
         `${rate}/s: ${loadavg()

@@ -248,6 +248,8 @@ async function wholeHub(): Promise<Figures> {
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const memory = await hub.peakMemory();
+    const { decodes } = await hub.usage();
+    const read = decodes.shared + decodes.done;
     // Ready is what a client sees: /readyz 200, the read model folded and every part started.
     const seconds = readyzMs / 1000;
     const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -262,7 +264,8 @@ async function wholeHub(): Promise<Figures> {
           ? `consumer groups NOT caught up in 900 s: ${behind.map(([g, lag]) => `${g} ${lag} behind`).join(', ')}`
           : `every consumer group but DMP's caught up ${s(caughtUpMs)}`) +
         `; DMP's groups ${slvBehind} behind (service protection)` +
-        `; ${hub.partners.slv.records().length} SLV cases at the stand-in, ${hub.partners.vendor.deliveries.length} FEST vendor deliveries`,
+        `; ${hub.partners.slv.records().length} SLV cases at the stand-in, ${hub.partners.vendor.deliveries.length} FEST vendor deliveries` +
+        `; its consumers read ${read} messages, ${decodes.shared} (${Math.round((100 * decodes.shared) / Math.max(1, read))}%) on another reader's decode`,
     };
   } finally {
     await hub.stop();

@@ -22,7 +22,12 @@ export interface BenchHub {
   ready: Promise<number>;
   peakMemory: () => Promise<{ peakHeapMb: number; peakRssMb: number }>;
   /** The hub process's CPU time (every thread) and its main thread's busy and idle time since it started, ms. */
-  usage: () => Promise<{ cpuMs: number; busyMs: number; idleMs: number }>;
+  usage: () => Promise<{
+    cpuMs: number;
+    busyMs: number;
+    idleMs: number;
+    decodes: { shared: number; done: number };
+  }>;
   stop: () => Promise<void>;
 }
 
@@ -149,8 +154,8 @@ export async function startBenchHub(options: {
     usage: async () => {
       const reply = next('usage', 10_000);
       proc.send({ type: 'usage' });
-      const { cpuMs, busyMs, idleMs } = await reply;
-      return { cpuMs, busyMs, idleMs };
+      const { cpuMs, busyMs, idleMs, decodes } = await reply;
+      return { cpuMs, busyMs, idleMs, decodes };
     },
     peakMemory: async () => {
       const reply = next('heap', 10_000);

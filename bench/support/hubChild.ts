@@ -19,8 +19,17 @@ export type HubChildMessage =
   | { type: 'listening'; url: string; token: string; vendorToken: string; ms: number }
   | { type: 'ready'; ms: number }
   | { type: 'heap'; peakHeapMb: number; peakRssMb: number }
-  /** CPU time of the whole process (every thread) and the main thread's busy and idle time, all since start, ms. */
-  | { type: 'usage'; cpuMs: number; busyMs: number; idleMs: number }
+  /**
+   * CPU time of the whole process (every thread) and the main thread's busy and idle time, all since start, ms; and how
+   * many decodes of consumed messages were done and how many were shared with another reader of the same message.
+   */
+  | {
+      type: 'usage';
+      cpuMs: number;
+      busyMs: number;
+      idleMs: number;
+      decodes: { shared: number; done: number };
+    }
   | { type: 'failed'; reason: string };
 
 const send = (message: HubChildMessage) => process.send?.(message);
@@ -55,7 +64,13 @@ process.on('message', (message: { type?: string }) => {
   if (message.type === 'usage') {
     const { user, system } = process.cpuUsage();
     const { active, idle } = performance.eventLoopUtilization();
-    send({ type: 'usage', cpuMs: (user + system) / 1000, busyMs: active, idleMs: idle });
+    send({
+      type: 'usage',
+      cpuMs: (user + system) / 1000,
+      busyMs: active,
+      idleMs: idle,
+      decodes: { ...hub.registry.decodes },
+    });
     return;
   }
   if (message.type !== 'heap') return;
