@@ -185,12 +185,14 @@ async function timedRun(hub: BenchHub, rate: number, decisions: MethodEvent[]): 
     // Open loop: a request is sent when due, whatever the earlier ones are waiting for.
     for (; i < decisions.length && t0 + (i * 1000) / rate <= performance.now(); i++) {
       const sample = samples[i]!;
+      // Its own: the loop's `i` has moved on by the time a resend goes out.
+      const decision = decisions[i]!;
       sample.postedAt = performance.now();
       answers.push(
         (async () => {
           // As the case system does: what is answered 503 (or not at all) is sent again after Retry-After.
           for (sample.attempts = 1; ; sample.attempts++) {
-            sample.status = await post(hub, decisions[i]!);
+            sample.status = await post(hub, decision);
             if ((sample.status !== 503 && sample.status !== 0) || sample.attempts >= 10) break;
             await sleep(2_000);
           }

@@ -91,7 +91,8 @@ describe('the registry', () => {
     expect(second.value).toBe(first.value);
     expect(registry.decodes.shared - before.shared).toBe(1);
     expect(Object.isFrozen(first.value)).toBe(true);
-    expect(Object.isFrozen(first.value.details)).toBe(true);
+    expect(first.value.registered).not.toBeNull();
+    expect(Object.isFrozen(first.value.registered)).toBe(true);
     expect(() => {
       (first.value as { methodId: string }).methodId = 'ID2022_999';
     }).toThrow(TypeError);
