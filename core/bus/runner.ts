@@ -35,7 +35,7 @@ import { ProcessedIds } from './idempotency.ts';
 import { LaterCommits } from './laterCommits.ts';
 import { namingResource } from './kafka.ts';
 import type { ContractProducer } from './producer.ts';
-import type { ContractRegistry } from './registry.ts';
+import { type ContractRegistry, type MessageAt, placeToShare } from './registry.ts';
 
 export interface Delivery<T> {
   topic: string;
@@ -261,7 +261,13 @@ export class ConsumerRunner<T> {
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.stopping) break;
-        await this.handleOne(batch.topic, batch.partition, message, heartbeat);
+        await this.handleOne(
+          batch.topic,
+          batch.partition,
+          message,
+          heartbeat,
+          placeToShare(batch, message.offset),
+        );
         resolveOffset(message.offset);
         done = message.offset;
       }
@@ -284,6 +290,7 @@ export class ConsumerRunner<T> {
     partition: number,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
+    at: MessageAt | undefined,
   ) {
     const labels = { topic, handler: this.options.name };
     const started = process.hrtime.bigint();
@@ -306,10 +313,7 @@ export class ConsumerRunner<T> {
     let firstFailureAt = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        const { value, schemaId } = await this.registry.decode<T>(topic, message.value, {
-          partition,
-          offset: message.offset,
-        });
+        const { value, schemaId } = await this.registry.decode<T>(topic, message.value, at);
         await this.options.handle({
           topic,
           partition,

@@ -10,7 +10,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { PermanentError } from './errors.ts';
 import { namingResource, whileLeadershipMoves } from './kafka.ts';
-import type { ContractRegistry } from './registry.ts';
+import { type ContractRegistry, placeToShare } from './registry.ts';
 
 export interface Position {
   partition: number;
@@ -81,10 +81,11 @@ export class TopicFollower<T> {
           if (BigInt(message.offset) < folded) continue;
           let value: T | undefined;
           try {
-            ({ value } = await this.registry.decode<T>(this.options.topic, message.value, {
-              partition: batch.partition,
-              offset: message.offset,
-            }));
+            ({ value } = await this.registry.decode<T>(
+              this.options.topic,
+              message.value,
+              placeToShare(batch, message.offset),
+            ));
           } catch (error) {
             if (!(error instanceof PermanentError)) throw error; // registry away: kafkajs retries the batch
             this.skipped++;

@@ -13,7 +13,7 @@ import { deadLetterOf, ensureDeadLetterTopics, isForConsumer } from '../bus/dead
 import { PermanentError, TransientError } from '../bus/errors.ts';
 import { causedBy, fromKafkaHeaders } from '../bus/headers.ts';
 import type { ContractProducer } from '../bus/producer.ts';
-import type { ContractRegistry } from '../bus/registry.ts';
+import { type ContractRegistry, type MessageAt, placeToShare } from '../bus/registry.ts';
 import { TopicFollower } from '../bus/topicFollower.ts';
 import { type Logger, loggerFor } from '../log/logger.ts';
 import { messagesDeadLettered, messagesDuplicate, messagesIn } from '../metrics/registry.ts';
@@ -170,7 +170,7 @@ export class MethodStateProjection {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.stopping) break;
         messagesIn.inc({ topic: batch.topic, handler: HANDLER });
-        const problem = await this.fold(batch.partition, message, before, written);
+        const problem = await this.fold(placeToShare(batch, message.offset), message, before, written);
         if (problem) {
           deadLetters.push(
             deadLetterOf(message, {
@@ -208,7 +208,7 @@ export class MethodStateProjection {
 
   /** Folds one message; returns why it goes to the dead-letter topic, or nothing. */
   private async fold(
-    partition: number,
+    at: MessageAt | undefined,
     message: KafkaMessage,
     before: Map<string, MethodState | undefined>,
     written: Map<string, { state: MethodState; cause: KafkaMessage }>,
@@ -217,12 +217,7 @@ export class MethodStateProjection {
     if (!isForConsumer(message.headers, HANDLER)) return undefined;
     let event: MethodEvent;
     try {
-      event = (
-        await this.registry.decode<MethodEvent>(this.options.eventsTopic, message.value, {
-          partition,
-          offset: message.offset,
-        })
-      ).value;
+      event = (await this.registry.decode<MethodEvent>(this.options.eventsTopic, message.value, at)).value;
     } catch (error) {
       if (error instanceof PermanentError) return { errorClass: error.errorClass, reason: error.reason };
       throw error;
