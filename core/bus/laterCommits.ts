@@ -16,14 +16,41 @@ export class LaterCommits {
   private readonly pending = new Map<string, { topic: string; partition: number; offset: string }>();
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** The batches being handled now: `finish` waits for them before it commits. */
+  private readonly batches = new Set<Promise<void>>();
   /** Commit requests sent and offsets they carried, for tests and health. */
   readonly counts = { requests: 0, offsets: 0, failed: 0 };
 
+  /** Commits for `consumer`, which must run with `autoCommit: false` and hand each batch to `track`. */
   constructor(
     private readonly consumer: Consumer,
     private readonly delayMs: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Before partitions move, what is done is committed, so their next owner need not read it again.
+    consumer.on(consumer.events.REBALANCING, () => void this.flush());
+    // Batches of only transaction markers (or aborted messages) are not handed to eachBatch but are done all the same.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0)
+        void this.done(payload.topic, payload.partition, String(BigInt(payload.lastOffset) + 1n));
+    });
+  }
+
+  /** Runs one batch's handling, known until it ends, so a stop can wait for it. */
+  async track(batch: Promise<void>): Promise<void> {
+    this.batches.add(batch);
+    try {
+      await batch;
+    } finally {
+      this.batches.delete(batch);
+    }
+  }
+
+  /** For a stop: waits for the batches at hand, then commits what they and the others did. */
+  async finish(): Promise<void> {
+    await Promise.allSettled([...this.batches]);
+    await this.flush();
+  }
 
   /** Everything before `nextOffset` in this partition has had its effect. With no delay, commits now. */
   done(topic: string, partition: number, nextOffset: string): Promise<void> {

@@ -152,8 +152,6 @@ export class ConsumerRunner<T> {
   private readonly log: Logger;
   private stopping = false;
   private commits: LaterCommits | undefined;
-  /** The batches being handled now: a stop waits for them before it commits. */
-  private readonly batches = new Set<Promise<void>>();
   private readonly listeners: ((event: DeadLetteredEvent) => void)[] = [];
 
   constructor(
@@ -208,13 +206,6 @@ export class ConsumerRunner<T> {
     this.consumer = consumer;
     const commits = new LaterCommits(consumer, this.options.bus.commitDelayMs, this.log);
     this.commits = commits;
-    // Before partitions move, what is done is committed, so their next owner need not read it again.
-    consumer.on(consumer.events.REBALANCING, () => void commits.flush());
-    // Batches of only transaction markers (or aborted messages) are not handed to eachBatch but are done all the same.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0)
-        void commits.done(payload.topic, payload.partition, String(BigInt(payload.lastOffset) + 1n));
-    });
     await consumer.connect();
     for (const topic of this.options.topics) {
       await consumer
@@ -228,7 +219,7 @@ export class ConsumerRunner<T> {
       eachBatchAutoResolve: false,
       // Partitions are independent (a method's events share one): a slow one need not hold the others.
       partitionsConsumedConcurrently: this.options.bus.partitionsConcurrently,
-      eachBatch: (payload) => this.tracked(payload),
+      eachBatch: (payload) => commits.track(this.eachBatch(payload)),
     });
   }
 
@@ -238,20 +229,9 @@ export class ConsumerRunner<T> {
     running.delete(this as ConsumerRunner<unknown>);
     const consumer = this.consumer;
     this.consumer = undefined;
-    await Promise.allSettled([...this.batches]);
-    await this.commits?.flush();
+    await this.commits?.finish();
     this.commits = undefined;
     await consumer?.disconnect();
-  }
-
-  private async tracked(payload: EachBatchPayload): Promise<void> {
-    const batch = this.eachBatch(payload);
-    this.batches.add(batch);
-    try {
-      await batch;
-    } finally {
-      this.batches.delete(batch);
-    }
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

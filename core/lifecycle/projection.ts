@@ -56,8 +56,6 @@ export class MethodStateProjection {
   private consumer: Consumer | undefined;
   private commits: LaterCommits | undefined;
   private stopping = false;
-  /** The batches being folded now: a stop waits for them before it commits. */
-  private readonly batches = new Set<Promise<void>>();
   private restored = false;
   /** The restore under way: the partitions folded at once share it. */
   private restoring: Promise<void> | undefined;
@@ -82,13 +80,6 @@ export class MethodStateProjection {
     this.stopping = false;
     const commits = new LaterCommits(consumer, this.options.commitDelayMs ?? 0, this.log);
     this.commits = commits;
-    // Before partitions move, what is written is committed, so their next owner need not fold it again.
-    consumer.on(consumer.events.REBALANCING, () => void commits.flush());
-    // Batches of only transaction markers (or aborted messages) are not handed to eachBatch but are done all the same.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0)
-        void commits.done(payload.topic, payload.partition, String(BigInt(payload.lastOffset) + 1n));
-    });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.restored = false; // partitions may have moved: what others wrote since must be read back
     });
@@ -99,7 +90,7 @@ export class MethodStateProjection {
       eachBatchAutoResolve: false,
       // Each partition's batch writes and commits on its own, so one partition's round trips do not hold the others.
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => this.tracked(payload),
+      eachBatch: (payload) => commits.track(this.eachBatch(payload)),
     });
   }
 
@@ -108,20 +99,9 @@ export class MethodStateProjection {
     this.stopping = true;
     const consumer = this.consumer;
     this.consumer = undefined;
-    await Promise.allSettled([...this.batches]);
-    await this.commits?.flush();
+    await this.commits?.finish();
     this.commits = undefined;
     await consumer?.disconnect();
-  }
-
-  private async tracked(payload: EachBatchPayload): Promise<void> {
-    const batch = this.eachBatch(payload);
-    this.batches.add(batch);
-    try {
-      await batch;
-    } finally {
-      this.batches.delete(batch);
-    }
   }
 
   /** Reads the compacted state topic to its end: the latest state of every method. */
