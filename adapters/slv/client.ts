@@ -122,6 +122,8 @@ export class SlvClient {
   private tokenRequest: Promise<string> | undefined;
   /** Until when SLV asked for no request at all (Retry-After of a 429). */
   private quietUntil = 0;
+  /** When (epoch ms) the adapter last read a 429: from then on no request of it goes out until Retry-After has passed. */
+  lastThrottledAt = 0;
   private readonly log: Logger = loggerFor('slv-client');
   lastProblem: string | undefined;
   readonly counts = { requests: 0, throttled: 0, retried: 0, tokenRenewals: 0 };
@@ -313,12 +315,14 @@ export class SlvClient {
         continue;
       }
       if (response.status === 429) {
-        await response.body?.cancel();
-        this.counts.throttled++;
         const seconds = Number(response.headers.get('retry-after') ?? '1');
         const waitS = Number.isFinite(seconds) && seconds >= 0 ? seconds : 1;
-        // No request of this adapter goes to SLV before the wait ends, whoever asks.
-        this.quietUntil = Math.max(this.quietUntil, Date.now() + waitS * 1000);
+        // No request of this adapter goes to SLV before the wait ends, whoever asks: set before any await, so
+        // a caller that runs while the body is dropped already waits.
+        this.lastThrottledAt = Date.now();
+        this.quietUntil = Math.max(this.quietUntil, this.lastThrottledAt + waitS * 1000);
+        this.counts.throttled++;
+        await response.body?.cancel();
         this.log.info(
           { waitS, what },
           'DMP (formerly SLV) throttles (429); no request until Retry-After has passed',
