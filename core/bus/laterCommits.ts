@@ -9,7 +9,7 @@
  * A commit lost (a crash, a rebalance) means those messages are read again by the partition's next owner: the same as
  * a crash between an effect and its commit, which every consumer already makes harmless.
  */
-import type { Consumer } from 'kafkajs';
+import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 
 export class LaterCommits {
@@ -50,6 +50,19 @@ export class LaterCommits {
   async finish(): Promise<void> {
     await Promise.allSettled([...this.batches]);
     await this.flush();
+  }
+
+  /**
+   * A batch whose messages up to `last` have had their effects (undefined: none). Handled to its last message, it is
+   * done up to its last offset, past any transaction marker after that message. Resolves that offset for kafkajs and
+   * marks the next one for the commit.
+   */
+  handled(payload: EachBatchPayload, last: string | undefined): Promise<void> {
+    const { batch } = payload;
+    const upTo = last !== undefined && last === batch.messages.at(-1)?.offset ? batch.lastOffset() : last;
+    if (upTo === undefined) return Promise.resolve();
+    payload.resolveOffset(upTo);
+    return this.done(batch.topic, batch.partition, String(BigInt(upTo) + 1n));
   }
 
   /** Everything before `nextOffset` in this partition has had its effect. With no delay, commits now. */

@@ -79,7 +79,7 @@ export class ContractRegistry {
   private readonly resolvers = new Map<string, avro.Resolver | ContractViolation>();
   /** Decoded messages by topic, partition and offset, oldest first; shared only with a reader of the same bytes. */
   private readonly decoded = new Map<string, Decoded>();
-  /** Decodes answered from `decoded` and decodes done, for the benchmark and health. */
+  /** Decodes answered from `decoded` and decodes done (bench:e2e and bench:rebuild print them). */
   readonly decodes = { shared: 0, done: 0 };
   /** Physical topic -> the declared topic whose contract it carries (tests and prefixed deployments). */
   private readonly aliases = new Map<string, string>();

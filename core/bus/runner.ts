@@ -237,7 +237,6 @@ export class ConsumerRunner<T> {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     let done: string | undefined;
-    let whole = false;
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.stopping) break;
@@ -251,13 +250,8 @@ export class ConsumerRunner<T> {
         resolveOffset(message.offset);
         done = message.offset;
       }
-      whole = done === batch.messages.at(-1)?.offset;
     } finally {
-      // A batch handled whole is done up to its last offset, past any transaction marker after its last message.
-      if (whole) resolveOffset(batch.lastOffset());
-      const last = whole ? batch.lastOffset() : done;
-      if (last !== undefined)
-        await this.commits?.done(batch.topic, batch.partition, String(BigInt(last) + 1n));
+      await this.commits?.handled(payload, done);
     }
     consumerLag.set(
       { topic: batch.topic, partition: String(batch.partition), handler: this.options.name },

@@ -134,7 +134,7 @@ export class MethodStateProjection {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch, heartbeat, isRunning, isStale } = payload;
     if (!this.restored) {
       this.restoring ??= this.restore().finally(() => {
         this.restoring = undefined;
@@ -145,7 +145,6 @@ export class MethodStateProjection {
     const written = new Map<string, { state: MethodState; cause: KafkaMessage }>();
     const deadLetters: ReturnType<typeof deadLetterOf>[] = [];
     let last: string | undefined;
-    let whole = false;
     try {
       for (const message of batch.messages) {
         if (!isRunning() || isStale() || this.stopping) break;
@@ -167,7 +166,6 @@ export class MethodStateProjection {
         }
         last = message.offset;
       }
-      whole = last === batch.messages.at(-1)?.offset;
       await this.write(written, deadLetters, batch.topic);
     } catch (error) {
       for (const [id, state] of before) {
@@ -176,12 +174,7 @@ export class MethodStateProjection {
       }
       throw error; // kafkajs reads the batch again from the last commit
     }
-    // A batch folded whole is done up to its last offset, past any transaction marker after its last message.
-    if (whole) last = batch.lastOffset();
-    if (last !== undefined) {
-      resolveOffset(last);
-      await this.commits?.done(batch.topic, batch.partition, String(BigInt(last) + 1n));
-    }
+    await this.commits?.handled(payload, last);
     await heartbeat();
     for (const wake of this.idle) wake();
   }
