@@ -222,14 +222,15 @@ export function judgePartnerOutputs(
   for (const n of received.values()) if (n > 1) notifications.doubled += n - 1;
   notifications.outOfOrder = backwards(receivedSeq);
 
-  // SLV: every case write accepted (PATCH 2xx carrying the event id), rows and notes once per method.
+  // SLV: every case write applied (a row write carrying the event id), rows and notes once per method.
+  // Judged from what Dynamics applied, not from answered requests: a PATCH applied just before the
+  // stand-in goes down has no answer, and the adapter's retry then finds its own event id on the row.
   const writes = new Map<string, number[]>();
   const written = new Set<string>();
-  for (const entry of partners.slv.requestLog()) {
-    if (entry.method !== 'PATCH' || entry.status >= 300 || !entry.path.includes('nm_methodcases(')) continue;
-    const id = (entry.body as { nm_sourceeventid?: string } | undefined)?.nm_sourceeventid;
-    const methodId = /nm_nyemetoderid='([^']+)'/.exec(decodeURIComponent(entry.path))?.[1];
-    if (!id || !methodId || !methods.has(methodId) || !order.has(id)) continue;
+  for (const write of partners.slv.appliedWrites()) {
+    const id = write.columns.nm_sourceeventid;
+    const methodId = write.nm_nyemetoderid;
+    if (!id || !methods.has(methodId) || !order.has(id)) continue;
     if (!written.has(id)) push(writes, methodId, order.get(id)!);
     written.add(id);
   }
@@ -241,7 +242,7 @@ export function judgePartnerOutputs(
     lost: 0,
     doubled: 0,
     outOfOrder: 0,
-    rule: 'every case write slvWorkFor asks for is an accepted PATCH carrying its event id, else lost; an upsert resent is harmless, two rows for one method is doubled; accepted writes going back per method is out of order',
+    rule: 'every case write slvWorkFor asks for is a row write Dynamics applied carrying its event id, else lost; an upsert resent is harmless, two rows for one method is doubled; applied writes going back per method is out of order',
   };
   for (const w of expected.slv) if (w.kind === 'case' && !written.has(w.eventId)) slvCases.lost++;
   for (const n of rows.values()) if (n > 1) slvCases.doubled += n - 1;

@@ -20,6 +20,13 @@ export interface Tombstone {
   versionnumber: number;
 }
 
+/** One write the store applied to a method case: the row version it took and the columns it set. */
+export interface AppliedWrite {
+  versionnumber: number;
+  nm_nyemetoderid: string;
+  columns: MethodCaseChanges;
+}
+
 /** One row of a change-tracking answer, in the order the changes happened. */
 export type Change = { kind: 'upserted'; row: MethodCase } | { kind: 'deleted'; tombstone: Tombstone };
 
@@ -47,6 +54,7 @@ export class CaseStore {
   private readonly idByNyeMetoderId = new Map<string, string>();
   private readonly tombstones: Tombstone[] = [];
   private readonly annotations = new Map<string, Annotation>();
+  private readonly applied: AppliedWrite[] = [];
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -80,6 +88,11 @@ export class CaseStore {
     };
     this.cases.set(row.nm_methodcaseid, row);
     this.idByNyeMetoderId.set(nyeMetoderId, row.nm_methodcaseid);
+    this.applied.push({
+      versionnumber: row.versionnumber,
+      nm_nyemetoderid: nyeMetoderId,
+      columns: { ...changes },
+    });
     return row;
   }
 
@@ -89,6 +102,11 @@ export class CaseStore {
       this.idByNyeMetoderId.set(changes.nm_nyemetoderid, row.nm_methodcaseid);
     }
     Object.assign(row, changes, { modifiedon: formatInstant(this.now()), versionnumber: ++this.version });
+    this.applied.push({
+      versionnumber: row.versionnumber,
+      nm_nyemetoderid: row.nm_nyemetoderid,
+      columns: { ...changes },
+    });
     return row;
   }
 
@@ -129,6 +147,11 @@ export class CaseStore {
     return annotation;
   }
 
+  /** Every method-case write applied so far, oldest first (what Dataverse's audit history would show). */
+  writes(): AppliedWrite[] {
+    return this.applied.map((write) => ({ ...write, columns: { ...write.columns } }));
+  }
+
   getAnnotation(id: string): Annotation | undefined {
     return this.annotations.get(id.toLowerCase());
   }
@@ -142,6 +165,7 @@ export class CaseStore {
     this.idByNyeMetoderId.clear();
     this.tombstones.length = 0;
     this.annotations.clear();
+    this.applied.length = 0;
   }
 }
 

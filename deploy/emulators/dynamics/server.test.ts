@@ -68,6 +68,14 @@ async function api(
   };
 }
 
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('the condition did not hold in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const caseUrl = (id: string) => `nm_methodcases(nm_nyemetoderid='${id}')`;
 const errorOf = (body: Record<string, unknown> | undefined) =>
   (body?.['error'] ?? {}) as { code?: string; message?: string };
@@ -537,6 +545,40 @@ describe('fault switches', () => {
     expect(emulator.faults().down).toBe(true);
     await emulator.setFaults({ down: false });
     expect((await api(emulator, token, 'nm_methodcases')).status).toBe(200);
+  });
+
+  it('keeps a write it applied in appliedWrites when going down cuts its answer, which the request log never sees', async () => {
+    const token = await bearer(emulator);
+    await emulator.setFaults({ slowWritesMs: 300 });
+    const cut = api(emulator, token, caseUrl('ID2023_031'), {
+      method: 'PATCH',
+      body: { nm_status: 'Bestilt', nm_sourceeventid: 'evt-cut' },
+    }).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await until(() => emulator.record('ID2023_031') !== undefined);
+    await emulator.setFaults({ down: true });
+    expect(await cut).toBe('cut');
+    await emulator.setFaults({ down: false, slowWritesMs: 0 });
+    emulator.editAsSlv('ID2023_031', { nm_status: 'Under vurdering' });
+
+    expect(emulator.requestLog().filter((e) => e.method === 'PATCH')).toEqual([]);
+    expect(emulator.appliedWrites()).toEqual([
+      {
+        versionnumber: expect.any(Number),
+        nm_nyemetoderid: 'ID2023_031',
+        columns: { nm_status: 'Bestilt', nm_sourceeventid: 'evt-cut' },
+      },
+      {
+        versionnumber: expect.any(Number),
+        nm_nyemetoderid: 'ID2023_031',
+        columns: { nm_status: 'Under vurdering' },
+      },
+    ]);
+    expect((await axios.get(`${emulator.url}/_emulator/writes`)).data).toHaveLength(2);
+    await emulator.reset();
+    expect(emulator.appliedWrites()).toEqual([]);
   });
 
   it('goes down for a while when asked over HTTP by a test in another process', async () => {

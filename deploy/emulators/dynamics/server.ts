@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { asEntity, CaseStore } from './caseStore.ts';
+import { type AppliedWrite, asEntity, CaseStore } from './caseStore.ts';
 import { type FaultChanges, type Faults, noFaults, parseFaultChanges } from './faults.ts';
 import { apiPath, errorCodes, jsonContentType, ODataError } from './odata.ts';
 import {
@@ -27,6 +27,7 @@ export type { DynamicsEmulatorOptions, SeedCase, RuntimeSettings } from './optio
 export type { Faults, FaultChanges } from './faults.ts';
 export type { Counters, RequestLogEntry } from './requestLog.ts';
 export type { MethodCase, MethodCaseChanges, Annotation, Entity } from './schema.ts';
+export type { AppliedWrite } from './caseStore.ts';
 
 export interface DynamicsEmulator {
   /** Organisation URL, e.g. http://127.0.0.1:41234 (the Web API is under `${url}/api/data/v9.2`). */
@@ -57,6 +58,11 @@ export interface DynamicsEmulator {
    */
   beforeNextPatch(edit: () => void): void;
   records(): Entity<MethodCase>[];
+  /**
+   * Every method-case write applied, oldest first, with the columns it set. Unlike the request log it
+   * holds a write whose answer never left (the connection was cut after the row changed).
+   */
+  appliedWrites(): AppliedWrite[];
   record(nyeMetoderId: string): Entity<MethodCase> | undefined;
   notes(): Entity<Annotation>[];
   requestLog(): RequestLogEntry[];
@@ -427,6 +433,7 @@ export async function startDynamicsEmulator(
     });
     app.get(`${controlPath}/records`, async () => emulator.records());
     app.get(`${controlPath}/notes`, async () => emulator.notes());
+    app.get(`${controlPath}/writes`, async () => emulator.appliedWrites());
     app.get(`${controlPath}/requests`, async () => log.list());
     app.get(`${controlPath}/counters`, async () => log.counters());
   }
@@ -471,6 +478,7 @@ export async function startDynamicsEmulator(
       const row = store.getByNyeMetoderId(nyeMetoderId);
       return row && asEntity({ ...row });
     },
+    appliedWrites: () => store.writes(),
     notes: () => store.allAnnotations().map((note) => asEntity({ ...note })),
     requestLog: () => log.list(),
     clearRequestLog: () => log.clear(),
