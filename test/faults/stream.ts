@@ -304,7 +304,10 @@ async function countOutputs(
     doubled: 0,
     outOfOrder: 0,
   };
-  const deadline = Date.now() + 60_000;
+  // Consumer groups of a SIGKILLed hub pass on after their session (30 s) and, when the kill came in the
+  // middle of a rebalance, the rebalance timeout (60 s): the projection gets as long as the partners do.
+  const waitFrom = Date.now();
+  const deadline = waitFrom + settleMs;
   let versions = new Map<string, number[]>();
   for (;;) {
     versions = new Map();
@@ -313,7 +316,12 @@ async function countOutputs(
         versions.set(state.methodId, [...(versions.get(state.methodId) ?? []), state.version]);
     }
     const behind = [...sentOrder].filter(([m, ids]) => Math.max(0, ...(versions.get(m) ?? [])) < ids.length);
-    if (behind.length === 0 || Date.now() > deadline) break;
+    if (behind.length === 0 || Date.now() > deadline) {
+      process.stderr.write(
+        `[faults] method-state ${behind.length === 0 ? 'caught up' : `still behind for ${behind.length} method(s)`} ${Date.now() - waitFrom} ms after the stream\n`,
+      );
+      break;
+    }
     await sleep(1_000);
   }
   for (const [methodId, ids] of sentOrder) {
