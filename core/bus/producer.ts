@@ -31,8 +31,18 @@ const REQUEST_RETRY = { retries: 3, initialRetryTime: 200, maxRetryTime: 1_000 }
 /** A transaction left open by a crashed writer blocks every read_committed reader this long at most. */
 const TRANSACTION_TIMEOUT_MS = 10_000;
 
-/** At most this many value bytes from several callers go in one request (the broker refuses a batch over 1 MB). */
-const COALESCE_MAX_BYTES = 256 * 1024;
+/**
+ * At most this many bytes (keys, values, headers) go in one request, from several callers or from one caller's
+ * long list (a state snapshot of 40,000 cases): the broker refuses a batch over 1 MB (message.max.bytes).
+ */
+const REQUEST_MAX_BYTES = 256 * 1024;
+
+const bytesOf = (message: Message): number => {
+  let bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    bytes += name.length + (typeof value === 'string' || Buffer.isBuffer(value) ? value.length : 0);
+  return bytes;
+};
 
 const within = <T>(work: Promise<T>, ms: number, what: string): Promise<T> =>
   withDeadline(work, ms, () => new WriteUncertain(`${what} took more than ${ms} ms`));
@@ -211,12 +221,36 @@ export class ContractProducer {
    * method's records keep their order. Each caller gets the metadata of its own messages. If a request of several
    * callers fails, each caller's messages are sent again alone, so one bad message fails only its own caller.
    */
-  private coalesced(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
-    return new Promise((resolve, reject) => {
-      const bytes = messages.reduce((sum, m) => sum + (m.value?.length ?? 0), 0);
-      this.waiting.push({ topic, messages, bytes, resolve, reject });
-      void this.drain();
-    });
+  private async coalesced(topic: string, messages: Message[]): Promise<RecordMetadata[]> {
+    // One caller's list larger than a request goes as several, one after another in the queue, so its order holds.
+    const parts: { messages: Message[]; bytes: number }[] = [{ messages: [], bytes: 0 }];
+    for (const message of messages) {
+      const bytes = bytesOf(message);
+      let part = parts.at(-1)!;
+      if (part.messages.length > 0 && part.bytes + bytes > REQUEST_MAX_BYTES) {
+        part = { messages: [], bytes: 0 };
+        parts.push(part);
+      }
+      part.messages.push(message);
+      part.bytes += bytes;
+    }
+    const written = await Promise.all(
+      parts.map(
+        (part) =>
+          new Promise<RecordMetadata[]>((resolve, reject) => {
+            this.waiting.push({ topic, ...part, resolve, reject });
+            void this.drain();
+          }),
+      ),
+    );
+    if (written.length === 1) return written[0]!;
+    // The caller's first offset in each partition is that of its first part there.
+    const first = new Map<string, RecordMetadata>();
+    for (const metadata of written.flat()) {
+      const where = `${metadata.partition}@${metadata.topicName}`;
+      if (!first.has(where)) first.set(where, metadata);
+    }
+    return [...first.values()];
   }
 
   private async drain(): Promise<void> {
@@ -228,7 +262,7 @@ export class ContractProducer {
         let taken = 0;
         while (
           taken < this.waiting.length &&
-          (taken === 0 || bytes + this.waiting[taken]!.bytes <= COALESCE_MAX_BYTES)
+          (taken === 0 || bytes + this.waiting[taken]!.bytes <= REQUEST_MAX_BYTES)
         )
           bytes += this.waiting[taken++]!.bytes;
         const group = this.waiting.splice(0, taken);
