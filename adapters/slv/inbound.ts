@@ -21,7 +21,14 @@ import type { MethodStore } from '../../core/lifecycle/methodStore.ts';
 import { type Logger, loggerFor } from '../../core/log/logger.ts';
 import { DeltaLinkRefused, type SlvCase, type SlvClient } from './client.ts';
 import type { ExchangeLog } from './exchanges.ts';
-import type { InboundState, InboundStateStore } from './inboundState.ts';
+import {
+  caseAfter,
+  emptyDelta,
+  type InboundState,
+  type InboundStateStore,
+  intendedAfter,
+  type StateDelta,
+} from './inboundState.ts';
 import {
   alreadySeen,
   caseFromRow,
@@ -153,12 +160,9 @@ export class SlvChangePoller {
    */
   async intendWrite(intended: IntendedWrite): Promise<void> {
     const state = await this.loaded();
-    const next: InboundState = {
-      ...state,
-      intendedWrites: { ...state.intendedWrites, [intended.expected.methodId]: intended },
-    };
-    await this.stateFile.save(next);
-    this.state = next;
+    const delta = emptyDelta();
+    delta.intendedWrites.set(intended.expected.methodId, intended);
+    await this.stateFile.apply(state, delta);
   }
 
   /**
@@ -169,8 +173,6 @@ export class SlvChangePoller {
   async recordOwnWrite(row: SlvCase, eventId: string): Promise<void> {
     const state = await this.loaded();
     const intended = state.intendedWrites?.[row.nm_nyemetoderid];
-    const intendedWrites = { ...state.intendedWrites };
-    delete intendedWrites[row.nm_nyemetoderid];
     const previous = state.cases[row.nm_methodcaseid];
     if (intended?.eventId !== eventId && state.deltaLink !== null) {
       // A redelivery of a write recorded before: a newer row is SLV's edit, judged as any other.
@@ -178,28 +180,21 @@ export class SlvChangePoller {
         await this.absorb(state, [row], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
       return;
     }
+    const delta = emptyDelta();
+    delta.intendedWrites.set(row.nm_nyemetoderid, undefined);
     if (
       intended &&
       !sameCase(snapshotOf(row), intended.expected) &&
       !alreadySeen(previous, row) &&
       state.deltaLink !== null
     ) {
-      const base: InboundState = {
-        ...state,
-        intendedWrites,
-        cases: { ...state.cases, [row.nm_methodcaseid]: { ...intended.expected, ownEventId: eventId } },
-      };
-      await this.absorb(base, [row], [], state.deltaLink, { baselineOnly: false, fullLoad: false });
+      // Judged against what we wrote: the row holds SLV's edit of it.
+      delta.cases.set(row.nm_methodcaseid, { ...intended.expected, ownEventId: eventId });
+      await this.absorb(state, [row], [], state.deltaLink, { baselineOnly: false, fullLoad: false }, delta);
       return;
     }
-    const seen = alreadySeen(previous, row);
-    const next: InboundState = {
-      ...state,
-      intendedWrites,
-      cases: seen ? state.cases : { ...state.cases, [row.nm_methodcaseid]: snapshotOf(row, eventId) },
-    };
-    await this.stateFile.save(next);
-    this.state = next;
+    if (!alreadySeen(previous, row)) delta.cases.set(row.nm_methodcaseid, snapshotOf(row, eventId));
+    await this.stateFile.apply(state, delta);
   }
 
   private async read() {
@@ -239,9 +234,8 @@ export class SlvChangePoller {
     deletedIds: string[],
     deltaLink: string,
     { baselineOnly, fullLoad }: { baselineOnly: boolean; fullLoad: boolean },
+    delta: StateDelta = emptyDelta(),
   ): Promise<{ updates: number; deadLettered: number }> {
-    const cases = { ...state.cases };
-    const intendedWrites = { ...state.intendedWrites };
     const updates: SlvCaseUpdate[] = [];
     const malformed: { raw: unknown; reason: string }[] = [];
     for (const raw of rows) {
@@ -251,14 +245,14 @@ export class SlvChangePoller {
         continue;
       }
       const row = checked.row;
-      let previous = cases[row.nm_methodcaseid];
-      const intended = intendedWrites[row.nm_nyemetoderid];
+      let previous = caseAfter(state, delta, row.nm_methodcaseid);
+      const intended = intendedAfter(state, delta, row.nm_nyemetoderid);
       if (intended && !alreadySeen(previous, row) && writeLanded(row, intended)) {
         // A write whose answer was never recorded (a crash in between): ours if it holds our values, else SLV edited it since.
-        delete intendedWrites[row.nm_nyemetoderid];
+        delta.intendedWrites.set(row.nm_nyemetoderid, undefined);
         if (sameCase(snapshotOf(row), intended.expected)) {
           if (!baselineOnly) updates.push(caseUpdateOf(row, previous, intended.eventId));
-          cases[row.nm_methodcaseid] = snapshotOf(row);
+          delta.cases.set(row.nm_methodcaseid, snapshotOf(row));
           continue;
         }
         previous = { ...intended.expected, ownEventId: intended.eventId };
@@ -267,11 +261,11 @@ export class SlvChangePoller {
         // Our own write, shown back by change tracking: recorded as an echo that confirms it.
         if (previous?.ownEventId && row.versionnumber === previous.version && !baselineOnly) {
           updates.push(caseUpdateOf(row, previous, previous.ownEventId));
-          cases[row.nm_methodcaseid] = { ...previous, ownEventId: null };
+          delta.cases.set(row.nm_methodcaseid, { ...previous, ownEventId: null });
         }
         continue;
       }
-      cases[row.nm_methodcaseid] = snapshotOf(row);
+      delta.cases.set(row.nm_methodcaseid, snapshotOf(row));
       if (baselineOnly) continue;
       if (fullLoad && previous && sameCase(previous, snapshotOf(row))) continue;
       const update = caseUpdateOf(row, previous);
@@ -280,7 +274,7 @@ export class SlvChangePoller {
       if (refusal) malformed.push({ raw, reason: `the case update ${refusal}` });
       else updates.push(update);
     }
-    for (const id of deletedIds) delete cases[id];
+    for (const id of deletedIds) delta.cases.set(id, undefined);
     await this.producer.send(
       CASE_UPDATES,
       updates.map((update) => ({
@@ -297,9 +291,8 @@ export class SlvChangePoller {
       { to: this.options.caseUpdatesTopic },
     );
     if (malformed.length > 0) await this.deadLetterRows(malformed);
-    const next: InboundState = { deltaLink, cases, intendedWrites, savedAt: null };
-    await this.stateFile.save(next);
-    this.state = next;
+    delta.deltaLink = deltaLink;
+    await this.stateFile.apply(state, delta);
     this.totals.updates += updates.length;
     this.totals.deadLettered += malformed.length;
     return { updates: updates.length, deadLettered: malformed.length };

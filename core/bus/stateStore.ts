@@ -74,6 +74,11 @@ export class StateStore<T extends TopicName> {
     return new Map(this.known);
   }
 
+  /** The value last restored or written for one key. */
+  get(key: string): TopicValues[T] | undefined {
+    return this.known.get(key);
+  }
+
   /** What was last restored or written. */
   entries(): Map<string, TopicValues[T]> {
     return new Map(this.known);
