@@ -18,6 +18,7 @@ import { busPolicyOf, ConsumerRunner } from '../core/bus/runner.ts';
 import { methodEvent } from '../core/lifecycle/eventBuilder.ts';
 import type { MethodEvent } from '../contracts/generated/types.ts';
 import { Topics } from '../contracts/topics.ts';
+import { requireStack } from './support/preflight.ts';
 
 const EVENTS = Topics.methodEvents;
 
@@ -29,6 +30,10 @@ const options = new Command('bench:bus')
   .opts<{ messages: number; rounds: number }>();
 
 const config = loadConfig();
+await requireStack('bench:bus', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

@@ -37,6 +37,7 @@ import {
   untilReadyz,
 } from './support/benchHub.ts';
 import { DECISION_INDEX, FLAGGED_INDICATION, lifecycle } from './support/lifecycle.ts';
+import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:e2e')
   .description('Latency of a medicine decision from POST to every partner topic, at steady rates.')
@@ -52,6 +53,10 @@ const OUTPUTS = [Topics.festVilkar, Topics.financingDrugDecisions, Topics.hdirGu
 const STEPS = [Topics.methodEvents, Topics.methodState] as const;
 
 const config = loadConfig();
+await requireStack('bench:e2e', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench-e2e');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

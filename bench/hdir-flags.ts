@@ -21,6 +21,7 @@ import { DevIssuer } from '../core/http/devIssuer.ts';
 import { createHub } from '../bin/hub.ts';
 import { startHdirStandIn } from '../deploy/emulators/hdir/server.ts';
 import { Topics } from '../contracts/topics.ts';
+import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:hdir')
   .description('Flagging and notification throughput of the hdir adapter on the demo history.')
@@ -42,6 +43,10 @@ const env = {
   HDIR_RETRY_MAX_MS: '500',
 };
 const config = loadConfig(env);
+await requireStack('bench:hdir', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const run = randomUUID().slice(0, 8);
 const topics = {

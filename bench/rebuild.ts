@@ -35,6 +35,7 @@ import {
   untilReadyz,
 } from './support/benchHub.ts';
 import { lifecycle } from './support/lifecycle.ts';
+import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:rebuild')
   .description('Time and memory of rebuilding all method state from the event log, against a raw read of it.')
@@ -56,6 +57,10 @@ const EVENTS = Topics.methodEvents;
 const STATE = Topics.methodState;
 const PARTITIONS = 6;
 const config = loadConfig();
+await requireStack('bench:rebuild', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

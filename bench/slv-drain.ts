@@ -20,6 +20,7 @@ import { DevIssuer } from '../core/http/devIssuer.ts';
 import { createHub } from '../bin/hub.ts';
 import { startDynamicsEmulator } from '../deploy/emulators/dynamics/server.ts';
 import { Topics } from '../contracts/topics.ts';
+import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:slv')
   .description('Backlog drain to SLV and SLV changes back, against the Dynamics 365 emulator.')
@@ -29,6 +30,10 @@ const options = new Command('bench:slv')
   .opts<{ methods: number; pollMs: number }>();
 
 const config = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'true' });
+await requireStack('bench:slv', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka = createKafka(config.KAFKA_BROKERS, 'bench-slv');
 const run = randomUUID().slice(0, 8);
 const topics: Record<string, string> = {

@@ -19,6 +19,7 @@ import { ContractRegistry } from '../core/bus/registry.ts';
 import { StateStore } from '../core/bus/stateStore.ts';
 import { loadConfig } from '../core/config/spec.ts';
 import { sameEntry } from '../adapters/slv/inboundState.ts';
+import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:slv-state')
   .description(
@@ -30,6 +31,10 @@ const options = new Command('bench:slv-state')
   .opts<{ cases: string; writes: number }>();
 
 const config = loadConfig({ ...process.env, HUB_PORT: '0' });
+await requireStack('bench:slv-state', {
+  kafkaBrokers: config.KAFKA_BROKERS,
+  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
+});
 const kafka = createKafka(config.KAFKA_BROKERS, 'bench-slv-state');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const producer = new ContractProducer(kafka, registry);
