@@ -51,8 +51,18 @@ const DAY_MS = 86_400_000;
 
 const hex = (cp: number): string => `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 
+/**
+ * Any character textProblem refuses, in one pass of the regular-expression engine (most text has none, and the
+ * loop below, which says where and why, runs only when one is there): the controls U+0000-U+001F and
+ * U+007F-U+009F (`\p{Cc}`), lone surrogates (`\p{Cs}` under the u flag matches only those) and the
+ * non-characters U+FDD0-U+FDEF and U+nFFFE/U+nFFFF.
+ */
+const REFUSED_IN_TEXT = /(?![\t\n\r])\p{Cc}|\p{Cs}|\p{Noncharacter_Code_Point}/u;
+const REFUSED_IN_LINE = /\p{Cc}|\p{Cs}|\p{Noncharacter_Code_Point}/u;
+
 /** Why XML 1.0 cannot carry this text, or null. `multiline` allows tab, line feed and carriage return. */
 export function textProblem(text: string, multiline = false): string | null {
+  if (!(multiline ? REFUSED_IN_TEXT : REFUSED_IN_LINE).test(text)) return null;
   let position = 0;
   for (const ch of text) {
     position++;
