@@ -361,6 +361,7 @@ export class Hub {
     }
     const projectionWaiting = this.notStarted.get('projection');
     if (projectionWaiting) answers.projection = { ok: false, detail: projectionWaiting };
+    else if (this.projection) answers.projection = this.projection.health();
     const trouble = runnersInTrouble();
     for (const [name, adapter] of this.adapters) {
       const refusal = this.refused.get(name) ?? this.notStarted.get(name);

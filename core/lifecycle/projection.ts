@@ -20,6 +20,7 @@ import { messagesDeadLettered, messagesDuplicate, messagesIn } from '../metrics/
 import { describeErrors } from './errors.ts';
 import { verdictOn } from './ledger.ts';
 import { LaterCommits } from '../bus/laterCommits.ts';
+import type { ComponentHealth } from '../hub/component.ts';
 
 export interface ProjectionOptions {
   /** Physical topic of the method events (aliased to the declared one in tests). */
@@ -44,6 +45,9 @@ export interface ProjectionCounts {
 
 const HANDLER = 'method-state-projection';
 
+/** A projection whose batches have failed this long, with none done since, is reported as stuck in health. */
+const STUCK_AFTER_MS = 60_000;
+
 export class MethodStateProjection {
   readonly states = new Map<string, MethodState>();
   readonly counts: ProjectionCounts = {
@@ -57,6 +61,9 @@ export class MethodStateProjection {
   private commits: LaterCommits | undefined;
   private stopping = false;
   private restored = false;
+  /** For health: when a batch was last done, and since when (and why) batches fail with none done since. */
+  private lastBatchAt: number | undefined;
+  private failing: { since: number; reason: string; attempts: number } | undefined;
   /** The restore under way: the partitions folded at once share it. */
   private restoring: Promise<void> | undefined;
   private readonly log: Logger = loggerFor(HANDLER);
@@ -90,8 +97,44 @@ export class MethodStateProjection {
       eachBatchAutoResolve: false,
       // Each partition's batch writes and commits on its own, so one partition's round trips do not hold the others.
       partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
-      eachBatch: (payload) => commits.track(this.eachBatch(payload)),
+      eachBatch: (payload) => commits.track(this.observed(this.eachBatch(payload))),
     });
+  }
+
+  /** What an operator needs to know: how far it got, and a failure that keeps coming back (a restore included). */
+  health(): ComponentHealth {
+    const { applied, statesWritten, restores } = this.counts;
+    const done = `${applied} event(s) applied, ${statesWritten} state(s) written, ${restores} restore(s)`;
+    const last =
+      this.lastBatchAt === undefined
+        ? 'no batch yet'
+        : `last batch ${new Date(this.lastBatchAt).toISOString()}`;
+    if (!this.failing) return { ok: true, detail: `${done}; ${last}` };
+    const { since, reason, attempts } = this.failing;
+    return {
+      ok: Date.now() - since < STUCK_AFTER_MS,
+      detail: `${done}; ${last}; batches failing since ${new Date(since).toISOString()} (${attempts} attempt(s), read again by kafkajs): ${reason}`,
+    };
+  }
+
+  private async observed(batch: Promise<void>): Promise<void> {
+    try {
+      await batch;
+      this.lastBatchAt = Date.now();
+      this.failing = undefined;
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.failing = {
+        since: this.failing?.since ?? Date.now(),
+        reason,
+        attempts: (this.failing?.attempts ?? 0) + 1,
+      };
+      this.log.warn(
+        { err: reason, attempts: this.failing.attempts },
+        'a batch failed; kafkajs reads it again',
+      );
+      throw error;
+    }
   }
 
   /** Finishes the batches at hand, commits what is written, leaves the group. */

@@ -20,9 +20,12 @@ export interface HubProcess {
   readonly running: boolean;
   /** The last lines (200 at most) the hub process printed since its last start, whatever FAULTS_HUB_LOG_LEVEL says. */
   recentLog: () => string[];
+  /** The same without kafkajs's connection errors, which repeat every few seconds while a broker is away. */
+  tellingLog: () => string[];
 }
 
 const KEPT_LINES = 200;
+const CONNECTION_NOISE = /"namespace":"(Connection|BrokerPool)"/;
 
 /** A port the system picks (listen on 0), kept for every restart of the hub so clients find it again. */
 export async function freePort(): Promise<number> {
@@ -53,15 +56,19 @@ export async function hubProcess(options: {
   });
   let child: ChildProcess | undefined;
   let recent: string[] = [];
+  let telling: string[] = [];
   const asked = new WeakSet<ChildProcess>();
   const keep = (chunk: Buffer) => {
-    recent.push(
-      ...chunk
-        .toString()
-        .split('\n')
-        .filter((line) => line.length > 0),
-    );
+    const lines = chunk
+      .toString()
+      .split('\n')
+      .filter((line) => line.length > 0);
+    recent.push(...lines);
     if (recent.length > KEPT_LINES) recent = recent.slice(-KEPT_LINES);
+    // kafkajs repeats its connection errors every few seconds while a broker is away: kept apart, they cannot
+    // push out what the hub said about its own work.
+    telling.push(...lines.filter((line) => !CONNECTION_NOISE.test(line)));
+    if (telling.length > KEPT_LINES) telling = telling.slice(-KEPT_LINES);
   };
   let exited: Promise<void> = Promise.resolve();
   const port = options.port ?? (await freePort());
@@ -81,6 +88,7 @@ export async function hubProcess(options: {
       return child !== undefined;
     },
     recentLog: () => [...recent],
+    tellingLog: () => [...telling],
     start: async () => {
       const proc = spawn(
         process.execPath,
@@ -104,6 +112,7 @@ export async function hubProcess(options: {
       );
       child = proc;
       recent = [];
+      telling = [];
       exited = new Promise((done) =>
         proc.once('exit', (code, signal) => {
           // A hub that dies when the test did not ask is what a run that stalls would otherwise never say.
