@@ -64,6 +64,8 @@ export class MethodStateProjection {
   /** For health: when a batch was last done, and since when (and why) batches fail with none done since. */
   private lastBatchAt: number | undefined;
   private failing: { since: number; reason: string; attempts: number } | undefined;
+  /** When the restore under way began: a restore that hangs shows in health before it times out. */
+  private restoringSince: number | undefined;
   /** The restore under way: the partitions folded at once share it. */
   private restoring: Promise<void> | undefined;
   private readonly log: Logger = loggerFor(HANDLER);
@@ -109,11 +111,15 @@ export class MethodStateProjection {
       this.lastBatchAt === undefined
         ? 'no batch yet'
         : `last batch ${new Date(this.lastBatchAt).toISOString()}`;
-    if (!this.failing) return { ok: true, detail: `${done}; ${last}` };
+    const restoring =
+      this.restoringSince === undefined
+        ? ''
+        : `; reading ${this.options.stateTopic} back since ${new Date(this.restoringSince).toISOString()}`;
+    if (!this.failing) return { ok: true, detail: `${done}; ${last}${restoring}` };
     const { since, reason, attempts } = this.failing;
     return {
       ok: Date.now() - since < STUCK_AFTER_MS,
-      detail: `${done}; ${last}; batches failing since ${new Date(since).toISOString()} (${attempts} attempt(s), read again by kafkajs): ${reason}`,
+      detail: `${done}; ${last}${restoring}; batches failing since ${new Date(since).toISOString()} (${attempts} attempt(s), read again by kafkajs): ${reason}`,
     };
   }
 
@@ -179,9 +185,13 @@ export class MethodStateProjection {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale } = payload;
     if (!this.restored) {
-      this.restoring ??= this.restore().finally(() => {
-        this.restoring = undefined;
-      });
+      if (!this.restoring) {
+        this.restoringSince = Date.now();
+        this.restoring = this.restore().finally(() => {
+          this.restoring = undefined;
+          this.restoringSince = undefined;
+        });
+      }
       await this.restoring;
     }
     const before = new Map<string, MethodState | undefined>();

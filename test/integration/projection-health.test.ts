@@ -6,6 +6,10 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { Topics } from '../../contracts/topics.ts';
+import { newHeaders } from '../../core/bus/headers.ts';
+import { ContractProducer } from '../../core/bus/producer.ts';
+import { ContractRegistry } from '../../core/bus/registry.ts';
+import { applyEvent } from '../../core/lifecycle/applyEvent.ts';
 import { MethodStateProjection } from '../../core/lifecycle/projection.ts';
 import { untilAwaitingDecision } from '../support/financingEvents.ts';
 import {
@@ -22,12 +26,25 @@ const kafka = testKafka();
 const { registry, producer } = testBus(kafka);
 const eventsTopic = uniqueName('test.projection-health.events');
 const stateTopic = uniqueName('test.projection-health.state');
+const restoreEvents = uniqueName('test.projection-health.restore-events');
+const restoreState = uniqueName('test.projection-health.restore-state');
 let projection: MethodStateProjection | undefined;
+let restoring: MethodStateProjection | undefined;
+let awayProducer: ContractProducer | undefined;
 
 afterAll(async () => {
   await projection?.stop();
+  await restoring?.stop();
+  await awayProducer?.disconnect();
   await producer.disconnect();
-  await deleteTopics(kafka, [eventsTopic, stateTopic, `${eventsTopic}.dlq`]);
+  await deleteTopics(kafka, [
+    eventsTopic,
+    stateTopic,
+    restoreEvents,
+    restoreState,
+    `${eventsTopic}.dlq`,
+    `${restoreEvents}.dlq`,
+  ]);
 });
 
 it('names the failure that keeps a batch from being done, and counts the attempts', async () => {
@@ -48,4 +65,47 @@ it('names the failure that keeps a batch from being done, and counts the attempt
   expect(health.detail).toContain(`UNKNOWN_CONTRACT: no contract is declared for topic ${stateTopic}`);
   // Under a minute of failures is a hiccup (a broker moving leaders), not yet a stuck projection.
   expect(health.ok).toBe(true);
+}, 60_000);
+
+it('says it is reading its state topic back while a restore has not ended', async () => {
+  await createTopics(kafka, [restoreEvents, restoreState]);
+  const [registered] = untilAwaitingDecision('ID2026_902');
+  registry.alias(restoreState, Topics.methodState);
+  const state = applyEvent(undefined, registered!);
+  if (!state.ok) throw new Error('the registration does not apply');
+  await producer.send(
+    Topics.methodState,
+    [
+      {
+        key: state.value.methodId,
+        value: state.value,
+        headers: newHeaders({
+          id: registered!.eventId,
+          source: '/test',
+          type: 'no.nyemetoder.method.state',
+          subject: state.value.methodId,
+        }),
+      },
+    ],
+    { to: restoreState },
+  );
+  // A registry nobody answers at: the state record cannot be decoded, so the restore waits out its time.
+  const away = new ContractRegistry('http://127.0.0.1:9/apis/ccompat/v7').alias(
+    restoreEvents,
+    Topics.methodEvents,
+  );
+  awayProducer = new ContractProducer(kafka, away);
+  restoring = new MethodStateProjection(kafka, away, awayProducer, {
+    eventsTopic: restoreEvents,
+    stateTopic: restoreState,
+    groupId: uniqueName('test.projection-health-restore'),
+    restoreTimeoutMs: 15_000,
+  });
+  await restoring.start();
+  await produceMethodEvents(restoreEvents, [registered!]);
+  await eventually(() => /reading/.test(restoring!.health().detail), 20_000, 'the restore in health');
+  expect(restoring.health().detail).toMatch(
+    new RegExp(`reading ${restoreState.replace(/\./g, '\\.')} back since \\S+Z`),
+  );
+  expect(restoring.counts.applied).toBe(0);
 }, 60_000);
