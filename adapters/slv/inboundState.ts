@@ -83,18 +83,20 @@ export const caseAfter = (state: InboundState, delta: StateDelta, slvCaseId: str
 export const intendedAfter = (state: InboundState, delta: StateDelta, methodId: string) =>
   delta.intendedWrites.has(methodId) ? delta.intendedWrites.get(methodId) : state.intendedWrites?.[methodId];
 
+const caseEntry = (slvCaseId: string, snapshot: CaseSnapshot) =>
+  entry({ kind: 'CASE', slvCaseId, snapshot: recordOf(snapshot) });
+const writeEntry = (intended: IntendedWrite) =>
+  entry({ kind: 'INTENDED_WRITE', eventId: intended.eventId, snapshot: recordOf(intended.expected) });
+const linkEntry = (deltaLink: string) => entry({ kind: 'DELTA_LINK', deltaLink });
+
 /** The records that hold `state`, by key. */
 export function entriesOf(state: InboundState): Map<string, SlvInboundStateEntry> {
   const entries = new Map<string, SlvInboundStateEntry>();
   for (const [slvCaseId, snapshot] of Object.entries(state.cases))
-    entries.set(caseKey(slvCaseId), entry({ kind: 'CASE', slvCaseId, snapshot: recordOf(snapshot) }));
+    entries.set(caseKey(slvCaseId), caseEntry(slvCaseId, snapshot));
   for (const [methodId, intended] of Object.entries(state.intendedWrites ?? {}))
-    entries.set(
-      writeKey(methodId),
-      entry({ kind: 'INTENDED_WRITE', eventId: intended.eventId, snapshot: recordOf(intended.expected) }),
-    );
-  if (state.deltaLink !== null)
-    entries.set(DELTA_LINK, entry({ kind: 'DELTA_LINK', deltaLink: state.deltaLink }));
+    entries.set(writeKey(methodId), writeEntry(intended));
+  if (state.deltaLink !== null) entries.set(DELTA_LINK, linkEntry(state.deltaLink));
   return entries;
 }
 
@@ -154,34 +156,14 @@ export class InboundStateStore {
    * is left as it was, so the round is judged again from what it knew.
    */
   async apply(state: InboundState, delta: StateDelta): Promise<void> {
-    let changes: StateChange<SlvInboundStateEntry>[] = [];
-    const put = (key: string, value: SlvInboundStateEntry | null) => {
-      const before = this.store.get(key);
-      if (value === null ? before !== undefined : before === undefined || !sameEntry(before, value))
-        changes.push({ key, value });
-    };
+    const records: StateChange<SlvInboundStateEntry>[] = [];
     for (const [slvCaseId, snapshot] of delta.cases)
-      put(
-        caseKey(slvCaseId),
-        snapshot === undefined ? null : entry({ kind: 'CASE', slvCaseId, snapshot: recordOf(snapshot) }),
-      );
+      records.push({ key: caseKey(slvCaseId), value: snapshot ? caseEntry(slvCaseId, snapshot) : null });
     for (const [methodId, intended] of delta.intendedWrites)
-      put(
-        writeKey(methodId),
-        intended === undefined
-          ? null
-          : entry({
-              kind: 'INTENDED_WRITE',
-              eventId: intended.eventId,
-              snapshot: recordOf(intended.expected),
-            }),
-      );
-    await this.store.write(changes);
-    if (delta.deltaLink !== undefined) {
-      changes = [];
-      put(DELTA_LINK, entry({ kind: 'DELTA_LINK', deltaLink: delta.deltaLink }));
-      await this.store.write(changes);
-    }
+      records.push({ key: writeKey(methodId), value: intended ? writeEntry(intended) : null });
+    await this.store.write(this.store.unsaved(records));
+    if (delta.deltaLink !== undefined)
+      await this.store.write(this.store.unsaved([{ key: DELTA_LINK, value: linkEntry(delta.deltaLink) }]));
     for (const [slvCaseId, snapshot] of delta.cases) {
       if (snapshot === undefined) delete state.cases[slvCaseId];
       else state.cases[slvCaseId] = snapshot;

@@ -74,11 +74,6 @@ export class StateStore<T extends TopicName> {
     return new Map(this.known);
   }
 
-  /** The value last restored or written for one key. */
-  get(key: string): TopicValues[T] | undefined {
-    return this.known.get(key);
-  }
-
   /** What was last restored or written. */
   entries(): Map<string, TopicValues[T]> {
     return new Map(this.known);
@@ -87,13 +82,20 @@ export class StateStore<T extends TopicName> {
   /** The records that make the store hold `next` for the keys `among` accepts: changed values and tombstones. */
   changesTo(next: Map<string, TopicValues[T]>, among: (key: string) => boolean = () => true) {
     const changes: StateChange<TopicValues[T]>[] = [];
-    for (const [key, value] of next) {
-      if (!among(key)) continue;
-      const before = this.known.get(key);
-      if (before === undefined || !this.same(before, value)) changes.push({ key, value });
-    }
+    for (const [key, value] of next) if (among(key) && this.differs(key, value)) changes.push({ key, value });
     for (const key of this.known.keys()) if (among(key) && !next.has(key)) changes.push({ key, value: null });
     return changes;
+  }
+
+  /** Of these changes to some keys, the ones that would change what the store holds (the others are left out). */
+  unsaved(changes: StateChange<TopicValues[T]>[]): StateChange<TopicValues[T]>[] {
+    return changes.filter(({ key, value }) => this.differs(key, value));
+  }
+
+  private differs(key: string, value: TopicValues[T] | null): boolean {
+    const before = this.known.get(key);
+    if (value === null) return before !== undefined;
+    return before === undefined || !this.same(before, value);
   }
 
   put(key: string, value: TopicValues[T]): Promise<void> {
