@@ -30,10 +30,7 @@ const options = new Command('bench:bus')
   .opts<{ messages: number; rounds: number }>();
 
 const config = loadConfig();
-await requireStack('bench:bus', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:bus', config);
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

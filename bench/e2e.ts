@@ -53,10 +53,7 @@ const OUTPUTS = [Topics.festVilkar, Topics.financingDrugDecisions, Topics.hdirGu
 const STEPS = [Topics.methodEvents, Topics.methodState] as const;
 
 const config = loadConfig();
-await requireStack('bench:e2e', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:e2e', config);
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench-e2e');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

@@ -43,10 +43,7 @@ const env = {
   HDIR_RETRY_MAX_MS: '500',
 };
 const config = loadConfig(env);
-await requireStack('bench:hdir', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:hdir', config);
 const kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const run = randomUUID().slice(0, 8);
 const topics = {

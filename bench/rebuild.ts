@@ -57,10 +57,7 @@ const EVENTS = Topics.methodEvents;
 const STATE = Topics.methodState;
 const PARTITIONS = 6;
 const config = loadConfig();
-await requireStack('bench:rebuild', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:rebuild', config);
 const kafka: Kafka = createKafka(config.KAFKA_BROKERS, 'metodehub-bench');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const run = randomUUID().slice(0, 8);

@@ -30,10 +30,7 @@ const options = new Command('bench:slv')
   .opts<{ methods: number; pollMs: number }>();
 
 const config = loadConfig({ ...process.env, HUB_PORT: '0', AUTH_DEV_ISSUER: 'true' });
-await requireStack('bench:slv', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:slv', config);
 const kafka = createKafka(config.KAFKA_BROKERS, 'bench-slv');
 const run = randomUUID().slice(0, 8);
 const topics: Record<string, string> = {

@@ -10,15 +10,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { emptyDelta, type InboundState, InboundStateStore } from '../adapters/slv/inboundState.ts';
+import { emptyDelta, type InboundState, InboundStateStore, sameEntry } from '../adapters/slv/inboundState.ts';
 import type { CaseSnapshot } from '../adapters/slv/mapping.ts';
 import { Topics } from '../contracts/topics.ts';
 import { createKafka } from '../core/bus/kafka.ts';
 import { ContractProducer } from '../core/bus/producer.ts';
 import { ContractRegistry } from '../core/bus/registry.ts';
 import { StateStore } from '../core/bus/stateStore.ts';
+import { table } from '../core/cli/tables.ts';
 import { loadConfig } from '../core/config/spec.ts';
-import { sameEntry } from '../adapters/slv/inboundState.ts';
 import { requireStack } from './support/preflight.ts';
 
 const options = new Command('bench:slv-state')
@@ -31,10 +31,7 @@ const options = new Command('bench:slv-state')
   .opts<{ cases: string; writes: number }>();
 
 const config = loadConfig({ ...process.env, HUB_PORT: '0' });
-await requireStack('bench:slv-state', {
-  kafkaBrokers: config.KAFKA_BROKERS,
-  schemaRegistryUrl: config.SCHEMA_REGISTRY_URL,
-});
+await requireStack('bench:slv-state', config);
 const kafka = createKafka(config.KAFKA_BROKERS, 'bench-slv-state');
 const registry = new ContractRegistry(config.SCHEMA_REGISTRY_URL);
 const producer = new ContractProducer(kafka, registry);
@@ -152,23 +149,23 @@ try {
 } finally {
   await producer.disconnect();
 }
-const head = [
-  'known cases',
-  'baseline ms/write',
-  'now ms/write',
-  'x',
-  'baseline CPU ms/write',
-  'now CPU ms/write',
-  'x',
-];
-const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-const line = (cells: string[]) => `| ${cells.map((v, c) => v.padEnd(widths[c]!)).join(' | ')} |`;
 console.log(
   `\nSLV adapter state saved per write to DMP (two saves each), ${options.writes} writes per run, Kafka ${config.KAFKA_BROKERS}`,
 );
-console.log(line(head));
-console.log(line(widths.map((w) => '-'.repeat(w))));
-for (const r of rows) console.log(line(r));
+console.log(
+  table(
+    [
+      'known cases',
+      'baseline ms/write',
+      'now ms/write',
+      'x',
+      'baseline CPU ms/write',
+      'now CPU ms/write',
+      'x',
+    ],
+    rows,
+  ),
+);
 console.log(
   'baseline: the whole state rebuilt and compared (before); now: only the records the write touches',
 );

@@ -3,16 +3,15 @@
  * which address did not answer and how to start the local stack, and exits 2, instead of kafkajs retrying
  * its seed brokers for half a minute and ending in a stack trace.
  */
-import { portAnswers } from '../../deploy/local/stack.ts';
+import type { Config } from '../../core/config/spec.ts';
+import { portAnswers, registryAnswersAt } from '../../deploy/local/stack.ts';
 
 export async function requireStack(
   name: string,
-  endpoints: { kafkaBrokers: string | string[]; schemaRegistryUrl: string },
+  config: Pick<Config, 'KAFKA_BROKERS' | 'SCHEMA_REGISTRY_URL'>,
 ): Promise<void> {
   const silent: string[] = [];
-  const brokers = (
-    Array.isArray(endpoints.kafkaBrokers) ? endpoints.kafkaBrokers : endpoints.kafkaBrokers.split(',')
-  ).map((b) => b.trim());
+  const brokers = config.KAFKA_BROKERS;
   const answering = await Promise.all(
     brokers.map((broker) => {
       const at = broker.lastIndexOf(':');
@@ -20,12 +19,8 @@ export async function requireStack(
     }),
   );
   if (!answering.some(Boolean)) silent.push(`Kafka at ${brokers.join(',')} (KAFKA_BROKERS)`);
-  const registry = await fetch(`${endpoints.schemaRegistryUrl}/subjects`, {
-    signal: AbortSignal.timeout(2_000),
-  })
-    .then((answer) => answer.ok)
-    .catch(() => false);
-  if (!registry) silent.push(`the schema registry at ${endpoints.schemaRegistryUrl} (SCHEMA_REGISTRY_URL)`);
+  const registry = await registryAnswersAt(config.SCHEMA_REGISTRY_URL);
+  if (!registry) silent.push(`the schema registry at ${config.SCHEMA_REGISTRY_URL} (SCHEMA_REGISTRY_URL)`);
   if (silent.length === 0) return;
   process.stderr.write(
     `${name}: ${silent.join(' and ')} did not answer. Start the local stack with \`npm run stack:up\`, or point KAFKA_BROKERS and SCHEMA_REGISTRY_URL at a running one.\n`,

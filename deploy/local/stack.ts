@@ -468,9 +468,13 @@ export function portAnswers(host: string, port: number, timeoutMs = 1000): Promi
   });
 }
 
-async function registryAnswers(o: StackOptions): Promise<boolean> {
+const registryAnswers = (o: StackOptions): Promise<boolean> =>
+  registryAnswersAt(endpointsOf(o).schemaRegistryUrl);
+
+/** The registry at this URL (its Confluent API) lists its subjects within 2 s. */
+export async function registryAnswersAt(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${endpointsOf(o).schemaRegistryUrl}/subjects`, {
+    const res = await fetch(`${url}/subjects`, {
       signal: AbortSignal.timeout(2000),
     });
     return res.ok && Array.isArray(await res.json());

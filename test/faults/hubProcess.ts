@@ -18,10 +18,11 @@ export interface HubProcess {
   /** Sends SIGTERM (or the signal given: SIGINT is Ctrl-C) and resolves with the ms until the process was gone. */
   terminate: (signal?: NodeJS.Signals) => Promise<number>;
   readonly running: boolean;
-  /** The last lines (200 at most) the hub process printed since its last start, whatever FAULTS_HUB_LOG_LEVEL says. */
+  /**
+   * The last lines (200 at most) the hub process printed since its last start, whatever FAULTS_HUB_LOG_LEVEL says,
+   * but kafkajs's connection errors: repeated every few seconds while a broker is away, they pushed out the rest.
+   */
   recentLog: () => string[];
-  /** The same without kafkajs's connection errors, which repeat every few seconds while a broker is away. */
-  tellingLog: () => string[];
 }
 
 const KEPT_LINES = 200;
@@ -56,19 +57,15 @@ export async function hubProcess(options: {
   });
   let child: ChildProcess | undefined;
   let recent: string[] = [];
-  let telling: string[] = [];
   const asked = new WeakSet<ChildProcess>();
   const keep = (chunk: Buffer) => {
-    const lines = chunk
-      .toString()
-      .split('\n')
-      .filter((line) => line.length > 0);
-    recent.push(...lines);
+    recent.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.length > 0 && !CONNECTION_NOISE.test(line)),
+    );
     if (recent.length > KEPT_LINES) recent = recent.slice(-KEPT_LINES);
-    // kafkajs repeats its connection errors every few seconds while a broker is away: kept apart, they cannot
-    // push out what the hub said about its own work.
-    telling.push(...lines.filter((line) => !CONNECTION_NOISE.test(line)));
-    if (telling.length > KEPT_LINES) telling = telling.slice(-KEPT_LINES);
   };
   let exited: Promise<void> = Promise.resolve();
   const port = options.port ?? (await freePort());
@@ -88,7 +85,6 @@ export async function hubProcess(options: {
       return child !== undefined;
     },
     recentLog: () => [...recent],
-    tellingLog: () => [...telling],
     start: async () => {
       const proc = spawn(
         process.execPath,
@@ -112,7 +108,6 @@ export async function hubProcess(options: {
       );
       child = proc;
       recent = [];
-      telling = [];
       exited = new Promise((done) =>
         proc.once('exit', (code, signal) => {
           // A hub that dies when the test did not ask is what a run that stalls would otherwise never say.

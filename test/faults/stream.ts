@@ -205,14 +205,13 @@ export async function runStream(options: StreamOptions): Promise<ScenarioResult>
   // What is still missing after the settle window is judged lost: the hubs' last lines say what they were doing.
   if (outputs.some((o) => o.lost > 0))
     for (const h of hubs) {
-      const telling = h.tellingLog();
       const readiness = h.running
         ? await fetch(`${h.url}/readyz`, { signal: AbortSignal.timeout(5_000) })
             .then(async (answer) => `${answer.status} ${await answer.text()}`)
             .catch((error: Error) => `no answer: ${error.message}`)
         : 'not running';
       process.stderr.write(
-        `[faults] outputs incomplete; the hub on ${h.url}: /readyz ${readiness}\nits last lines but kafkajs connection errors:\n${telling.slice(-40).join('\n')}\n`,
+        `[faults] outputs incomplete; the hub on ${h.url}: /readyz ${readiness}\nits last lines but kafkajs connection errors:\n${h.recentLog().slice(-40).join('\n')}\n`,
       );
     }
   return {

@@ -36,44 +36,41 @@ const snapshot = (i: number, version: number, ownEventId: string | null = null):
   ownEventId,
 });
 
-function newStore(): { store: StateStore<typeof Topics.slvInboundState>; topic: string } {
+/** A state of `count` cases, saved on a topic of its own: the store, its records and the state. */
+async function savedState(count: number) {
   const topic = uniqueName('test.slv-inbound-state');
   topics.push(topic);
   registry.alias(topic, Topics.slvInboundState);
-  return {
+  const store = new StateStore(kafka, registry, producer, {
+    declared: Topics.slvInboundState,
     topic,
-    store: new StateStore(kafka, registry, producer, {
-      declared: Topics.slvInboundState,
-      topic,
-      same: sameEntry,
-    }),
-  };
+    same: sameEntry,
+  });
+  const file = new InboundStateStore(store);
+  await file.load();
+  const state: InboundState = { deltaLink: 'link-1', cases: {}, intendedWrites: {}, savedAt: null };
+  for (let i = 0; i < count; i++) state.cases[caseId(i)] = snapshot(i, 1_000 + i);
+  await file.save(state);
+  return { store, file, state };
 }
+
+/** What a hub on a fresh machine reads back from the topic. */
+const restoredFrom = (topic: string) =>
+  new InboundStateStore(
+    new StateStore(kafka, registry, producer, { declared: Topics.slvInboundState, topic }),
+  ).load();
 
 describe('SLV inbound state at the size of DMP', () => {
   it('saves a full load of 8,000 cases (well over 1 MB of records) and a fresh hub restores all of it', async () => {
-    const { store } = newStore();
-    const file = new InboundStateStore(store);
-    await file.load();
-    const state: InboundState = { deltaLink: 'link-1', cases: {}, intendedWrites: {}, savedAt: null };
-    for (let i = 0; i < 8_000; i++) state.cases[caseId(i)] = snapshot(i, 1_000 + i);
-    await file.save(state);
-
-    const restored = await new InboundStateStore(
-      new StateStore(kafka, registry, producer, { declared: Topics.slvInboundState, topic: store.topic }),
-    ).load();
+    const { store } = await savedState(8_000);
+    const restored = await restoredFrom(store.topic);
     expect(Object.keys(restored.cases)).toHaveLength(8_000);
     expect(restored.cases[caseId(7_999)]).toMatchObject({ methodId: 'ID2026_07999', version: 8_999 });
     expect(restored.deltaLink).toBe('link-1');
   }, 120_000);
 
   it('saves a write to DMP as the records it touches, and keeps the state as it was when Kafka refuses', async () => {
-    const { store } = newStore();
-    const file = new InboundStateStore(store);
-    await file.load();
-    const state: InboundState = { deltaLink: 'link-1', cases: {}, intendedWrites: {}, savedAt: null };
-    for (let i = 0; i < 2_000; i++) state.cases[caseId(i)] = snapshot(i, 1_000 + i);
-    await file.save(state);
+    const { store, file, state } = await savedState(2_000);
     const before = store.entries();
 
     const intend = emptyDelta();
@@ -102,9 +99,7 @@ describe('SLV inbound state at the size of DMP', () => {
     expect(state.cases[caseId(8)]).toMatchObject({ version: 1_008 });
     expect(state.deltaLink).toBe('link-1');
 
-    const restored = await new InboundStateStore(
-      new StateStore(kafka, registry, producer, { declared: Topics.slvInboundState, topic: store.topic }),
-    ).load();
+    const restored = await restoredFrom(store.topic);
     expect(restored.cases[caseId(7)]).toMatchObject({ version: 5_000, ownEventId: 'evt-7' });
     expect(restored.cases[caseId(8)]).toMatchObject({ version: 1_008 });
     expect(restored.deltaLink).toBe('link-1');
